@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "thinkgraph",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "thinkgraph", targets: ["thinkgraph"]),
+        .library(name: "Lexicon", targets: ["Lexicon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libsqlite3-dev, libxml2-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0",
+                       providers: [.apt(["libxml2-dev"])]),
+
+        // Shared plumbing: located errors, streaming line reader, SHA-256, atomic folders.
+        .target(name: "TGSupport"),
+        // A thin, safe Swift face on SQLite: bound parameters only.
+        .target(name: "SQLiteDB", dependencies: ["CSQLite", "TGSupport"]),
+        // The lexicon store and its importers (UMLS RRF, OBO, ICD-10-CM XML).
+        .target(name: "Lexicon", dependencies: ["SQLiteDB", "TGSupport", "CLibXML2"]),
+
+        // The command-line tool: argument parsing and printing only.
+        .executableTarget(name: "thinkgraph", dependencies: [
+            "Lexicon", "TGSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
+        .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "TGSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

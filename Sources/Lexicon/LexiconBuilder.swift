@@ -1,0 +1,147 @@
+import Foundation
+import TGSupport
+
+/// What to build a lexicon from.
+public struct LexiconSources: Sendable {
+    /// A UMLS release folder (or its META subfolder) with MRCONSO.RRF.
+    public var umls: String?
+    /// OBO ontology files (e.g. HPO's hp.obo).
+    public var obo: [String]
+    /// ICD-10-CM tabular XML files.
+    public var icd10cm: [String]
+
+    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = []) {
+        self.umls = umls
+        self.obo = obo
+        self.icd10cm = icd10cm
+    }
+
+    var isEmpty: Bool { umls == nil && obo.isEmpty && icd10cm.isEmpty }
+}
+
+/// How to build it.
+public struct LexiconBuildOptions: Sendable {
+    /// UMLS languages to keep (MRCONSO LAT).
+    public var languages: [String] = ["ENG"]
+    /// UMLS source vocabularies to keep (SAB); nil keeps all.
+    public var sourceVocabularies: [String]?
+    /// Keep rows UMLS marks suppressible (SUPPRESS O, E or Y).
+    public var keepSuppressible = false
+    public var normalizer = TermNormalizer()
+    /// Replace an existing lexicon at the destination.
+    public var replaceExisting = false
+
+    public init() {}
+}
+
+/// Builds a lexicon folder: `lexicon.sqlite` plus `manifest.json`.
+///
+/// The build happens in a hidden staging folder beside the destination and is
+/// moved into place only when complete, so a failed or interrupted build never
+/// leaves something a later stage would take for a lexicon.
+///
+/// Sources are read in two phases: first every source adds its concepts and
+/// terms (UMLS, then OBO files, then ICD-10-CM), so that concepts merge on
+/// their ids; then every source adds semantic types, definitions and
+/// relations, which may join concepts contributed by different sources.
+public struct LexiconBuilder: Sendable {
+    public var sources: LexiconSources
+    public var options: LexiconBuildOptions
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(sources: LexiconSources, options: LexiconBuildOptions, progress: (@Sendable (String) -> Void)? = nil) {
+        self.sources = sources
+        self.options = options
+        self.progress = progress
+    }
+
+    @discardableResult
+    public func build(into destination: String) throws -> LexiconManifest {
+        guard !sources.isEmpty else {
+            throw UsageError("no sources: give at least one of --umls, --obo, --icd10cm")
+        }
+        try checkInputsExist()
+        let staged = try StagedDirectory(destination: destination, replacingExisting: options.replaceExisting)
+        do {
+            let manifest = try buildStaged(staged)
+            try staged.commit()
+            return manifest
+        } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    private func checkInputsExist() throws {
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if let umls = sources.umls {
+            guard fileManager.fileExists(atPath: umls, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw InputError(file: umls, message: "missing: --umls takes a folder holding MRCONSO.RRF")
+            }
+        }
+        for file in sources.obo + sources.icd10cm where !fileManager.fileExists(atPath: file) {
+            throw InputError(file: file, message: "missing file")
+        }
+    }
+
+    private func buildStaged(_ staged: StagedDirectory) throws -> LexiconManifest {
+        let recordedOptions = LexiconManifest.Options(
+            languages: options.languages, sourceVocabularies: options.sourceVocabularies,
+            keepSuppressible: options.keepSuppressible)
+        let writer = try LexiconWriter(databasePath: staged.path(LexiconSchema.databaseFileName),
+                                       normalizer: options.normalizer)
+        var umls = try sources.umls.map { try UMLSImporter(directory: $0, options: recordedOptions, progress: progress) }
+        progress?("reading sources")
+        var obo = try sources.obo.map { try OBOImporter(path: $0) }
+        var icd = try sources.icd10cm.map { try ICD10CMImporter(path: $0) }
+
+        // Phase 1: concepts and terms.
+        try umls?.importConcepts(into: writer)
+        for index in obo.indices {
+            progress?("\(obo[index].source): \(obo[index].document.terms.count) terms")
+            try obo[index].importConcepts(into: writer)
+        }
+        for index in icd.indices {
+            progress?("ICD-10-CM: \(icd[index].tabular.nodes.count) entries")
+            try icd[index].importConcepts(into: writer)
+        }
+        // Phase 2: semantic types, definitions, relations.
+        try umls?.importFacts(into: writer)
+        for index in obo.indices { try obo[index].importFacts(into: writer) }
+        for index in icd.indices { try icd[index].importFacts(into: writer) }
+
+        progress?("indexing")
+        let counts = try writer.finish()
+
+        var sourceRecords: [LexiconManifest.Source] = []
+        if let umls {
+            sourceRecords.append(.init(kind: "umls", name: "UMLS", files: umls.files, counts: umls.counts))
+        }
+        for importer in obo {
+            var name = importer.source
+            if let version = importer.document.dataVersion { name += " " + version }
+            sourceRecords.append(.init(kind: "obo", name: name, files: [importer.document.file], counts: importer.counts))
+        }
+        for importer in icd {
+            let name = "ICD-10-CM" + (importer.tabular.version.map { " " + $0 } ?? "")
+            sourceRecords.append(.init(kind: "icd10cm", name: name, files: [importer.tabular.file], counts: importer.counts))
+        }
+        let databasePath = staged.path(LexiconSchema.databaseFileName)
+        let databaseSize = (try FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? NSNumber)?
+            .uint64Value ?? 0
+        let manifest = LexiconManifest(
+            formatVersion: LexiconSchema.formatVersion,
+            tool: "thinkgraph \(ThinkgraphVersion.current)",
+            createdAt: ISO8601DateFormatter().string(from: Date()),
+            normalization: .init(lowercase: options.normalizer.lowercase,
+                                 asciiTransliteration: options.normalizer.asciiTransliteration,
+                                 algorithmVersion: TermNormalizer.algorithmVersion),
+            options: recordedOptions,
+            sources: sourceRecords,
+            counts: counts,
+            database: .init(path: LexiconSchema.databaseFileName, bytes: databaseSize, sha256: nil))
+        try manifest.write(to: staged.path(LexiconSchema.manifestFileName))
+        return manifest
+    }
+}

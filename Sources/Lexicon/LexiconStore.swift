@@ -1,0 +1,130 @@
+import Foundation
+import SQLiteDB
+import TGSupport
+
+/// A built lexicon, opened read-only.
+///
+/// Opening checks that the folder is complete (manifest present, format
+/// understood, database of the recorded size), so a stage never works on a
+/// half-copied or foreign folder. A store wraps one SQLite connection: use
+/// one store per thread.
+public final class LexiconStore {
+    public let directory: String
+    public let manifest: LexiconManifest
+    public let normalizer: TermNormalizer
+    private let database: Database
+
+    public init(directory: String) throws {
+        self.directory = directory
+        let manifestPath = directory + "/" + LexiconSchema.manifestFileName
+        manifest = try LexiconManifest.load(from: manifestPath)
+        guard manifest.formatVersion == LexiconSchema.formatVersion else {
+            throw InputError(file: manifestPath, field: "formatVersion",
+                             message: "lexicon format \(manifest.formatVersion) is not supported (this tool reads \(LexiconSchema.formatVersion)); rebuild the lexicon")
+        }
+        guard manifest.normalization.algorithmVersion == TermNormalizer.algorithmVersion else {
+            throw InputError(file: manifestPath, field: "normalization.algorithmVersion",
+                             message: "built with normaliser version \(manifest.normalization.algorithmVersion), this tool has \(TermNormalizer.algorithmVersion); rebuild the lexicon")
+        }
+        let databasePath = directory + "/" + LexiconSchema.databaseFileName
+        let size = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? NSNumber)?.uint64Value
+        guard let size else { throw InputError(file: databasePath, message: "missing lexicon database") }
+        guard size == manifest.database.bytes else {
+            throw InputError(file: databasePath,
+                             message: "size \(size) bytes differs from the manifest's \(manifest.database.bytes): the lexicon is damaged or incomplete")
+        }
+        database = try Database(path: databasePath, mode: .readOnly)
+        normalizer = manifest.normalization.normalizer
+    }
+
+    /// A concept as `lookup` shows it.
+    public struct ConceptSummary: Sendable, Equatable, Codable {
+        public var cui: String
+        public var preferred: String
+        public var semanticTypes: [SemanticType]
+        public var sources: [String]
+        /// Terms of this concept whose normalised form matched.
+        public var matchedTerms: [String]
+        public var relationsOut: Int
+        public var relationsIn: Int
+    }
+
+    public struct SemanticType: Sendable, Equatable, Codable {
+        public var tui: String
+        public var name: String
+    }
+
+    /// The concepts having a term whose normalised form equals `term`'s.
+    public func lookup(_ term: String) throws -> [ConceptSummary] {
+        let normalized = normalizer.normalize(term)
+        let concepts = try database.prepare("""
+            SELECT DISTINCT c.id, c.cui, c.preferred, s.id
+            FROM strings s JOIN terms t ON t.string = s.id JOIN concepts c ON c.id = t.concept
+            WHERE s.norm = ? ORDER BY c.cui
+            """).rows(.text(normalized)) { row in
+            (row.int(0), row.text(1), row.text(2), row.int(3))
+        }
+        let matchedTerms = try database.prepare(
+            "SELECT DISTINCT text FROM terms WHERE concept = ? AND string = ? ORDER BY text")
+        return try concepts.map { id, cui, preferred, stringID in
+            var concept = try summary(id: id, cui: cui, preferred: preferred)
+            concept.matchedTerms = try matchedTerms.rows(.integer(id), .integer(stringID)) { $0.text(0) }
+            return concept
+        }
+    }
+
+    /// The concept with this id (CUI or source-prefixed id), if present.
+    public func concept(cui: String) throws -> ConceptSummary? {
+        let rows = try database.prepare("SELECT id, preferred FROM concepts WHERE cui = ?").rows(.text(cui)) {
+            ($0.int(0), $0.text(1))
+        }
+        guard let (id, preferred) = rows.first else { return nil }
+        return try summary(id: id, cui: cui, preferred: preferred)
+    }
+
+    private func summary(id: Int64, cui: String, preferred: String) throws -> ConceptSummary {
+        let semanticTypes = try database.prepare(
+            "SELECT tui, name FROM semantic_types WHERE concept = ? ORDER BY tui").rows(.integer(id)) {
+            SemanticType(tui: $0.text(0), name: $0.text(1))
+        }
+        let sources = try database.prepare("""
+            SELECT DISTINCT s.sab FROM terms t JOIN sources s ON s.id = t.source WHERE t.concept = ? ORDER BY s.sab
+            """).rows(.integer(id)) { $0.text(0) }
+        let out = try database.scalarInt("SELECT count(*) FROM relations WHERE concept1 = ?", .integer(id)) ?? 0
+        let into = try database.scalarInt("SELECT count(*) FROM relations WHERE concept2 = ?", .integer(id)) ?? 0
+        return ConceptSummary(cui: cui, preferred: preferred, semanticTypes: semanticTypes, sources: sources,
+                              matchedTerms: [], relationsOut: Int(out), relationsIn: Int(into))
+    }
+
+    /// Number of terms per source vocabulary.
+    public func termsPerSource() throws -> [(source: String, terms: Int)] {
+        try database.prepare("""
+            SELECT s.sab, count(*) FROM terms t JOIN sources s ON s.id = t.source GROUP BY s.sab ORDER BY s.sab
+            """).rows { ($0.text(0), Int($0.int(1))) }
+    }
+
+    /// Number of relations per relation label (REL/RELA), most frequent first.
+    public func relationsPerType(limit: Int = 20) throws -> [(rel: String, rela: String, count: Int)] {
+        try database.prepare("""
+            SELECT rt.rel, rt.rela, count(*) AS n FROM relations r JOIN relation_types rt ON rt.id = r.type
+            GROUP BY r.type ORDER BY n DESC, rt.rel, rt.rela LIMIT ?
+            """).rows(.integer(Int64(limit))) { ($0.text(0), $0.text(1), Int($0.int(2))) }
+    }
+
+    /// Every normalised string with its id, in id order: what the
+    /// approximate-string index is built over.
+    public func forEachString(_ body: (Int64, String) throws -> Void) throws {
+        let statement = try database.prepare("SELECT id, norm FROM strings ORDER BY id")
+        try statement.bind([])
+        while try statement.step() { try body(statement.int(0), statement.text(1)) }
+        statement.reset()
+    }
+
+    /// Codes filed by one source (e.g. every ICD10CM code).
+    public func codes(source: String) throws -> Set<String> {
+        let codes = try database.prepare("""
+            SELECT DISTINCT t.code FROM terms t JOIN sources s ON s.id = t.source WHERE s.sab = ? AND t.code IS NOT NULL
+            """).rows(.text(source)) { $0.text(0) }
+        return Set(codes)
+    }
+}

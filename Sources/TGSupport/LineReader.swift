@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a text file line by line without building a `String` per line.
+///
+/// Vocabulary files run to gigabytes (UMLS MRREL holds ~60M rows), so the
+/// reader hands out each line as a view into its own buffer; the caller
+/// decodes only the fields it needs. It counts lines so errors can name them,
+/// strips a trailing `\r`, and can fingerprint every byte it reads so the
+/// manifest's SHA-256 costs no second pass over the file.
+public final class LineReader {
+    public let path: String
+    /// 1-based number of the line most recently returned.
+    public private(set) var lineNumber = 0
+    /// Bytes consumed from the file so far.
+    public private(set) var bytesRead: UInt64 = 0
+    /// Longest line accepted; a longer one is reported as an input error
+    /// instead of growing the buffer without bound.
+    public let maximumLineLength: Int
+
+    private var descriptor: Int32
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private var reachedEnd = false
+    private var hasher: SHA256?
+
+    public init(path: String, computeDigest: Bool = false, maximumLineLength: Int = 64 << 20) throws {
+        self.path = path
+        self.maximumLineLength = maximumLineLength
+        descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw InputError(file: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(descriptor)
+            throw InputError(file: path, message: "is a directory, expected a file")
+        }
+        buffer = .allocate(byteCount: 1 << 20, alignment: 16)
+        hasher = computeDigest ? SHA256() : nil
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        buffer.deallocate()
+    }
+
+    /// The SHA-256 of everything read so far (call after the last line).
+    public func hexDigest() -> String? {
+        hasher.map { $0.hexDigest() }
+    }
+
+    /// Returns the next line without its terminator, or nil at the end of the
+    /// file. The bytes stay valid only until the next call.
+    public func nextLine() throws -> UnsafeBufferPointer<UInt8>? {
+        while true {
+            if let newline = findNewline() {
+                let lineStart = start
+                start = newline + 1
+                return finishLine(from: lineStart, to: newline)
+            }
+            if reachedEnd {
+                guard start < end else { return nil }
+                let lineStart = start
+                start = end
+                return finishLine(from: lineStart, to: end)
+            }
+            try fill()
+        }
+    }
+
+    private func finishLine(from lineStart: Int, to lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
+        lineNumber += 1
+        var stop = lineEnd
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if stop > lineStart, base[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
+        return UnsafeBufferPointer(start: base + lineStart, count: stop - lineStart)
+    }
+
+    private func findNewline() -> Int? {
+        guard start < end else { return nil }
+        let base = buffer.baseAddress!
+        guard let hit = memchr(base + start, 0x0A, end - start) else { return nil }
+        return base.distance(to: UnsafeMutableRawPointer(hit))
+    }
+
+    private func fill() throws {
+        // Move the unfinished line to the front, growing the buffer if one
+        // line fills it.
+        let pendingCount = end - start
+        if start > 0 {
+            if pendingCount > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: pendingCount) }
+            start = 0
+            end = pendingCount
+        }
+        if end == buffer.count {
+            guard buffer.count < maximumLineLength + 1 else {
+                throw InputError(file: path, line: lineNumber + 1,
+                                 message: "line longer than \(maximumLineLength) bytes")
+            }
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: min(buffer.count * 2, maximumLineLength + 1), alignment: 16)
+            grown.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
+            buffer.deallocate()
+            buffer = grown
+        }
+        let count = read(descriptor, buffer.baseAddress! + end, buffer.count - end)
+        if count < 0 {
+            if errno == EINTR { return }
+            throw InputError(file: path, line: lineNumber + 1, message: "read failed: \(String(cString: strerror(errno)))")
+        }
+        if count == 0 {
+            reachedEnd = true
+            return
+        }
+        hasher?.update(UnsafeRawBufferPointer(start: buffer.baseAddress! + end, count: count))
+        end += count
+        bytesRead += UInt64(count)
+    }
+}
+
+/// Splits a line on a one-byte separator into field ranges, reusing `fields`.
+@inlinable
+public func splitFields(_ line: UnsafeBufferPointer<UInt8>, separator: UInt8, into fields: inout [Range<Int>]) {
+    fields.removeAll(keepingCapacity: true)
+    var fieldStart = 0
+    var index = 0
+    let count = line.count
+    while index < count {
+        if line[index] == separator {
+            fields.append(fieldStart..<index)
+            fieldStart = index + 1
+        }
+        index += 1
+    }
+    fields.append(fieldStart..<count)
+}
+
+/// Decodes bytes as UTF-8, or returns nil if they are not valid UTF-8.
+@inlinable
+public func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    String(validating: bytes, as: UTF8.self)
+}
+
+/// Computes the SHA-256 of a whole file by streaming it.
+public func sha256OfFile(atPath path: String) throws -> String {
+    let reader = try LineReader(path: path, computeDigest: true)
+    while try reader.nextLine() != nil {}
+    return reader.hexDigest()!
+}
