@@ -61,8 +61,8 @@ struct ICD10CMImporter {
         }
         // Seventh-character expansions of leaf codes.
         for (index, node) in tabular.nodes.enumerated() where node.kind == .code && node.children.isEmpty {
-            guard let definitions = seventhCharacters(for: index) else { continue }
-            for (character, meaning) in definitions {
+            guard let (definitions, exclusion) = seventhCharacters(for: index) else { continue }
+            for (character, meaning) in definitions where !exclusion.excludes(character, from: node.code) {
                 let code = Self.appendSeventhCharacter(character, to: node.code)
                 let cui = writer.concept(forCode: code, in: source) ?? "ICD10CM:\(code)"
                 conceptOfCode[code] = cui
@@ -113,12 +113,16 @@ struct ICD10CMImporter {
     }
 
     /// The seventh characters that apply to a code: those defined on it or on
-    /// its nearest ancestor that defines any.
-    private func seventhCharacters(for index: Int) -> [(character: String, meaning: String)]? {
+    /// its nearest ancestor that defines any, with that node's exclusion rule.
+    private func seventhCharacters(for index: Int)
+        -> ([(character: String, meaning: String)], SeventhCharacterExclusion)? {
         var cursor: Int? = index
         while let current = cursor, tabular.nodes[current].kind == .code {
-            if !tabular.nodes[current].seventhCharacters.isEmpty { return tabular.nodes[current].seventhCharacters }
-            cursor = tabular.nodes[current].parent
+            let node = tabular.nodes[current]
+            if !node.seventhCharacters.isEmpty {
+                return (node.seventhCharacters, SeventhCharacterExclusion(notes: node.seventhCharacterNotes))
+            }
+            cursor = node.parent
         }
         return nil
     }
@@ -141,6 +145,38 @@ struct ICD10CMImporter {
               range.text == inside else { return (description, nil) }
         let name = String(description[..<open]).trimmingSpaces()
         return (name.isEmpty ? description : name, inside)
+    }
+}
+
+/// A restriction stated in a `sevenChrNote`, such as "7th characters D and S
+/// do not apply to codes in category S06 with 6th character 7 - death due to
+/// brain injury ..., or 8 - death due to other cause ...".
+struct SeventhCharacterExclusion: Equatable {
+    var characters: Set<Character> = []
+    var sixthCharacters: Set<Character> = []
+
+    init(notes: [String]) {
+        for note in notes {
+            guard let notApply = note.range(of: " do not apply "), let seventh = note.range(of: "7th character"),
+                  seventh.upperBound < notApply.lowerBound, let sixth = note.range(of: "6th character ") else { continue }
+            // Single capital letters between "7th characters" and "do not apply".
+            for word in note[seventh.upperBound..<notApply.lowerBound].split(whereSeparator: { !$0.isLetter })
+            where word.count == 1 && word.first!.isUppercase {
+                characters.insert(word.first!)
+            }
+            // "6th character 7 - ..., or 8 - ...": a lone character before " - ".
+            let rest = String(note[sixth.upperBound...])
+            for piece in rest.components(separatedBy: " - ").dropLast() {
+                if let last = piece.split(separator: " ").last, last.count == 1 { sixthCharacters.insert(last.first!) }
+            }
+        }
+    }
+
+    func excludes(_ character: String, from code: String) -> Bool {
+        guard let seventh = character.first, characters.contains(seventh) else { return false }
+        let plain = code.replacingOccurrences(of: ".", with: "")
+        guard plain.count >= 6 else { return false }
+        return sixthCharacters.contains(plain[plain.index(plain.startIndex, offsetBy: 5)])
     }
 }
 

