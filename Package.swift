@@ -35,6 +35,8 @@ let package = Package(
 
         .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "TGSupport"]),
+        // Runs the built executable as a separate process.
+        .testTarget(name: "CLITests", dependencies: ["thinkgraph"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// Runs the real `thinkgraph` executable, as a user's shell would.
+struct CommandResult {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+}
+
+enum Thinkgraph {
+    /// The executable SwiftPM built next to the test bundle.
+    static var executable: URL {
+        var folder = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("thinkgraph").path),
+              folder.pathComponents.count > 1 {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("thinkgraph")
+    }
+
+    static func run(_ arguments: [String]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus,
+                             standardOutput: String(decoding: outData, as: UTF8.self),
+                             standardError: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+@Suite struct LexiconCLITests {
+    let folder = NSTemporaryDirectory() + "thinkgraph-cli-\(UUID().uuidString)"
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = folder + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func buildInfoAndLookupThroughTheExecutable() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let obo = try write("mini.obo", """
+            ontology: hp.obo
+
+            [Term]
+            id: HP:0000001
+            name: All
+
+            [Term]
+            id: HP:0001250
+            name: Seizure
+            synonym: "Seizures" EXACT []
+            xref: UMLS:C0036572
+            is_a: HP:0000001
+            """)
+        let build = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/lex", "--obo", obo, "--quiet"])
+        #expect(build.status == 0)
+        #expect(build.standardOutput.contains("2 concepts, 3 strings, 2 relations"))
+        #expect(build.standardError.isEmpty)
+
+        let info = try Thinkgraph.run(["lexicon", "info", folder + "/lex"])
+        #expect(info.status == 0)
+        #expect(info.standardOutput.contains("concepts        2"))
+        #expect(info.standardOutput.contains("HPO"))
+
+        let lookup = try Thinkgraph.run(["lexicon", "lookup", folder + "/lex", "SEIZURES"])
+        #expect(lookup.status == 0)
+        #expect(lookup.standardOutput.hasPrefix("C0036572\tSeizure\n"))
+        #expect(lookup.standardOutput.contains("relations: 1 out, 1 in"))
+
+        let missing = try Thinkgraph.run(["lexicon", "lookup", folder + "/lex", "no such term"])
+        #expect(missing.status != 0)
+
+        // Building again over an existing lexicon needs --force.
+        let again = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/lex", "--obo", obo, "--quiet"])
+        #expect(again.status != 0)
+        #expect(again.standardError.contains("already exists"))
+    }
+
+    @Test func badInputExitsNonZeroNamingFileAndLineAndLeavesNothing() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let rrf = try write("umls/MRCONSO.RRF", "C1|ENG|P|\n")
+        let result = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/lex", "--umls", folder + "/umls"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("\(rrf):1: malformed MRCONSO.RRF row: expected 18 fields, found 3"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["umls"])
+
+        let noSources = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/lex"])
+        #expect(noSources.status != 0)
+        #expect(noSources.standardError.contains("no sources"))
+    }
+}
