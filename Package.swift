@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "TGSupport"),
         // A thin, safe Swift face on SQLite: bound parameters only.
         .target(name: "SQLiteDB", dependencies: ["CSQLite", "TGSupport"]),
+        // SimString: an exact, memory-mapped approximate-string index.
+        .target(name: "SimString"),
         // The lexicon store and its importers (UMLS RRF, OBO, ICD-10-CM XML).
         .target(name: "Lexicon", dependencies: ["SQLiteDB", "TGSupport", "CLibXML2"]),
 
@@ -34,6 +36,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
+        .testTarget(name: "SimStringTests", dependencies: ["SimString"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "TGSupport"]),
         // Runs the built executable as a separate process.
         .testTarget(name: "CLITests", dependencies: ["thinkgraph"]),

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One retrieved string.
+public struct SimStringMatch: Sendable, Equatable {
+    /// The string's id: its position in the build input.
+    public var id: Int
+    /// Its similarity to the query under the measure asked for.
+    public var similarity: Double
+}
+
+/// A read-only SimString index, memory-mapped from its file.
+///
+/// Opening maps the file and checks it (header, section bounds, checksum);
+/// nothing is rebuilt or copied, so a large index opens in milliseconds and
+/// its pages are shared between processes. The mapped memory never changes,
+/// so one index may be queried from many threads at once.
+public final class SimStringIndex: @unchecked Sendable {
+    // @unchecked: the only state is an immutable read-only mapping.
+    public let path: String
+    public let settings: FeatureSettings
+    public let count: Int
+    public let featureCount: Int
+    public let maxSize: Int
+
+    private let mapping: UnsafeRawPointer
+    private let mappingLength: Int
+    private let stringOffsets: UnsafePointer<UInt64>
+    private let stringBytes: UnsafePointer<UInt8>
+    private let featureUnits: UnsafePointer<UInt32>
+    private let featureOccurrences: UnsafePointer<UInt32>
+    private let table: UnsafePointer<UInt32>
+    private let tableMask: Int
+    private let directory: UnsafePointer<UInt32>
+    private let directorySizes: UnsafePointer<UInt32>
+    private let directoryStarts: UnsafePointer<UInt32>
+    private let postings: UnsafePointer<UInt32>
+
+    /// Opens and checks an index. `verifyChecksum: false` skips the body
+    /// checksum (the header and all section bounds are still checked).
+    public init(path: String, verifyChecksum: Bool = true) throws {
+        self.path = path
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw SimStringError("\(path): cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SimStringError("\(path): cannot stat") }
+        let length = Int(info.st_size)
+        guard length >= IndexFormat.headerSize else {
+            throw SimStringError("\(path): not a thinkgraph SimString index (file too short: \(length) bytes)")
+        }
+        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw SimStringError("\(path): cannot map: \(String(cString: strerror(errno)))")
+        }
+        let base = UnsafeRawPointer(address)
+        mapping = base
+        mappingLength = length
+        var ok = false
+        defer { if !ok { munmap(address, length) } }
+
+        func u32(_ offset: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        func u64(_ offset: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+
+        guard Array(UnsafeRawBufferPointer(start: base, count: 8)) == IndexFormat.magic else {
+            throw SimStringError("\(path): not a thinkgraph SimString index (bad magic)")
+        }
+        guard u32(8) == IndexFormat.version else {
+            throw SimStringError("\(path): index format version \(u32(8)) is not supported (this tool reads \(IndexFormat.version)); rebuild the index")
+        }
+        guard indexChecksum(UnsafeRawBufferPointer(start: base, count: 120)) == u64(120) else {
+            throw SimStringError("\(path): corrupted index (header checksum mismatch)")
+        }
+        let flags = u32(12)
+        let n = Int(u32(16))
+        settings = FeatureSettings(n: n, marks: flags & IndexFormat.marksFlag != 0,
+                                   unicode: flags & IndexFormat.unicodeFlag != 0)
+        let counts = (0..<7).map { u64(24 + 8 * $0) }
+        guard counts.allSatisfy({ $0 < UInt64(Int32.max) * 8 }), n >= 1, n <= 64 else {
+            throw SimStringError("\(path): corrupted index (implausible counts)")
+        }
+        let (strings, features, entries, postingCount, capacity, maxSize, byteCount) =
+            (Int(counts[0]), Int(counts[1]), Int(counts[2]), Int(counts[3]), Int(counts[4]), Int(counts[5]), Int(counts[6]))
+        guard capacity > 0, capacity & (capacity - 1) == 0, capacity > features else {
+            throw SimStringError("\(path): corrupted index (bad feature table capacity)")
+        }
+        count = strings
+        featureCount = features
+        self.maxSize = maxSize
+
+        // Section layout, exactly as the builder writes it.
+        var offset = IndexFormat.headerSize
+        func section(_ bytes: Int) -> Int {
+            let start = offset
+            offset = IndexFormat.align(offset + bytes)
+            return start
+        }
+        let offsetsAt = section((strings + 1) * 8)
+        let bytesAt = section(byteCount)
+        let unitsAt = section(features * n * 4)
+        let occurrencesAt = section(features * 4)
+        let tableAt = section(capacity * 4)
+        let directoryAt = section((features + 1) * 4)
+        let sizesAt = section(entries * 4)
+        let startsAt = section((entries + 1) * 4)
+        let postingsAt = section(postingCount * 4)
+        guard offset == length else {
+            throw SimStringError("\(path): corrupted or truncated index (expected \(offset) bytes, found \(length))")
+        }
+        if verifyChecksum {
+            let body = UnsafeRawBufferPointer(start: base + IndexFormat.headerSize, count: length - IndexFormat.headerSize)
+            guard indexChecksum(body) == u64(112) else {
+                throw SimStringError("\(path): corrupted index (body checksum mismatch)")
+            }
+        }
+        stringOffsets = (base + offsetsAt).assumingMemoryBound(to: UInt64.self)
+        stringBytes = (base + bytesAt).assumingMemoryBound(to: UInt8.self)
+        featureUnits = (base + unitsAt).assumingMemoryBound(to: UInt32.self)
+        featureOccurrences = (base + occurrencesAt).assumingMemoryBound(to: UInt32.self)
+        table = (base + tableAt).assumingMemoryBound(to: UInt32.self)
+        tableMask = capacity - 1
+        directory = (base + directoryAt).assumingMemoryBound(to: UInt32.self)
+        directorySizes = (base + sizesAt).assumingMemoryBound(to: UInt32.self)
+        directoryStarts = (base + startsAt).assumingMemoryBound(to: UInt32.self)
+        postings = (base + postingsAt).assumingMemoryBound(to: UInt32.self)
+        guard stringOffsets[strings] == UInt64(byteCount), directory[features] == UInt32(entries),
+              directoryStarts[entries] == UInt32(postingCount) else {
+            throw SimStringError("\(path): corrupted index (section ends disagree)")
+        }
+        ok = true
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), mappingLength) }
+
+    /// The bytes of string `id`.
+    public func bytes(of id: Int) -> UnsafeBufferPointer<UInt8> {
+        precondition(id >= 0 && id < count, "string id \(id) out of range")
+        let start = Int(stringOffsets[id]), end = Int(stringOffsets[id + 1])
+        guard start <= end, end <= Int(stringOffsets[count]) else { return UnsafeBufferPointer(start: stringBytes, count: 0) }
+        return UnsafeBufferPointer(start: stringBytes + start, count: end - start)
+    }
+
+    /// String `id` as text (invalid UTF-8 repaired).
+    public func string(of id: Int) -> String {
+        String(decoding: bytes(of: id), as: UTF8.self)
+    }
+
+    /// Retrieves every indexed string whose similarity to `query` reaches
+    /// `threshold`, ordered by feature-set size, then id.
+    public func search(_ query: String, measure: SimilarityMeasure, threshold: Double,
+                       arithmetic: ThresholdArithmetic = .exact) throws -> [SimStringMatch] {
+        var searcher = SimStringSearcher(index: self)
+        return try searcher.search(query, measure: measure, threshold: threshold, arithmetic: arithmetic)
+    }
+
+    // MARK: Access for the searcher
+
+    /// The id of the feature `units[start..<start+n]` numbered `occurrence`, if indexed.
+    func featureID(units: UnsafePointer<UInt32>, occurrence: UInt32) -> Int? {
+        let n = settings.n
+        var slot = Int(truncatingIfNeeded: featureHash(units, n: n, occurrence: occurrence)) & tableMask
+        var probes = 0
+        while probes <= tableMask {
+            let entry = table[slot]
+            if entry == 0 { return nil }
+            let id = Int(entry - 1)
+            if id < featureCount, featureOccurrences[id] == occurrence {
+                let stored = featureUnits + id * n
+                var same = true
+                for offset in 0..<n where stored[offset] != units[offset] {
+                    same = false
+                    break
+                }
+                if same { return id }
+            }
+            slot = (slot + 1) & tableMask
+            probes += 1
+        }
+        return nil
+    }
+
+    /// The directory entries of a feature.
+    func entries(ofFeature id: Int) -> Range<Int> {
+        Int(directory[id])..<Int(directory[id + 1])
+    }
+
+    func entrySize(_ entry: Int) -> Int { Int(directorySizes[entry]) }
+
+    func postings(ofEntry entry: Int) -> UnsafeBufferPointer<UInt32> {
+        let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
+        return UnsafeBufferPointer(start: postings + start, count: max(0, end - start))
+    }
+}

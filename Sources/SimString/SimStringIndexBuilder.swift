@@ -1,0 +1,201 @@
+import Foundation
+
+/// Builds a SimString index from strings, in memory, then writes it.
+///
+/// String ids are the order of `add` calls (0, 1, 2 ...), duplicates
+/// included, as in the C++ tool. Memory: the strings, one u32 per feature
+/// occurrence, and the feature table.
+public struct SimStringIndexBuilder {
+    public let settings: FeatureSettings
+    private var extractor: FeatureExtractor
+
+    private var stringOffsets: [UInt64] = [0]
+    private var stringBytes: [UInt8] = []
+    /// Feature ids of all strings, concatenated; string i owns
+    /// `featureStarts[i]..<featureStarts[i+1]`.
+    private var stringFeatures: [UInt32] = []
+    private var featureStarts: [Int] = [0]
+
+    private var featureUnits: [UInt32] = []
+    private var featureOccurrences: [UInt32] = []
+    private var table: [UInt32] = Array(repeating: 0, count: 1024)
+
+    public init(settings: FeatureSettings) throws {
+        guard (1...64).contains(settings.n) else { throw SimStringError("n-gram length must be 1 to 64, got \(settings.n)") }
+        self.settings = settings
+        extractor = FeatureExtractor(settings: settings)
+    }
+
+    public var count: Int { stringOffsets.count - 1 }
+
+    public mutating func add(_ string: String) {
+        var string = string
+        string.withUTF8 { add(bytes: $0) }
+    }
+
+    public mutating func add(bytes: UnsafeBufferPointer<UInt8>) {
+        stringBytes.append(contentsOf: bytes)
+        stringOffsets.append(UInt64(stringBytes.count))
+        extractor.extract(bytes)
+        for index in 0..<extractor.count {
+            stringFeatures.append(featureID(ofExtracted: index))
+        }
+        featureStarts.append(stringFeatures.count)
+    }
+
+    /// Finds or adds the feature's id in the open-addressing table.
+    private mutating func featureID(ofExtracted index: Int) -> UInt32 {
+        let n = settings.n
+        let hash = extractor.hash(ofFeature: index)
+        let start = Int(extractor.starts[index])
+        let occurrence = extractor.occurrences[index]
+        var mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = table[slot]
+            if entry == 0 { break }
+            let id = Int(entry - 1)
+            if featureOccurrences[id] == occurrence, unitsEqual(id: id, start: start, n: n) { return UInt32(id) }
+            slot = (slot + 1) & mask
+        }
+        let id = UInt32(featureOccurrences.count)
+        featureOccurrences.append(occurrence)
+        featureUnits.append(contentsOf: extractor.units[start..<(start + n)])
+        table[slot] = id + 1
+        if featureOccurrences.count * 2 > table.count {
+            rehash(capacity: table.count * 2)
+            mask = table.count - 1
+        }
+        return id
+    }
+
+    private func unitsEqual(id: Int, start: Int, n: Int) -> Bool {
+        let base = id * n
+        for offset in 0..<n where featureUnits[base + offset] != extractor.units[start + offset] { return false }
+        return true
+    }
+
+    private mutating func rehash(capacity: Int) {
+        table = Array(repeating: 0, count: capacity)
+        let mask = capacity - 1
+        let n = settings.n
+        featureUnits.withUnsafeBufferPointer { units in
+            for id in 0..<featureOccurrences.count {
+                var slot = Int(truncatingIfNeeded: featureHash(units.baseAddress! + id * n, n: n, occurrence: featureOccurrences[id])) & mask
+                while table[slot] != 0 { slot = (slot + 1) & mask }
+                table[slot] = UInt32(id + 1)
+            }
+        }
+    }
+
+    /// Writes the index to `path` (through a temporary file renamed into
+    /// place, so a reader never sees a half-written index).
+    public func write(to path: String) throws {
+        let featureCount = featureOccurrences.count
+        let stringCount = count
+        guard stringFeatures.count < Int(UInt32.max), stringCount < Int(UInt32.max) else {
+            throw SimStringError("too many strings or features for index format \(IndexFormat.version)")
+        }
+
+        // Group postings by feature, then by size; string ids stay ascending
+        // because strings are visited in id order and the sort is stable.
+        var perFeature = [Int](repeating: 0, count: featureCount + 1)
+        for id in stringFeatures { perFeature[Int(id) + 1] += 1 }
+        for index in 0..<featureCount { perFeature[index + 1] += perFeature[index] }
+        var cursor = perFeature
+        var keyed = [UInt64](repeating: 0, count: stringFeatures.count)
+        var maxSize = 0
+        for sid in 0..<stringCount {
+            let range = featureStarts[sid]..<featureStarts[sid + 1]
+            let size = range.count
+            maxSize = max(maxSize, size)
+            for position in range {
+                let feature = Int(stringFeatures[position])
+                keyed[cursor[feature]] = UInt64(size) << 32 | UInt64(sid)
+                cursor[feature] += 1
+            }
+        }
+        var directory = [UInt32](repeating: 0, count: featureCount + 1)
+        var directorySizes: [UInt32] = []
+        var directoryStarts: [UInt32] = []
+        var postings = [UInt32](repeating: 0, count: keyed.count)
+        for feature in 0..<featureCount {
+            let range = perFeature[feature]..<perFeature[feature + 1]
+            keyed[range].sort()
+            directory[feature] = UInt32(directorySizes.count)
+            var previousSize: UInt64 = .max
+            for position in range {
+                let size = keyed[position] >> 32
+                if size != previousSize {
+                    directorySizes.append(UInt32(size))
+                    directoryStarts.append(UInt32(position))
+                    previousSize = size
+                }
+                postings[position] = UInt32(truncatingIfNeeded: keyed[position])
+            }
+        }
+        directory[featureCount] = UInt32(directorySizes.count)
+        directoryStarts.append(UInt32(postings.count))
+
+        var file = IndexWriter()
+        file.reserveHeader()
+        file.append(stringOffsets)
+        file.append(stringBytes)
+        file.append(featureUnits)
+        file.append(featureOccurrences)
+        file.append(table)
+        file.append(directory)
+        file.append(directorySizes)
+        file.append(directoryStarts)
+        file.append(postings)
+
+        var flags: UInt32 = 0
+        if settings.unicode { flags |= IndexFormat.unicodeFlag }
+        if settings.marks { flags |= IndexFormat.marksFlag }
+        file.finishHeader(flags: flags, n: UInt32(settings.n), counts: [
+            UInt64(stringCount), UInt64(featureCount), UInt64(directorySizes.count), UInt64(postings.count),
+            UInt64(table.count), UInt64(maxSize), UInt64(stringBytes.count),
+        ])
+        try file.data.write(to: URL(fileURLWithPath: path + ".partial"))
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: path + ".partial", toPath: path)
+    }
+}
+
+/// Lays out the sections of an index file in memory.
+private struct IndexWriter {
+    var data = Data()
+
+    mutating func reserveHeader() {
+        data.append(Data(count: IndexFormat.headerSize))
+    }
+
+    mutating func append<T: FixedWidthInteger>(_ values: [T]) {
+        values.withUnsafeBytes { data.append(contentsOf: $0) }
+        pad()
+    }
+
+    private mutating func pad() {
+        let aligned = IndexFormat.align(data.count)
+        if aligned > data.count { data.append(Data(count: aligned - data.count)) }
+    }
+
+    mutating func finishHeader(flags: UInt32, n: UInt32, counts: [UInt64]) {
+        var header = [UInt8](repeating: 0, count: IndexFormat.headerSize)
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { bytes in
+                for (index, byte) in bytes.enumerated() { header[offset + index] = byte }
+            }
+        }
+        for (index, byte) in IndexFormat.magic.enumerated() { header[index] = byte }
+        put(IndexFormat.version, at: 8)
+        put(flags, at: 12)
+        put(n, at: 16)
+        for (index, count) in counts.enumerated() { put(count, at: 24 + 8 * index) }
+        let body = data.withUnsafeBytes { indexChecksum(UnsafeRawBufferPointer(rebasing: $0[IndexFormat.headerSize...])) }
+        put(body, at: 112)
+        let headerSum = header.withUnsafeBytes { indexChecksum(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
+        put(headerSum, at: 120)
+        data.replaceSubrange(0..<IndexFormat.headerSize, with: header)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// The set-similarity measures SimString retrieves by. Sizes are feature-set
+/// sizes: `q` of the query, `r` of an indexed string, `m` their overlap.
+public enum SimilarityMeasure: String, Sendable, CaseIterable, Codable {
+    case exact, dice, cosine, jaccard, overlap
+
+    /// The similarity of two feature sets with sizes `q`, `r` and overlap `m`.
+    /// This is the definition retrieval is exact against.
+    @inlinable
+    public func similarity(overlap m: Int, querySize q: Int, candidateSize r: Int) -> Double {
+        switch self {
+        case .exact: return (q == r && m == q) ? 1 : 0
+        case .dice: return 2 * Double(m) / Double(q + r)
+        case .cosine: return Double(m) / (Double(q) * Double(r)).squareRoot()
+        case .jaccard: return Double(m) / Double(q + r - m)
+        case .overlap: return Double(m) / Double(min(q, r))
+        }
+    }
+}
+
+/// How the overlap a candidate needs is computed.
+public enum ThresholdArithmetic: String, Sendable, Codable {
+    /// The smallest overlap whose similarity, computed as in
+    /// `SimilarityMeasure.similarity`, reaches the threshold: results equal a
+    /// brute-force scan.
+    case exact
+    /// The C++ SimString formulas, floating-point rounding included (e.g.
+    /// jaccard `ceil(α(q+r)/(1+α))`, which for α = 0.7, q + r = 17 asks for 8
+    /// shared features where 7 give exactly 0.7). For byte-for-byte parity
+    /// with the `simstring` command.
+    case simstring
+}
+
+/// Size ranges and overlap bounds for one query.
+struct RetrievalBounds {
+    let measure: SimilarityMeasure
+    let threshold: Double
+    let arithmetic: ThresholdArithmetic
+
+    /// Candidate sizes to visit, clipped to `1...maxSize`.
+    func sizeRange(querySize q: Int, maxSize: Int) -> ClosedRange<Int>? {
+        guard maxSize >= 1 else { return nil }
+        let alpha = threshold
+        let qd = Double(q)
+        var low: Int, high: Int
+        switch arithmetic {
+        case .simstring:
+            switch measure {
+            case .exact: (low, high) = (q, q)
+            // The C++ code divides by (2 - q) here; kept for parity. A lower
+            // bound that is too low only costs time, never results.
+            case .dice: (low, high) = (Int((alpha * qd / (2 - qd)).rounded(.up)), Int(((2 - alpha) * qd / alpha).rounded(.down)))
+            case .cosine: (low, high) = (Int((alpha * alpha * qd).rounded(.up)), Int((qd / (alpha * alpha)).rounded(.down)))
+            case .jaccard: (low, high) = (Int((alpha * qd).rounded(.up)), Int((qd / alpha).rounded(.down)))
+            case .overlap: (low, high) = (1, Int.max)
+            }
+        case .exact:
+            // Generous bounds from the formulas, then tightened by asking
+            // whether any overlap can reach the threshold at each end.
+            switch measure {
+            case .exact: (low, high) = (q, q)
+            case .dice: (low, high) = (Int((alpha * qd / (2 - alpha)).rounded(.down)) - 1, Int(((2 - alpha) * qd / alpha).rounded(.up)) + 1)
+            case .cosine: (low, high) = (Int((alpha * alpha * qd).rounded(.down)) - 1, Int((qd / (alpha * alpha)).rounded(.up)) + 1)
+            case .jaccard: (low, high) = (Int((alpha * qd).rounded(.down)) - 1, Int((qd / alpha).rounded(.up)) + 1)
+            case .overlap: (low, high) = (1, Int.max)
+            }
+            low = max(low, 1)
+            high = min(high, maxSize)
+            while low <= high, minimumOverlap(querySize: q, candidateSize: low) == nil { low += 1 }
+            while high >= low, minimumOverlap(querySize: q, candidateSize: high) == nil { high -= 1 }
+        }
+        low = max(low, 1)
+        high = min(high, maxSize)
+        return low <= high ? low...high : nil
+    }
+
+    /// The fewest shared features a candidate of size `r` needs, or nil if
+    /// none suffices.
+    func minimumOverlap(querySize q: Int, candidateSize r: Int) -> Int? {
+        let most = min(q, r)
+        switch arithmetic {
+        case .simstring:
+            let alpha = threshold, qd = Double(q), rd = Double(r)
+            let needed: Int
+            switch measure {
+            case .exact: needed = q
+            case .dice: needed = Int((0.5 * alpha * (qd + rd)).rounded(.up))
+            case .cosine: needed = Int((alpha * (qd * rd).squareRoot()).rounded(.up))
+            case .jaccard: needed = Int((alpha * (qd + rd) / (1 + alpha)).rounded(.up))
+            case .overlap: needed = Int((alpha * Double(most)).rounded(.up))
+            }
+            return needed <= most ? max(needed, 1) : nil
+        case .exact:
+            if measure == .exact { return q == r ? q : nil }
+            guard measure.similarity(overlap: most, querySize: q, candidateSize: r) >= threshold else { return nil }
+            // Similarity grows with the overlap: binary search the smallest.
+            var low = 1, high = most
+            while low < high {
+                let middle = (low + high) / 2
+                if measure.similarity(overlap: middle, querySize: q, candidateSize: r) >= threshold {
+                    high = middle
+                } else {
+                    low = middle + 1
+                }
+            }
+            return low
+        }
+    }
+}
