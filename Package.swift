@@ -30,16 +30,17 @@ let package = Package(
 
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Lexicon", "TGSupport",
+            "Lexicon", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
-        .testTarget(name: "SimStringTests", dependencies: ["SimString"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "TGSupport"]),
         // Runs the built executable as a separate process.
-        .testTarget(name: "CLITests", dependencies: ["thinkgraph"]),
+        .testTarget(name: "CLITests", dependencies: ["thinkgraph", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

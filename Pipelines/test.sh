@@ -7,6 +7,13 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash Pipelines/setup.sh
+# The C++ SimString tool, which the simstring twin is tested against.
+if ! command -v simstring >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y -qq simstring-bin >/dev/null 2>&1 || \
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq simstring-bin >/dev/null; } || \
+    echo "test: simstring-bin unavailable; the C++ comparison tests will be skipped" >&2
+fi
 if ! bash Lexicons/fetch-open-vocabularies.sh; then
   echo "test: could not fetch the open vocabularies; real-file tests will be skipped" >&2
 fi

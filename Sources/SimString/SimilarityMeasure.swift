@@ -50,9 +50,9 @@ struct RetrievalBounds {
             case .exact: (low, high) = (q, q)
             // The C++ code divides by (2 - q) here; kept for parity. A lower
             // bound that is too low only costs time, never results.
-            case .dice: (low, high) = (Int((alpha * qd / (2 - qd)).rounded(.up)), Int(((2 - alpha) * qd / alpha).rounded(.down)))
-            case .cosine: (low, high) = (Int((alpha * alpha * qd).rounded(.up)), Int((qd / (alpha * alpha)).rounded(.down)))
-            case .jaccard: (low, high) = (Int((alpha * qd).rounded(.up)), Int((qd / alpha).rounded(.down)))
+            case .dice: (low, high) = (cppInt((alpha * qd / (2 - qd)).rounded(.up)), cppInt(((2 - alpha) * qd / alpha).rounded(.down)))
+            case .cosine: (low, high) = (cppInt((alpha * alpha * qd).rounded(.up)), cppInt((qd / (alpha * alpha)).rounded(.down)))
+            case .jaccard: (low, high) = (cppInt((alpha * qd).rounded(.up)), cppInt((qd / alpha).rounded(.down)))
             case .overlap: (low, high) = (1, Int.max)
             }
         case .exact:
@@ -60,9 +60,9 @@ struct RetrievalBounds {
             // whether any overlap can reach the threshold at each end.
             switch measure {
             case .exact: (low, high) = (q, q)
-            case .dice: (low, high) = (Int((alpha * qd / (2 - alpha)).rounded(.down)) - 1, Int(((2 - alpha) * qd / alpha).rounded(.up)) + 1)
-            case .cosine: (low, high) = (Int((alpha * alpha * qd).rounded(.down)) - 1, Int((qd / (alpha * alpha)).rounded(.up)) + 1)
-            case .jaccard: (low, high) = (Int((alpha * qd).rounded(.down)) - 1, Int((qd / alpha).rounded(.up)) + 1)
+            case .dice: (low, high) = (clampedInt(alpha * qd / (2 - alpha)) - 1, clampedInt((2 - alpha) * qd / alpha) + 2)
+            case .cosine: (low, high) = (clampedInt(alpha * alpha * qd) - 1, clampedInt(qd / (alpha * alpha)) + 2)
+            case .jaccard: (low, high) = (clampedInt(alpha * qd) - 1, clampedInt(qd / alpha) + 2)
             case .overlap: (low, high) = (1, Int.max)
             }
             low = max(low, 1)
@@ -85,10 +85,10 @@ struct RetrievalBounds {
             let needed: Int
             switch measure {
             case .exact: needed = q
-            case .dice: needed = Int((0.5 * alpha * (qd + rd)).rounded(.up))
-            case .cosine: needed = Int((alpha * (qd * rd).squareRoot()).rounded(.up))
-            case .jaccard: needed = Int((alpha * (qd + rd) / (1 + alpha)).rounded(.up))
-            case .overlap: needed = Int((alpha * Double(most)).rounded(.up))
+            case .dice: needed = cppInt((0.5 * alpha * (qd + rd)).rounded(.up))
+            case .cosine: needed = cppInt((alpha * (qd * rd).squareRoot()).rounded(.up))
+            case .jaccard: needed = cppInt((alpha * (qd + rd) / (1 + alpha)).rounded(.up))
+            case .overlap: needed = cppInt((alpha * Double(most)).rounded(.up))
             }
             return needed <= most ? max(needed, 1) : nil
         case .exact:
@@ -107,4 +107,22 @@ struct RetrievalBounds {
             return low
         }
     }
+}
+
+/// C++'s `(int)` of a double as x86-64 computes it: values outside the int
+/// range, infinities and NaN become INT_MIN (the "integer indefinite"). The
+/// C++ dice lower bound divides by `2 - q`, which is zero for two-feature
+/// queries.
+@inline(__always)
+func cppInt(_ value: Double) -> Int {
+    guard value.isFinite, value >= Double(Int32.min), value <= Double(Int32.max) else { return Int(Int32.min) }
+    return Int(value)
+}
+
+/// The integer part of a non-negative bound, saturating instead of trapping
+/// (a threshold of 1e-300 makes `q / α` infinite).
+@inline(__always)
+func clampedInt(_ value: Double) -> Int {
+    guard value.isFinite else { return value < 0 ? 0 : Int.max / 4 }
+    return Int(max(0, min(value, Double(Int.max / 4))))
 }

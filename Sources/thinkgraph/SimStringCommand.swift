@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import SimString
+import TGSupport
+
+extension SimilarityMeasure: ExpressibleByArgument {}
+
+/// A drop-in twin of the C++ `simstring` command: same options, same output.
+struct SimStringCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simstring",
+        abstract: "Build or query a SimString index, as the C++ simstring command does.",
+        discussion: """
+            Build:  thinkgraph simstring -b -d DB [-n N] [-m] [-u] < strings
+            Query:  thinkgraph simstring -d DB [-s cosine|dice|jaccard|overlap|exact] [-t TH] [-e] [-q] [-p] < queries
+            Each retrieved string is printed on its own line after a tab, ordered by feature count, then by input
+            order (the C++ tool's order within a size depends on its merge order).
+            """)
+
+    @Flag(name: [.short, .long], help: "Build a database for strings read from standard input.")
+    var build = false
+
+    @Option(name: [.short, .long], help: "The database file.")
+    var database: String
+
+    @Flag(name: [.short, .long], help: "Use Unicode characters (scalars) instead of bytes.")
+    var unicode = false
+
+    @Option(name: [.short, .customLong("ngram")], help: "The unit of n-grams.")
+    var n = 3
+
+    @Flag(name: [.short, .long], help: "Include marks for begins and ends of strings.")
+    var mark = false
+
+    @Option(name: [.short, .long], help: "Similarity measure: exact, dice, cosine, jaccard, overlap.")
+    var similarity: SimilarityMeasure = .cosine
+
+    @Option(name: [.short, .long], help: "Threshold, in (0, 1].")
+    var threshold = 0.7
+
+    @Flag(name: [.short, .customLong("echo-back")], help: "Echo back query strings to the output.")
+    var echo = false
+
+    @Flag(name: [.short, .long], help: "Suppress supplemental information from the output.")
+    var quiet = false
+
+    @Flag(name: [.customShort("p"), .long], help: "Show a benchmark summary (retrieved strings are not printed).")
+    var benchmark = false
+
+    @Flag(help: "Compute required overlaps with the C++ tool's floating-point formulas, for byte-identical results.")
+    var simstringRounding = false
+
+    func validate() throws {
+        guard (1...64).contains(n) else { throw ValidationError("-n must be 1 to 64") }
+    }
+
+    func run() throws {
+        let input = try LineReader(path: "/dev/stdin")
+        var output = StandardOutput()
+        if build {
+            try buildDatabase(input, &output)
+        } else {
+            try query(input, &output)
+        }
+        output.flush()
+    }
+
+    private func buildDatabase(_ input: LineReader, _ output: inout StandardOutput) throws {
+        let started = ContinuousClock.now
+        let settings = FeatureSettings(n: n, marks: mark, unicode: unicode)
+        var builder = try SimStringIndexBuilder(settings: settings)
+        if !quiet {
+            output.write("Constructing the database\nDatabase name: \(database)\nN-gram length: \(n)\n")
+            output.write("Begin/end marks: \(mark)\nChar type: \(unicode ? "unicode scalars" : "bytes")\n")
+        }
+        while let line = try input.nextLine() { builder.add(bytes: line) }
+        if !quiet { output.write("Number of strings: \(builder.count)\n\nFlushing the database\n") }
+        try builder.write(to: database)
+        if !quiet {
+            output.write("\nTotal number of strings: \(builder.count)\n")
+            output.write("Seconds required: \(formatG(seconds(since: started)))\n\n")
+        }
+    }
+
+    private func query(_ input: LineReader, _ output: inout StandardOutput) throws {
+        let index = try SimStringIndex(path: database)
+        guard index.settings.unicode == unicode else {
+            throw ValidationError("""
+                the database was built \(index.settings.unicode ? "with" : "without") -u (--unicode); \
+                query it \(index.settings.unicode ? "with" : "without") -u
+                """)
+        }
+        var searcher = SimStringSearcher(index: index)
+        let arithmetic: ThresholdArithmetic = simstringRounding ? .simstring : .exact
+        var queries = 0, retrieved = 0
+        var total: Duration = .zero
+        while let line = try input.nextLine() {
+            let started = ContinuousClock.now
+            let matches = try searcher.search(bytes: line, measure: similarity, threshold: threshold, arithmetic: arithmetic)
+            let elapsed = ContinuousClock.now - started
+            total += elapsed
+            queries += 1
+            retrieved += matches.count
+            if echo { output.write(line); output.write("\n") }
+            if !benchmark {
+                for match in matches {
+                    output.write("\t")
+                    output.write(index.bytes(of: match.id))
+                    output.write("\n")
+                }
+            }
+            if !quiet { output.write("\(matches.count) strings retrieved (\(formatG(elapsed.seconds)) sec)\n") }
+        }
+        if benchmark {
+            output.write("Total number of queries: \(queries)\n")
+            output.write("Seconds per query: \(formatG(queries > 0 ? total.seconds / Double(queries) : 0))\n")
+            output.write("Number of retrieved strings per query: \(formatG(queries > 0 ? Double(retrieved) / Double(queries) : 0))\n")
+        }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> Double { (ContinuousClock.now - start).seconds }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// C++ iostream's default formatting of a double (`%g`, six digits).
+func formatG(_ value: Double) -> String { String(format: "%g", value) }
+
+/// Buffered standard output: a retrieval run prints millions of lines.
+struct StandardOutput {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 16) }
+
+    mutating func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
