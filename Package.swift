@@ -26,7 +26,7 @@ let package = Package(
         // SimString: an exact, memory-mapped approximate-string index.
         .target(name: "SimString"),
         // The lexicon store and its importers (UMLS RRF, OBO, ICD-10-CM XML).
-        .target(name: "Lexicon", dependencies: ["SQLiteDB", "TGSupport", "CLibXML2"]),
+        .target(name: "Lexicon", dependencies: ["SQLiteDB", "SimString", "TGSupport", "CLibXML2"]),
 
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
-        .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "TGSupport"]),
+        .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.
         .testTarget(name: "CLITests", dependencies: ["thinkgraph", "TestSupport"]),
     ],

@@ -1,4 +1,6 @@
 import Foundation
+import SimString
+import SQLiteDB
 import TGSupport
 
 /// What to build a lexicon from.
@@ -28,6 +30,9 @@ public struct LexiconBuildOptions: Sendable {
     /// Keep rows UMLS marks suppressible (SUPPRESS O, E or Y).
     public var keepSuppressible = false
     public var normalizer = TermNormalizer()
+    /// How the approximate-string index cuts strings: QuickUMLS's settings
+    /// (character trigrams, Unicode, no begin/end marks) by default.
+    public var approximateIndex = FeatureSettings(n: 3, marks: false, unicode: true)
     /// Replace an existing lexicon at the destination.
     public var replaceExisting = false
 
@@ -89,8 +94,34 @@ public struct LexiconBuilder: Sendable {
         let recordedOptions = LexiconManifest.Options(
             languages: options.languages, sourceVocabularies: options.sourceVocabularies,
             keepSuppressible: options.keepSuppressible)
-        let writer = try LexiconWriter(databasePath: staged.path(LexiconSchema.databaseFileName),
-                                       normalizer: options.normalizer)
+        let (counts, sourceRecords) = try importSources(into: staged.path(LexiconSchema.databaseFileName),
+                                                        options: recordedOptions)
+        progress?("approximate-string index over \(counts.strings) strings")
+        let approximateIndex = try buildApproximateIndex(staged)
+        let databasePath = staged.path(LexiconSchema.databaseFileName)
+        let databaseSize = (try FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? NSNumber)?
+            .uint64Value ?? 0
+        let manifest = LexiconManifest(
+            formatVersion: LexiconSchema.formatVersion,
+            tool: "thinkgraph \(ThinkgraphVersion.current)",
+            createdAt: ISO8601DateFormatter().string(from: Date()),
+            normalization: .init(lowercase: options.normalizer.lowercase,
+                                 asciiTransliteration: options.normalizer.asciiTransliteration,
+                                 algorithmVersion: TermNormalizer.algorithmVersion),
+            options: recordedOptions,
+            sources: sourceRecords,
+            counts: counts,
+            database: .init(path: LexiconSchema.databaseFileName, bytes: databaseSize, sha256: nil),
+            approximateIndex: approximateIndex)
+        try manifest.write(to: staged.path(LexiconSchema.manifestFileName))
+        return manifest
+    }
+
+    /// Phases 1 and 2 into a fresh database; the writer (and its in-memory
+    /// tables) is gone when this returns.
+    private func importSources(into databasePath: String, options recordedOptions: LexiconManifest.Options) throws
+        -> (LexiconCounts, [LexiconManifest.Source]) {
+        let writer = try LexiconWriter(databasePath: databasePath, normalizer: options.normalizer)
         var umls = try sources.umls.map { try UMLSImporter(directory: $0, options: recordedOptions, progress: progress) }
         progress?("reading sources")
         var obo = try sources.obo.map { try OBOImporter(path: $0) }
@@ -127,21 +158,25 @@ public struct LexiconBuilder: Sendable {
             let name = "ICD-10-CM" + (importer.tabular.version.map { " " + $0 } ?? "")
             sourceRecords.append(.init(kind: "icd10cm", name: name, files: [importer.tabular.file], counts: importer.counts))
         }
-        let databasePath = staged.path(LexiconSchema.databaseFileName)
-        let databaseSize = (try FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? NSNumber)?
-            .uint64Value ?? 0
-        let manifest = LexiconManifest(
-            formatVersion: LexiconSchema.formatVersion,
-            tool: "thinkgraph \(ThinkgraphVersion.current)",
-            createdAt: ISO8601DateFormatter().string(from: Date()),
-            normalization: .init(lowercase: options.normalizer.lowercase,
-                                 asciiTransliteration: options.normalizer.asciiTransliteration,
-                                 algorithmVersion: TermNormalizer.algorithmVersion),
-            options: recordedOptions,
-            sources: sourceRecords,
-            counts: counts,
-            database: .init(path: LexiconSchema.databaseFileName, bytes: databaseSize, sha256: nil))
-        try manifest.write(to: staged.path(LexiconSchema.manifestFileName))
-        return manifest
+        return (counts, sourceRecords)
+    }
+
+    /// The SimString index over every normalised string, in string-id order.
+    private func buildApproximateIndex(_ staged: StagedDirectory) throws -> LexiconManifest.ApproximateIndex {
+        let database = try Database(path: staged.path(LexiconSchema.databaseFileName), mode: .readOnly)
+        var builder = try SimStringIndexBuilder(settings: options.approximateIndex)
+        let statement = try database.prepare("SELECT id, norm FROM strings ORDER BY id")
+        try statement.bind([])
+        while try statement.step() {
+            // Ids are dense from 1, so SimString id = string id - 1.
+            precondition(statement.int(0) == Int64(builder.count + 1), "string ids are not dense")
+            builder.add(statement.text(1))
+        }
+        let path = staged.path(LexiconSchema.approximateIndexFileName)
+        try builder.write(to: path)
+        let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
+        return .init(file: LexiconSchema.approximateIndexFileName, bytes: bytes, strings: builder.count,
+                     ngram: options.approximateIndex.n, marks: options.approximateIndex.marks,
+                     unicode: options.approximateIndex.unicode)
     }
 }

@@ -12,6 +12,18 @@ public struct LexiconManifest: Codable, Sendable, Equatable {
     public var sources: [Source]
     public var counts: LexiconCounts
     public var database: FileRecord
+    /// The SimString index over the normalised strings (string id = SimString
+    /// id + 1).
+    public var approximateIndex: ApproximateIndex
+
+    public struct ApproximateIndex: Codable, Sendable, Equatable {
+        public var file: String
+        public var bytes: UInt64
+        public var strings: Int
+        public var ngram: Int
+        public var marks: Bool
+        public var unicode: Bool
+    }
 
     public struct Normalization: Codable, Sendable, Equatable {
         public var lowercase: Bool

@@ -13,6 +13,7 @@ enum LexiconSchema {
     static let formatVersion = 1
     static let databaseFileName = "lexicon.sqlite"
     static let manifestFileName = "manifest.json"
+    static let approximateIndexFileName = "strings.simstring"
 
     static let tables = """
     CREATE TABLE concepts (
@@ -88,5 +89,7 @@ enum LexiconSchema {
     PRAGMA temp_store = FILE;
     PRAGMA cache_size = -524288;
     PRAGMA page_size = 8192;
+    PRAGMA threads = 2;
+    PRAGMA analysis_limit = 1000;
     """
 }

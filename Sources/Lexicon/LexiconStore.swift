@@ -1,4 +1,5 @@
 import Foundation
+import SimString
 import SQLiteDB
 import TGSupport
 
@@ -35,6 +36,23 @@ public final class LexiconStore {
         }
         database = try Database(path: databasePath, mode: .readOnly)
         normalizer = manifest.normalization.normalizer
+    }
+
+    /// Opens the lexicon's SimString index (memory-mapped; share one across
+    /// threads). Its string ids are the lexicon's string ids minus one.
+    public func openApproximateIndex() throws -> SimStringIndex {
+        let record = manifest.approximateIndex
+        let path = directory + "/" + record.file
+        let index: SimStringIndex
+        do {
+            index = try SimStringIndex(path: path)
+        } catch let error as SimStringError {
+            throw InputError(file: path, message: error.message)
+        }
+        guard index.count == record.strings, index.count == manifest.counts.strings else {
+            throw InputError(file: path, message: "holds \(index.count) strings, the lexicon \(manifest.counts.strings): rebuild the lexicon")
+        }
+        return index
     }
 
     /// A concept as `lookup` shows it.

@@ -36,36 +36,65 @@ enum IndexFormat {
 
 /// A fast 64-bit checksum (four multiply-rotate lanes over 8-byte words):
 /// it detects truncation and corruption at open time in a few milliseconds
-/// per hundred megabytes. Not cryptographic.
-func indexChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
-    let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-    var lanes: (UInt64, UInt64, UInt64, UInt64) = (prime1, prime2, prime1 ^ 0x5555, prime2 ^ 0xAAAA)
-    @inline(__always) func mix(_ lane: UInt64, _ word: UInt64) -> UInt64 {
-        let value = (lane ^ (word &* prime2))
+/// per hundred megabytes. Not cryptographic. Streaming, so the builder can
+/// checksum sections as it writes them.
+struct IndexChecksum {
+    private static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private var lanes: (UInt64, UInt64, UInt64, UInt64) = (prime1, prime2, prime1 ^ 0x5555, prime2 ^ 0xAAAA)
+    private var pending: [UInt8] = []
+    private var total: UInt64 = 0
+
+    @inline(__always)
+    private static func mix(_ lane: UInt64, _ word: UInt64) -> UInt64 {
+        let value = lane ^ (word &* prime2)
         return ((value << 31) | (value >> 33)) &* prime1
     }
-    let count = bytes.count
-    var offset = 0
-    if let base = bytes.baseAddress {
-        while offset + 32 <= count {
-            lanes.0 = mix(lanes.0, base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            lanes.1 = mix(lanes.1, base.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-            lanes.2 = mix(lanes.2, base.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self))
-            lanes.3 = mix(lanes.3, base.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self))
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        total &+= UInt64(bytes.count)
+        var offset = 0
+        if !pending.isEmpty {
+            let take = min(32 - pending.count, bytes.count)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<take]))
+            offset = take
+            if pending.count == 32 {
+                pending.withUnsafeBytes { block(at: $0.baseAddress!) }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        while bytes.count - offset >= 32 {
+            block(at: base + offset)
             offset += 32
         }
-        while offset < count {
-            lanes.0 = mix(lanes.0, UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) | 0x100)
-            offset += 1
-        }
+        if offset < bytes.count { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
     }
-    var hash = UInt64(count) &* prime1
-    hash = mix(hash, lanes.0)
-    hash = mix(hash, lanes.1)
-    hash = mix(hash, lanes.2)
-    hash = mix(hash, lanes.3)
-    return hash ^ (hash >> 29)
+
+    @inline(__always)
+    private mutating func block(at pointer: UnsafeRawPointer) {
+        lanes.0 = Self.mix(lanes.0, pointer.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        lanes.1 = Self.mix(lanes.1, pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        lanes.2 = Self.mix(lanes.2, pointer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        lanes.3 = Self.mix(lanes.3, pointer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    func finalize() -> UInt64 {
+        var lanes = self.lanes
+        for byte in pending { lanes.0 = Self.mix(lanes.0, UInt64(byte) | 0x100) }
+        var hash = total &* Self.prime1
+        hash = Self.mix(hash, lanes.0)
+        hash = Self.mix(hash, lanes.1)
+        hash = Self.mix(hash, lanes.2)
+        hash = Self.mix(hash, lanes.3)
+        return hash ^ (hash >> 29)
+    }
+}
+
+func indexChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var checksum = IndexChecksum()
+    checksum.update(bytes)
+    return checksum.finalize()
 }
 
 /// A problem with an index file.

@@ -190,6 +190,9 @@ public final class SimStringIndex: @unchecked Sendable {
 
     func entrySize(_ entry: Int) -> Int { Int(directorySizes[entry]) }
 
+    /// Where an entry's postings start (for entry == count: the end).
+    func postingOffset(ofEntry entry: Int) -> Int { Int(directoryStarts[entry]) }
+
     func postings(ofEntry entry: Int) -> UnsafeBufferPointer<UInt32> {
         let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
         return UnsafeBufferPointer(start: postings + start, count: max(0, end - start))

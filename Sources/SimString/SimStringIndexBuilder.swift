@@ -97,90 +97,120 @@ public struct SimStringIndexBuilder {
             throw SimStringError("too many strings or features for index format \(IndexFormat.version)")
         }
 
-        // Group postings by feature, then by size; string ids stay ascending
-        // because strings are visited in id order and the sort is stable.
-        var perFeature = [Int](repeating: 0, count: featureCount + 1)
-        for id in stringFeatures { perFeature[Int(id) + 1] += 1 }
-        for index in 0..<featureCount { perFeature[index + 1] += perFeature[index] }
-        var cursor = perFeature
-        var keyed = [UInt64](repeating: 0, count: stringFeatures.count)
+        // Visit strings by size (a stable counting sort), so appending each
+        // string's id to its features' lists leaves every list grouped by size
+        // with ids ascending within a size: no sort of the postings needed.
         var maxSize = 0
+        for sid in 0..<stringCount { maxSize = max(maxSize, featureStarts[sid + 1] - featureStarts[sid]) }
+        var bySize = [Int](repeating: 0, count: maxSize + 2)
+        for sid in 0..<stringCount { bySize[featureStarts[sid + 1] - featureStarts[sid] + 1] += 1 }
+        for size in 0...maxSize { bySize[size + 1] += bySize[size] }
+        var order = [UInt32](repeating: 0, count: stringCount)
         for sid in 0..<stringCount {
-            let range = featureStarts[sid]..<featureStarts[sid + 1]
-            let size = range.count
-            maxSize = max(maxSize, size)
-            for position in range {
+            let size = featureStarts[sid + 1] - featureStarts[sid]
+            order[bySize[size]] = UInt32(sid)
+            bySize[size] += 1
+        }
+
+        var listStarts = [Int](repeating: 0, count: featureCount + 1)
+        for id in stringFeatures { listStarts[Int(id) + 1] += 1 }
+        for index in 0..<featureCount { listStarts[index + 1] += listStarts[index] }
+        var cursor = listStarts
+        var postings = [UInt32](repeating: 0, count: stringFeatures.count)
+        for sid in order {
+            for position in featureStarts[Int(sid)]..<featureStarts[Int(sid) + 1] {
                 let feature = Int(stringFeatures[position])
-                keyed[cursor[feature]] = UInt64(size) << 32 | UInt64(sid)
+                postings[cursor[feature]] = sid
                 cursor[feature] += 1
             }
         }
+        cursor = []
+
         var directory = [UInt32](repeating: 0, count: featureCount + 1)
         var directorySizes: [UInt32] = []
         var directoryStarts: [UInt32] = []
-        var postings = [UInt32](repeating: 0, count: keyed.count)
         for feature in 0..<featureCount {
-            let range = perFeature[feature]..<perFeature[feature + 1]
-            keyed[range].sort()
             directory[feature] = UInt32(directorySizes.count)
-            var previousSize: UInt64 = .max
-            for position in range {
-                let size = keyed[position] >> 32
+            var previousSize = -1
+            for position in listStarts[feature]..<listStarts[feature + 1] {
+                let sid = Int(postings[position])
+                let size = featureStarts[sid + 1] - featureStarts[sid]
                 if size != previousSize {
                     directorySizes.append(UInt32(size))
                     directoryStarts.append(UInt32(position))
                     previousSize = size
                 }
-                postings[position] = UInt32(truncatingIfNeeded: keyed[position])
             }
         }
         directory[featureCount] = UInt32(directorySizes.count)
         directoryStarts.append(UInt32(postings.count))
 
-        var file = IndexWriter()
-        file.reserveHeader()
-        file.append(stringOffsets)
-        file.append(stringBytes)
-        file.append(featureUnits)
-        file.append(featureOccurrences)
-        file.append(table)
-        file.append(directory)
-        file.append(directorySizes)
-        file.append(directoryStarts)
-        file.append(postings)
-
-        var flags: UInt32 = 0
-        if settings.unicode { flags |= IndexFormat.unicodeFlag }
-        if settings.marks { flags |= IndexFormat.marksFlag }
-        file.finishHeader(flags: flags, n: UInt32(settings.n), counts: [
-            UInt64(stringCount), UInt64(featureCount), UInt64(directorySizes.count), UInt64(postings.count),
-            UInt64(table.count), UInt64(maxSize), UInt64(stringBytes.count),
-        ])
-        try file.data.write(to: URL(fileURLWithPath: path + ".partial"))
+        let partial = path + ".partial"
+        var file = try IndexFileWriter(path: partial)
+        do {
+            try file.append(stringOffsets)
+            try file.append(stringBytes)
+            try file.append(featureUnits)
+            try file.append(featureOccurrences)
+            try file.append(table)
+            try file.append(directory)
+            try file.append(directorySizes)
+            try file.append(directoryStarts)
+            try file.append(postings)
+            var flags: UInt32 = 0
+            if settings.unicode { flags |= IndexFormat.unicodeFlag }
+            if settings.marks { flags |= IndexFormat.marksFlag }
+            try file.finish(flags: flags, n: UInt32(settings.n), counts: [
+                UInt64(stringCount), UInt64(featureCount), UInt64(directorySizes.count), UInt64(postings.count),
+                UInt64(table.count), UInt64(maxSize), UInt64(stringBytes.count),
+            ])
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: path + ".partial", toPath: path)
+        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 }
 
-/// Lays out the sections of an index file in memory.
-private struct IndexWriter {
-    var data = Data()
+/// Streams the sections of an index file to disk, checksumming as it goes;
+/// the header is written last, over the space reserved for it.
+private struct IndexFileWriter {
+    private let handle: FileHandle
+    private var checksum = IndexChecksum()
+    private var written = 0
 
-    mutating func reserveHeader() {
-        data.append(Data(count: IndexFormat.headerSize))
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw SimStringError("\(path): cannot create")
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data(count: IndexFormat.headerSize))
     }
 
-    mutating func append<T: FixedWidthInteger>(_ values: [T]) {
-        values.withUnsafeBytes { data.append(contentsOf: $0) }
-        pad()
+    mutating func append<T: FixedWidthInteger>(_ values: [T]) throws {
+        try values.withUnsafeBytes { bytes in
+            // In slices, so a multi-gigabyte section is never copied whole.
+            var offset = 0
+            while offset < bytes.count {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<min(bytes.count, offset + (64 << 20))])
+                checksum.update(slice)
+                try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: slice.baseAddress!),
+                                                  count: slice.count, deallocator: .none))
+                offset += slice.count
+            }
+            written += bytes.count
+        }
+        let padding = IndexFormat.align(written) - written
+        if padding > 0 {
+            let zeros = [UInt8](repeating: 0, count: padding)
+            zeros.withUnsafeBytes { checksum.update($0) }
+            try handle.write(contentsOf: Data(zeros))
+            written += padding
+        }
     }
 
-    private mutating func pad() {
-        let aligned = IndexFormat.align(data.count)
-        if aligned > data.count { data.append(Data(count: aligned - data.count)) }
-    }
-
-    mutating func finishHeader(flags: UInt32, n: UInt32, counts: [UInt64]) {
+    mutating func finish(flags: UInt32, n: UInt32, counts: [UInt64]) throws {
         var header = [UInt8](repeating: 0, count: IndexFormat.headerSize)
         func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
             withUnsafeBytes(of: value.littleEndian) { bytes in
@@ -192,10 +222,12 @@ private struct IndexWriter {
         put(flags, at: 12)
         put(n, at: 16)
         for (index, count) in counts.enumerated() { put(count, at: 24 + 8 * index) }
-        let body = data.withUnsafeBytes { indexChecksum(UnsafeRawBufferPointer(rebasing: $0[IndexFormat.headerSize...])) }
-        put(body, at: 112)
+        put(checksum.finalize(), at: 112)
         let headerSum = header.withUnsafeBytes { indexChecksum(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
         put(headerSum, at: 120)
-        data.replaceSubrange(0..<IndexFormat.headerSize, with: header)
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: Data(header))
+        try handle.synchronize()
+        try handle.close()
     }
 }

@@ -5,9 +5,10 @@
 /// measure allows, the query's posting lists for that size are sorted by
 /// length; candidates are collected from the `q - τ + 1` shortest lists (a
 /// string sharing τ of the q features must appear in one of them), then
-/// checked against the remaining lists by binary search, dropping those that
-/// can no longer reach τ. Accepted candidates are still counted in every list,
-/// so each result carries its exact overlap and similarity.
+/// checked against the remaining lists, dropping those that can no longer
+/// reach τ. Accepted candidates are still counted in every list, so each
+/// result carries its exact overlap and similarity. A searcher keeps one
+/// 4-byte counter per indexed string.
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
@@ -15,8 +16,14 @@ public struct SimStringSearcher {
     private var cursors: [Int] = []
     private var cursorEnds: [Int] = []
     private var lists: [UnsafeBufferPointer<UInt32>] = []
+    private var weights: [(postings: Int, slot: Int)] = []
+    private var sortKeys: [UInt64] = []
+    private var sortedLists: [UnsafeBufferPointer<UInt32>] = []
     private var candidates: [Candidate] = []
-    private var merged: [Candidate] = []
+    /// Overlap counts by string id (allocated on first use, kept zeroed
+    /// between sizes) and the ids with a non-zero count.
+    private var counters: [UInt32] = []
+    private var touched: [UInt32] = []
 
     struct Candidate {
         var id: UInt32
@@ -34,8 +41,14 @@ public struct SimStringSearcher {
         return try query.withUTF8 { try search(bytes: $0, measure: measure, threshold: threshold, arithmetic: arithmetic) }
     }
 
+    /// Retrieves the matches of `query`. With `similarities: false` a
+    /// candidate is accepted as soon as it shares enough features, without
+    /// counting the rest, and every match reports the threshold as its
+    /// similarity (a lower bound): faster when only the strings matter, as
+    /// for the command-line tool.
     public mutating func search(bytes query: UnsafeBufferPointer<UInt8>, measure: SimilarityMeasure, threshold: Double,
-                                arithmetic: ThresholdArithmetic = .exact) throws -> [SimStringMatch] {
+                                arithmetic: ThresholdArithmetic = .exact,
+                                similarities: Bool = true) throws -> [SimStringMatch] {
         guard threshold > 0, threshold <= 1 else {
             throw SimStringError("threshold must be in (0, 1], got \(threshold)")
         }
@@ -64,6 +77,11 @@ public struct SimStringSearcher {
                 cursorEnds.append(entries.upperBound)
             }
         }
+        // CPMerge is correct for any order of the lists; it is fastest when
+        // the initial ones are short. Ordering the features once by their
+        // postings within the size range keeps each size's lists close to
+        // ascending length without sorting them per size.
+        orderByFrequency()
 
         var results: [SimStringMatch] = []
         while true {
@@ -81,68 +99,130 @@ public struct SimStringSearcher {
             guard let needed = bounds.minimumOverlap(querySize: q, candidateSize: size), lists.count >= needed else {
                 continue
             }
-            merge(needed: needed, queryFeatureCount: q)
+            merge(needed: needed, queryFeatureCount: q, countAccepted: similarities)
             for candidate in candidates where Int(candidate.count) >= needed {
                 results.append(SimStringMatch(
                     id: Int(candidate.id),
-                    similarity: measure.similarity(overlap: Int(candidate.count), querySize: q, candidateSize: size)))
+                    similarity: similarities
+                        ? measure.similarity(overlap: Int(candidate.count), querySize: q, candidateSize: size)
+                        : threshold))
             }
         }
         return results
     }
 
+    private mutating func orderByFrequency() {
+        weights.removeAll(keepingCapacity: true)
+        for slot in cursors.indices {
+            let first = cursors[slot], end = cursorEnds[slot]
+            let postings = first < end ? index.postingOffset(ofEntry: end) - index.postingOffset(ofEntry: first) : 0
+            weights.append((postings, slot))
+        }
+        weights.sort { $0.postings < $1.postings }
+        let (oldFeatures, oldCursors, oldEnds) = (features, cursors, cursorEnds)
+        for (position, weight) in weights.enumerated() {
+            features[position] = oldFeatures[weight.slot]
+            cursors[position] = oldCursors[weight.slot]
+            cursorEnds[position] = oldEnds[weight.slot]
+        }
+    }
+
     /// CPMerge over `lists` (the non-empty posting lists of one size); leaves
-    /// the candidates, with their overlap counts, in `candidates`.
-    private mutating func merge(needed: Int, queryFeatureCount q: Int) {
-        lists.sort { $0.count < $1.count }
+    /// the surviving candidates, with their overlap counts, in `candidates`,
+    /// ascending by id.
+    ///
+    /// Candidates of the initial lists are counted in a dense per-string
+    /// counter (ids are dense, so this replaces the C++ code's repeated
+    /// sorted-list merges with one pass over the postings); each remaining
+    /// list is then either scanned (when it is short next to the candidate
+    /// set) or probed by binary search per candidate, dropping candidates
+    /// that can no longer reach the bound.
+    private mutating func merge(needed: Int, queryFeatureCount q: Int, countAccepted: Bool) {
+        // Shortest lists first (packed keys sort fast; the lists arrive almost
+        // in order already, see orderByFrequency).
+        sortKeys.removeAll(keepingCapacity: true)
+        for (position, list) in lists.enumerated() { sortKeys.append(UInt64(list.count) << 32 | UInt64(position)) }
+        sortKeys.sort()
+        sortedLists.removeAll(keepingCapacity: true)
+        for key in sortKeys { sortedLists.append(lists[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) }
+        swap(&lists, &sortedLists)
         // Absent features count as empty lists at the front.
         let absent = q - lists.count
         let initialLists = max(0, q - needed + 1 - absent)
+        if counters.count < index.count { counters = [UInt32](repeating: 0, count: index.count) }
+        // Work on local arrays: touching `self`'s arrays inside the loops
+        // costs a uniqueness check per write.
+        var counterStorage: [UInt32] = []
+        var touched: [UInt32] = []
+        swap(&counterStorage, &counters)
+        swap(&touched, &self.touched)
+        defer {
+            swap(&counterStorage, &counters)
+            swap(&touched, &self.touched)
+        }
+        touched.removeAll(keepingCapacity: true)
         candidates.removeAll(keepingCapacity: true)
-        for list in lists.prefix(initialLists) {
-            merged.removeAll(keepingCapacity: true)
-            var i = 0, j = 0
-            while i < candidates.count || j < list.count {
-                if j == list.count || (i < candidates.count && candidates[i].id < list[j]) {
-                    merged.append(candidates[i])
-                    i += 1
-                } else if i == candidates.count || list[j] < candidates[i].id {
-                    merged.append(Candidate(id: list[j], count: 1))
-                    j += 1
+        counterStorage.withUnsafeMutableBufferPointer { counters in
+            for list in lists.prefix(initialLists) {
+                for id in list {
+                    let slot = Int(id)
+                    if counters[slot] == 0 { touched.append(id) }
+                    counters[slot] &+= 1
+                }
+            }
+            var remaining = lists.count - initialLists
+            for list in lists.dropFirst(initialLists) {
+                remaining -= 1
+                if touched.isEmpty { break }
+                // A binary search costs about log2(n) mispredicted branches,
+                // a scan one predictable step per posting: scan unless the
+                // candidates are few next to the list.
+                let probeCost = touched.count * (Int.bitWidth - list.count.leadingZeroBitCount) * 2
+                if list.count <= probeCost {
+                    for id in list where counters[Int(id)] != 0 { counters[Int(id)] &+= 1 }
                 } else {
-                    merged.append(Candidate(id: list[j], count: candidates[i].count + 1))
-                    i += 1
-                    j += 1
+                    for id in touched where Self.contains(list, id) { counters[Int(id)] &+= 1 }
                 }
-            }
-            swap(&candidates, &merged)
-        }
-        var remaining = lists.count - initialLists
-        for list in lists.dropFirst(initialLists) {
-            remaining -= 1
-            var kept = 0
-            for index in candidates.indices {
-                var candidate = candidates[index]
-                if Self.contains(list, candidate.id) { candidate.count += 1 }
-                // Keep accepted candidates (to finish their count) and those
-                // that can still reach the bound.
-                if Int(candidate.count) + remaining >= needed {
-                    candidates[kept] = candidate
-                    kept += 1
+                // Drop candidates that can no longer reach the bound, and
+                // settle accepted ones early unless their overlap is wanted.
+                var kept = 0
+                touched.withUnsafeMutableBufferPointer { ids in
+                    for position in 0..<ids.count {
+                        let id = ids[position]
+                        let count = Int(counters[Int(id)])
+                        if !countAccepted, count >= needed {
+                            candidates.append(Candidate(id: id, count: UInt32(count)))
+                            counters[Int(id)] = 0
+                        } else if count + remaining >= needed {
+                            ids[kept] = id
+                            kept += 1
+                        } else {
+                            counters[Int(id)] = 0
+                        }
+                    }
                 }
+                touched.removeLast(touched.count - kept)
             }
-            candidates.removeLast(candidates.count - kept)
-            if candidates.isEmpty { break }
+            for id in touched {
+                candidates.append(Candidate(id: id, count: counters[Int(id)]))
+                counters[Int(id)] = 0
+            }
         }
+        candidates.sort { $0.id < $1.id }
     }
 
     @inline(__always)
     private static func contains(_ list: UnsafeBufferPointer<UInt32>, _ value: UInt32) -> Bool {
-        var low = 0, high = list.count
-        while low < high {
-            let middle = (low + high) &>> 1
-            if list[middle] < value { low = middle + 1 } else { high = middle }
+        // Branch-free lower bound: the comparison becomes a conditional move,
+        // so probes cost no mispredicted branches.
+        var remaining = list.count
+        guard remaining > 0 else { return false }
+        var base = 0
+        while remaining > 1 {
+            let half = remaining &>> 1
+            base = list[base &+ half] <= value ? base &+ half : base
+            remaining &-= half
         }
-        return low < list.count && list[low] == value
+        return list[base] == value
     }
 }

@@ -6,7 +6,7 @@ struct LexiconCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lexicon",
         abstract: "Build and query lexicons (UMLS RRF, OBO ontologies, ICD-10-CM).",
-        subcommands: [Build.self, Info.self, Lookup.self])
+        subcommands: [Build.self, Info.self, Lookup.self, Strings.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -87,6 +87,8 @@ struct LexiconCommand: ParsableCommand {
             print("definitions     \(counts.definitions)")
             print("relations       \(counts.relations) (\(counts.relationTypes) types)")
             print("xrefs           \(counts.xrefs)")
+            let index = manifest.approximateIndex
+            print("simstring index \(index.file): \(index.strings) strings, \(index.ngram)-grams, \(index.unicode ? "unicode" : "bytes")\(index.marks ? ", marks" : ""), \(index.bytes) bytes")
             print("sources:")
             for source in manifest.sources {
                 print("  \(source.kind) \(source.name)")
@@ -135,6 +137,24 @@ struct LexiconCommand: ParsableCommand {
                 print("  matched terms: \(concept.matchedTerms.joined(separator: " | "))")
                 print("  relations: \(concept.relationsOut) out, \(concept.relationsIn) in")
             }
+        }
+    }
+
+    struct Strings: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the lexicon's normalised strings, one per line, in id order (what its SimString index holds).")
+
+        @Argument(help: "Lexicon folder.")
+        var directory: String
+
+        func run() throws {
+            let store = try LexiconStore(directory: directory)
+            var output = StandardOutput()
+            try store.forEachString { _, text in
+                output.write(text)
+                output.write("\n")
+            }
+            output.flush()
         }
     }
 }

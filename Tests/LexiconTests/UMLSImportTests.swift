@@ -173,3 +173,37 @@ import TGSupport
         #expect(throws: InputError.self) { _ = try LexiconStore(directory: folder.path + "/umls") }
     }
 }
+
+@Suite struct ApproximateIndexTests {
+    @Test func theLexiconCarriesASimStringIndexOverItsNormalisedStrings() throws {
+        let folder = try ScratchFolder()
+        let umls = try RRFFixture.write(into: folder)
+        let store = try buildLexicon(LexiconSources(umls: umls), in: folder)
+        let record = store.manifest.approximateIndex
+        #expect(record.strings == store.manifest.counts.strings)
+        #expect(record.ngram == 3 && record.unicode && !record.marks)
+        let index = try store.openApproximateIndex()
+        var normalized: [String] = []
+        try store.forEachString { id, text in
+            #expect(index.string(of: Int(id) - 1) == text)
+            normalized.append(text)
+        }
+        #expect(normalized.count == index.count)
+        let hits = try index.search("seizure", measure: .jaccard, threshold: 0.7).map { index.string(of: $0.id) }
+        #expect(hits.contains("seizure"))
+        #expect(hits.contains("seizures"))
+    }
+
+    @Test func aDamagedIndexIsRefusedWithTheFileNamed() throws {
+        let folder = try ScratchFolder()
+        let umls = try RRFFixture.write(into: folder)
+        let store = try buildLexicon(LexiconSources(umls: umls), in: folder)
+        let path = folder.path + "/lexicon/strings.simstring"
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[data.count - 3] ^= 0xFF
+        try data.write(to: URL(fileURLWithPath: path))
+        #expect(throws: InputError(file: path, message: "\(path): corrupted index (body checksum mismatch)")) {
+            _ = try store.openApproximateIndex()
+        }
+    }
+}

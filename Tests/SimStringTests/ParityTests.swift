@@ -61,6 +61,12 @@ func referenceFeatures(_ text: String, _ settings: FeatureSettings) -> Set<[UInt
                     let got = Dictionary(found.map { ($0.id, $0.similarity) }, uniquingKeysWith: { a, _ in a })
                     #expect(found.count == got.count, "duplicate ids for \(query)")
                     #expect(got == expected, "\(measure) \(threshold) query \"\(query)\"")
+                    // Accepting early (no similarities) retrieves the same strings.
+                    var bytes = query
+                    let quick = try bytes.withUTF8 {
+                        try searcher.search(bytes: $0, measure: measure, threshold: threshold, similarities: false)
+                    }
+                    #expect(Set(quick.map(\.id)) == Set(expected.keys))
                     checked += 1
                 }
             }
