@@ -40,16 +40,18 @@ public final class LexiconStore {
 
     /// Opens the lexicon's SimString index (memory-mapped; share one across
     /// threads). Its string ids are the lexicon's string ids minus one.
-    public func openApproximateIndex() throws -> SimStringIndex {
+    /// `verify` also checks the body checksum (reads the whole file).
+    public func openApproximateIndex(verify: Bool = false) throws -> SimStringIndex {
         let record = manifest.approximateIndex
         let path = directory + "/" + record.file
         let index: SimStringIndex
         do {
-            index = try SimStringIndex(path: path)
+            index = try SimStringIndex(path: path, verifyChecksum: verify)
         } catch let error as SimStringError {
             throw InputError(file: path, message: error.message)
         }
-        guard index.count == record.strings, index.count == manifest.counts.strings else {
+        guard index.count == record.strings, index.count == manifest.counts.strings,
+              index.settings == FeatureSettings(n: record.ngram, marks: record.marks, unicode: record.unicode) else {
             throw InputError(file: path, message: "holds \(index.count) strings, the lexicon \(manifest.counts.strings): rebuild the lexicon")
         }
         return index

@@ -18,7 +18,14 @@
 ///       featureDirectory   (featureCount + 1) × u32  first directory entry of each feature
 ///       directorySizes     directoryCount × u32      feature-set size of the strings in the entry
 ///       directoryStarts    (directoryCount + 1) × u32 first posting of each entry
-///       postings           postingCount × u32        string ids, ascending within an entry
+///       postings           postingCount × u32        internal string ids, ascending within an entry
+///       externalIDs        stringCount × u32         internal id → string id (input order)
+///       sizeOffsets        (maxSize + 2) × u32       first internal id of each feature-set size
+///
+/// Internal ids number the strings by feature-set size (then input order), so
+/// the strings of one size are one contiguous id range: a query's counters
+/// for one size span only that range, which keeps them in cache however large
+/// the index.
 ///
 /// A feature's directory entries are sorted by size, so a query reads, for
 /// each of its features, one contiguous run of entries covering its size
@@ -26,7 +33,7 @@
 /// (size, feature) pair as in the C++ layout.
 enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 128
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2

@@ -38,10 +38,18 @@ public final class SimStringIndex: @unchecked Sendable {
     private let directorySizes: UnsafePointer<UInt32>
     private let directoryStarts: UnsafePointer<UInt32>
     private let postings: UnsafePointer<UInt32>
+    private let externalIDs: UnsafePointer<UInt32>
+    private let sizeOffsets: UnsafePointer<UInt32>
+    /// The most strings of any one feature-set size.
+    let largestSizeBucket: Int
 
-    /// Opens and checks an index. `verifyChecksum: false` skips the body
-    /// checksum (the header and all section bounds are still checked).
-    public init(path: String, verifyChecksum: Bool = true) throws {
+    /// Opens and checks an index: the header checksum, every section's
+    /// bounds, and the offsets that address memory (string offsets, feature
+    /// directory, posting ranges), which costs milliseconds even for millions
+    /// of strings. Posting ids are checked as they are used, so a damaged body
+    /// gives wrong answers at worst, never a crash. `verifyChecksum: true`
+    /// also checks the body checksum, reading the whole file (see `verify`).
+    public init(path: String, verifyChecksum: Bool = false) throws {
         self.path = path
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
@@ -108,14 +116,10 @@ public final class SimStringIndex: @unchecked Sendable {
         let sizesAt = section(entries * 4)
         let startsAt = section((entries + 1) * 4)
         let postingsAt = section(postingCount * 4)
+        let externalAt = section(strings * 4)
+        let sizeOffsetsAt = section((maxSize + 2) * 4)
         guard offset == length else {
             throw SimStringError("\(path): corrupted or truncated index (expected \(offset) bytes, found \(length))")
-        }
-        if verifyChecksum {
-            let body = UnsafeRawBufferPointer(start: base + IndexFormat.headerSize, count: length - IndexFormat.headerSize)
-            guard indexChecksum(body) == u64(112) else {
-                throw SimStringError("\(path): corrupted index (body checksum mismatch)")
-            }
         }
         stringOffsets = (base + offsetsAt).assumingMemoryBound(to: UInt64.self)
         stringBytes = (base + bytesAt).assumingMemoryBound(to: UInt8.self)
@@ -127,11 +131,56 @@ public final class SimStringIndex: @unchecked Sendable {
         directorySizes = (base + sizesAt).assumingMemoryBound(to: UInt32.self)
         directoryStarts = (base + startsAt).assumingMemoryBound(to: UInt32.self)
         postings = (base + postingsAt).assumingMemoryBound(to: UInt32.self)
+        externalIDs = (base + externalAt).assumingMemoryBound(to: UInt32.self)
+        sizeOffsets = (base + sizeOffsetsAt).assumingMemoryBound(to: UInt32.self)
         guard stringOffsets[strings] == UInt64(byteCount), directory[features] == UInt32(entries),
               directoryStarts[entries] == UInt32(postingCount) else {
             throw SimStringError("\(path): corrupted index (section ends disagree)")
         }
+        guard Self.isAscending(stringOffsets, count: strings + 1),
+              Self.isAscending(directory, count: features + 1),
+              Self.isAscending(directoryStarts, count: entries + 1),
+              Self.isAscending(sizeOffsets, count: maxSize + 2), sizeOffsets[maxSize + 1] == UInt32(strings),
+              Self.allBelow(externalIDs, count: strings, limit: UInt32(strings)) else {
+            throw SimStringError("\(path): corrupted index (offsets out of order)")
+        }
+        var largest = 0
+        for size in 0...maxSize { largest = max(largest, Int(sizeOffsets[size + 1] - sizeOffsets[size])) }
+        largestSizeBucket = largest
+        bodyChecksum = u64(112)
         ok = true
+        if verifyChecksum {
+            try verify()
+            // The check read every page; let them go from this process's
+            // resident set (they stay in the page cache, shared, and come
+            // back on demand) so memory reflects what queries touch.
+            _ = madvise(address, length, MADV_DONTNEED)
+        }
+    }
+
+    private let bodyChecksum: UInt64
+
+    private static func allBelow(_ values: UnsafePointer<UInt32>, count: Int, limit: UInt32) -> Bool {
+        for position in 0..<count where values[position] >= limit { return false }
+        return true
+    }
+
+    private static func isAscending<T: FixedWidthInteger>(_ values: UnsafePointer<T>, count: Int) -> Bool {
+        var previous = T.zero
+        for position in 0..<count {
+            if values[position] < previous { return false }
+            previous = values[position]
+        }
+        return true
+    }
+
+    /// Reads the whole file and checks the body checksum.
+    public func verify() throws {
+        let body = UnsafeRawBufferPointer(start: mapping + IndexFormat.headerSize,
+                                          count: mappingLength - IndexFormat.headerSize)
+        guard indexChecksum(body) == bodyChecksum else {
+            throw SimStringError("\(path): corrupted index (body checksum mismatch)")
+        }
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), mappingLength) }
@@ -189,6 +238,15 @@ public final class SimStringIndex: @unchecked Sendable {
     }
 
     func entrySize(_ entry: Int) -> Int { Int(directorySizes[entry]) }
+
+    /// The string id (input order) of an internal id.
+    func externalID(_ internalID: UInt32) -> Int { Int(externalIDs[Int(internalID)]) }
+
+    /// The internal ids of the strings with `size` features.
+    func sizeBucket(_ size: Int) -> (start: UInt32, count: UInt32) {
+        guard size >= 0, size <= maxSize else { return (0, 0) }
+        return (sizeOffsets[size], sizeOffsets[size + 1] - sizeOffsets[size])
+    }
 
     /// Where an entry's postings start (for entry == count: the end).
     func postingOffset(ofEntry entry: Int) -> Int { Int(directoryStarts[entry]) }

@@ -112,15 +112,19 @@ public struct SimStringIndexBuilder {
             bySize[size] += 1
         }
 
+        // bySize[s] now ends size s's run; shift it back into run starts.
+        var sizeOffsets = [UInt32](repeating: 0, count: maxSize + 2)
+        for size in 0...maxSize { sizeOffsets[size + 1] = UInt32(bySize[size]) }
+
         var listStarts = [Int](repeating: 0, count: featureCount + 1)
         for id in stringFeatures { listStarts[Int(id) + 1] += 1 }
         for index in 0..<featureCount { listStarts[index + 1] += listStarts[index] }
         var cursor = listStarts
         var postings = [UInt32](repeating: 0, count: stringFeatures.count)
-        for sid in order {
+        for (internalID, sid) in order.enumerated() {
             for position in featureStarts[Int(sid)]..<featureStarts[Int(sid) + 1] {
                 let feature = Int(stringFeatures[position])
-                postings[cursor[feature]] = sid
+                postings[cursor[feature]] = UInt32(internalID)
                 cursor[feature] += 1
             }
         }
@@ -133,7 +137,7 @@ public struct SimStringIndexBuilder {
             directory[feature] = UInt32(directorySizes.count)
             var previousSize = -1
             for position in listStarts[feature]..<listStarts[feature + 1] {
-                let sid = Int(postings[position])
+                let sid = Int(order[Int(postings[position])])
                 let size = featureStarts[sid + 1] - featureStarts[sid]
                 if size != previousSize {
                     directorySizes.append(UInt32(size))
@@ -157,6 +161,8 @@ public struct SimStringIndexBuilder {
             try file.append(directorySizes)
             try file.append(directoryStarts)
             try file.append(postings)
+            try file.append(order)
+            try file.append(sizeOffsets)
             var flags: UInt32 = 0
             if settings.unicode { flags |= IndexFormat.unicodeFlag }
             if settings.marks { flags |= IndexFormat.marksFlag }

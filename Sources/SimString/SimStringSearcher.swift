@@ -8,7 +8,7 @@
 /// checked against the remaining lists, dropping those that can no longer
 /// reach τ. Accepted candidates are still counted in every list, so each
 /// result carries its exact overlap and similarity. A searcher keeps one
-/// 4-byte counter per indexed string.
+/// 4-byte counter per string of the most common size.
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
@@ -20,12 +20,14 @@ public struct SimStringSearcher {
     private var sortKeys: [UInt64] = []
     private var sortedLists: [UnsafeBufferPointer<UInt32>] = []
     private var candidates: [Candidate] = []
-    /// Overlap counts by string id (allocated on first use, kept zeroed
-    /// between sizes) and the ids with a non-zero count.
+    /// Overlap counts by internal id within the current size's range
+    /// (allocated on first use, kept zeroed between sizes) and the offsets
+    /// with a non-zero count.
     private var counters: [UInt32] = []
     private var touched: [UInt32] = []
 
     struct Candidate {
+        /// Internal id (strings numbered by size).
         var id: UInt32
         var count: UInt32
     }
@@ -99,10 +101,10 @@ public struct SimStringSearcher {
             guard let needed = bounds.minimumOverlap(querySize: q, candidateSize: size), lists.count >= needed else {
                 continue
             }
-            merge(needed: needed, queryFeatureCount: q, countAccepted: similarities)
+            merge(needed: needed, queryFeatureCount: q, size: size, countAccepted: similarities)
             for candidate in candidates where Int(candidate.count) >= needed {
                 results.append(SimStringMatch(
-                    id: Int(candidate.id),
+                    id: index.externalID(candidate.id),
                     similarity: similarities
                         ? measure.similarity(overlap: Int(candidate.count), querySize: q, candidateSize: size)
                         : threshold))
@@ -137,7 +139,7 @@ public struct SimStringSearcher {
     /// list is then either scanned (when it is short next to the candidate
     /// set) or probed by binary search per candidate, dropping candidates
     /// that can no longer reach the bound.
-    private mutating func merge(needed: Int, queryFeatureCount q: Int, countAccepted: Bool) {
+    private mutating func merge(needed: Int, queryFeatureCount q: Int, size: Int, countAccepted: Bool) {
         // Shortest lists first (packed keys sort fast; the lists arrive almost
         // in order already, see orderByFrequency).
         sortKeys.removeAll(keepingCapacity: true)
@@ -149,7 +151,9 @@ public struct SimStringSearcher {
         // Absent features count as empty lists at the front.
         let absent = q - lists.count
         let initialLists = max(0, q - needed + 1 - absent)
-        if counters.count < index.count { counters = [UInt32](repeating: 0, count: index.count) }
+        // Counters cover only this size's internal ids: [base, base + span).
+        let (base, span) = index.sizeBucket(size)
+        if counters.count < index.largestSizeBucket { counters = [UInt32](repeating: 0, count: index.largestSizeBucket) }
         // Work on local arrays: touching `self`'s arrays inside the loops
         // costs a uniqueness check per write.
         var counterStorage: [UInt32] = []
@@ -164,10 +168,13 @@ public struct SimStringSearcher {
         candidates.removeAll(keepingCapacity: true)
         counterStorage.withUnsafeMutableBufferPointer { counters in
             for list in lists.prefix(initialLists) {
+                // Ids outside the size's range can only come from a damaged
+                // file: skipped.
                 for id in list {
-                    let slot = Int(id)
-                    if counters[slot] == 0 { touched.append(id) }
-                    counters[slot] &+= 1
+                    let offset = id &- base
+                    guard offset < span else { continue }
+                    if counters[Int(offset)] == 0 { touched.append(offset) }
+                    counters[Int(offset)] &+= 1
                 }
             }
             var remaining = lists.count - initialLists
@@ -179,9 +186,12 @@ public struct SimStringSearcher {
                 // candidates are few next to the list.
                 let probeCost = touched.count * (Int.bitWidth - list.count.leadingZeroBitCount) * 2
                 if list.count <= probeCost {
-                    for id in list where counters[Int(id)] != 0 { counters[Int(id)] &+= 1 }
+                    for id in list {
+                        let offset = id &- base
+                        if offset < span, counters[Int(offset)] != 0 { counters[Int(offset)] &+= 1 }
+                    }
                 } else {
-                    for id in touched where Self.contains(list, id) { counters[Int(id)] &+= 1 }
+                    for offset in touched where Self.contains(list, base &+ offset) { counters[Int(offset)] &+= 1 }
                 }
                 // Drop candidates that can no longer reach the bound, and
                 // settle accepted ones early unless their overlap is wanted.
@@ -191,7 +201,7 @@ public struct SimStringSearcher {
                         let id = ids[position]
                         let count = Int(counters[Int(id)])
                         if !countAccepted, count >= needed {
-                            candidates.append(Candidate(id: id, count: UInt32(count)))
+                            candidates.append(Candidate(id: base &+ id, count: UInt32(count)))
                             counters[Int(id)] = 0
                         } else if count + remaining >= needed {
                             ids[kept] = id
@@ -203,9 +213,9 @@ public struct SimStringSearcher {
                 }
                 touched.removeLast(touched.count - kept)
             }
-            for id in touched {
-                candidates.append(Candidate(id: id, count: counters[Int(id)]))
-                counters[Int(id)] = 0
+            for offset in touched {
+                candidates.append(Candidate(id: base &+ offset, count: counters[Int(offset)]))
+                counters[Int(offset)] = 0
             }
         }
         candidates.sort { $0.id < $1.id }

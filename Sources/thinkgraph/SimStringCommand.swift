@@ -50,6 +50,9 @@ struct SimStringCommand: ParsableCommand {
     @Flag(help: "Compute required overlaps with the C++ tool's floating-point formulas, for byte-identical results.")
     var simstringRounding = false
 
+    @Flag(help: "Check the database's body checksum before querying (reads the whole file).")
+    var verify = false
+
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("-n must be 1 to 64") }
     }
@@ -83,7 +86,7 @@ struct SimStringCommand: ParsableCommand {
     }
 
     private func query(_ input: LineReader, _ output: inout StandardOutput) throws {
-        let index = try SimStringIndex(path: database)
+        let index = try SimStringIndex(path: database, verifyChecksum: verify)
         guard index.settings.unicode == unicode else {
             throw ValidationError("""
                 the database was built \(index.settings.unicode ? "with" : "without") -u (--unicode); \

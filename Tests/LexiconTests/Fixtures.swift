@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import Lexicon
 import TGSupport
 
@@ -120,4 +121,19 @@ func buildLexicon(_ sources: LexiconSources, in folder: ScratchFolder, name: Str
     let destination = folder.path + "/" + name
     try LexiconBuilder(sources: sources, options: options).build(into: destination)
     return try LexiconStore(directory: destination)
+}
+
+/// Builds a lexicon that must fail on bad input; checks that nothing but
+/// the inputs is left in the folder (no lexicon, no staging folder) and
+/// returns the error.
+func expectBuildFailure(_ sources: LexiconSources, in folder: ScratchFolder) throws -> InputError {
+    let before = folder.entries
+    var caught: InputError?
+    do {
+        _ = try buildLexicon(sources, in: folder)
+    } catch let error as InputError {
+        caught = error
+    }
+    #expect(folder.entries == before)
+    return try #require(caught)
 }

@@ -104,10 +104,7 @@ import TGSupport
     func parseError(_ xml: String) throws -> InputError {
         let folder = try ScratchFolder()
         let path = try folder.write("bad.xml", xml)
-        var caught: InputError?
-        do { _ = try buildLexicon(LexiconSources(icd10cm: [path]), in: folder) } catch let error as InputError { caught = error }
-        #expect(folder.entries == ["bad.xml"])
-        return try #require(caught)
+        return try expectBuildFailure(LexiconSources(icd10cm: [path]), in: folder)
     }
 
     @Test func brokenXMLIsAnErrorWithItsLine() throws {

@@ -84,10 +84,7 @@ import TGSupport
     func parseError(_ text: String) throws -> InputError {
         let folder = try ScratchFolder()
         let path = try folder.write("bad.obo", text)
-        var caught: InputError?
-        do { _ = try buildLexicon(LexiconSources(obo: [path]), in: folder) } catch let error as InputError { caught = error }
-        #expect(folder.entries == ["bad.obo"])
-        return try #require(caught)
+        return try expectBuildFailure(LexiconSources(obo: [path]), in: folder)
     }
 
     @Test func malformedStanzasAreErrorsWithLineAndTag() throws {

@@ -91,16 +91,7 @@ import TGSupport
         let folder = try ScratchFolder()
         _ = try RRFFixture.write(into: folder)
         try folder.write("umls/" + file, conso)
-        var caught: InputError?
-        do {
-            _ = try buildLexicon(LexiconSources(umls: folder.path + "/umls"), in: folder)
-        } catch let error as InputError {
-            caught = error
-        }
-        let error = try #require(caught)
-        // Nothing is left where a later stage would look for a lexicon.
-        #expect(folder.entries == ["umls"])
-        return (error, folder)
+        return (try expectBuildFailure(LexiconSources(umls: folder.path + "/umls"), in: folder), folder)
     }
 
     @Test func shortRowNamesFileAndLine() throws {
@@ -199,10 +190,17 @@ import TGSupport
         let umls = try RRFFixture.write(into: folder)
         let store = try buildLexicon(LexiconSources(umls: umls), in: folder)
         let path = folder.path + "/lexicon/strings.simstring"
-        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        var data = original
         data[data.count - 3] ^= 0xFF
         try data.write(to: URL(fileURLWithPath: path))
         #expect(throws: InputError(file: path, message: "\(path): corrupted index (body checksum mismatch)")) {
+            _ = try store.openApproximateIndex(verify: true)
+        }
+        data = original
+        data[30] ^= 0xFF
+        try data.write(to: URL(fileURLWithPath: path))
+        #expect(throws: InputError(file: path, message: "\(path): corrupted index (header checksum mismatch)")) {
             _ = try store.openApproximateIndex()
         }
     }
