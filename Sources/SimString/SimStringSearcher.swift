@@ -20,11 +20,9 @@ public struct SimStringSearcher {
     private var sortKeys: [UInt64] = []
     private var sortedLists: [UnsafeBufferPointer<UInt32>] = []
     private var candidates: [Candidate] = []
-    /// Overlap counts by internal id within the current size's range
-    /// (allocated on first use, kept zeroed between sizes) and the offsets
-    /// with a non-zero count.
-    private var counters: [UInt32] = []
-    private var touched: [UInt32] = []
+    /// Overlap counters for one size's id range and the offsets with a
+    /// non-zero count.
+    private let scratch = MergeScratch()
 
     struct Candidate {
         /// Internal id (strings numbered by size).
@@ -133,92 +131,100 @@ public struct SimStringSearcher {
     /// the surviving candidates, with their overlap counts, in `candidates`,
     /// ascending by id.
     ///
-    /// Candidates of the initial lists are counted in a dense per-string
-    /// counter (ids are dense, so this replaces the C++ code's repeated
-    /// sorted-list merges with one pass over the postings); each remaining
-    /// list is then either scanned (when it is short next to the candidate
-    /// set) or probed by binary search per candidate, dropping candidates
-    /// that can no longer reach the bound.
+    /// Candidates of the initial lists are counted in a dense counter over
+    /// the size's id range (ids are dense, so this replaces the C++ code's
+    /// repeated sorted-list merges with one pass over the postings); each
+    /// remaining list is then either scanned (when it is short next to the
+    /// candidate set) or probed by binary search per candidate, dropping
+    /// candidates that can no longer reach the bound.
     private mutating func merge(needed: Int, queryFeatureCount q: Int, size: Int, countAccepted: Bool) {
-        // Shortest lists first (packed keys sort fast; the lists arrive almost
-        // in order already, see orderByFrequency).
-        sortKeys.removeAll(keepingCapacity: true)
-        for (position, list) in lists.enumerated() { sortKeys.append(UInt64(list.count) << 32 | UInt64(position)) }
-        sortKeys.sort()
-        sortedLists.removeAll(keepingCapacity: true)
-        for key in sortKeys { sortedLists.append(lists[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) }
-        swap(&lists, &sortedLists)
+        sortShortestFirst()
         // Absent features count as empty lists at the front.
         let absent = q - lists.count
         let initialLists = max(0, q - needed + 1 - absent)
         // Counters cover only this size's internal ids: [base, base + span).
         let (base, span) = index.sizeBucket(size)
-        if counters.count < index.largestSizeBucket { counters = [UInt32](repeating: 0, count: index.largestSizeBucket) }
-        // Work on local arrays: touching `self`'s arrays inside the loops
-        // costs a uniqueness check per write.
-        var counterStorage: [UInt32] = []
-        var touched: [UInt32] = []
-        swap(&counterStorage, &counters)
-        swap(&touched, &self.touched)
-        defer {
-            swap(&counterStorage, &counters)
-            swap(&touched, &self.touched)
-        }
-        touched.removeAll(keepingCapacity: true)
+        scratch.reserve(index.largestSizeBucket)
+        let counters = scratch.counters, touched = scratch.touched
+        var touchedCount = 0
         candidates.removeAll(keepingCapacity: true)
-        counterStorage.withUnsafeMutableBufferPointer { counters in
-            for list in lists.prefix(initialLists) {
-                // Ids outside the size's range can only come from a damaged
-                // file: skipped.
+        for list in lists.prefix(initialLists) {
+            // Ids outside the size's range can only come from a damaged file:
+            // skipped.
+            for id in list {
+                let offset = id &- base
+                guard offset < span else { continue }
+                if counters[Int(offset)] == 0 {
+                    touched[touchedCount] = offset
+                    touchedCount &+= 1
+                }
+                counters[Int(offset)] &+= 1
+            }
+        }
+        var remaining = lists.count - initialLists
+        for list in lists.dropFirst(initialLists) {
+            remaining -= 1
+            if touchedCount == 0 { break }
+            // A binary search costs about log2(n) steps, a scan one
+            // predictable step per posting: scan unless the candidates are
+            // few next to the list.
+            let probeCost = touchedCount * (Int.bitWidth - list.count.leadingZeroBitCount) * 2
+            if list.count <= probeCost {
                 for id in list {
                     let offset = id &- base
-                    guard offset < span else { continue }
-                    if counters[Int(offset)] == 0 { touched.append(offset) }
-                    counters[Int(offset)] &+= 1
+                    if offset < span, counters[Int(offset)] != 0 { counters[Int(offset)] &+= 1 }
+                }
+            } else {
+                for position in 0..<touchedCount where Self.contains(list, base &+ touched[position]) {
+                    counters[Int(touched[position])] &+= 1
                 }
             }
-            var remaining = lists.count - initialLists
-            for list in lists.dropFirst(initialLists) {
-                remaining -= 1
-                if touched.isEmpty { break }
-                // A binary search costs about log2(n) mispredicted branches,
-                // a scan one predictable step per posting: scan unless the
-                // candidates are few next to the list.
-                let probeCost = touched.count * (Int.bitWidth - list.count.leadingZeroBitCount) * 2
-                if list.count <= probeCost {
-                    for id in list {
-                        let offset = id &- base
-                        if offset < span, counters[Int(offset)] != 0 { counters[Int(offset)] &+= 1 }
-                    }
+            // Drop candidates that can no longer reach the bound, and settle
+            // accepted ones early unless their overlap is wanted.
+            var kept = 0
+            for position in 0..<touchedCount {
+                let offset = touched[position]
+                let count = Int(counters[Int(offset)])
+                if !countAccepted, count >= needed {
+                    candidates.append(Candidate(id: base &+ offset, count: UInt32(count)))
+                    counters[Int(offset)] = 0
+                } else if count + remaining >= needed {
+                    touched[kept] = offset
+                    kept &+= 1
                 } else {
-                    for offset in touched where Self.contains(list, base &+ offset) { counters[Int(offset)] &+= 1 }
+                    counters[Int(offset)] = 0
                 }
-                // Drop candidates that can no longer reach the bound, and
-                // settle accepted ones early unless their overlap is wanted.
-                var kept = 0
-                touched.withUnsafeMutableBufferPointer { ids in
-                    for position in 0..<ids.count {
-                        let id = ids[position]
-                        let count = Int(counters[Int(id)])
-                        if !countAccepted, count >= needed {
-                            candidates.append(Candidate(id: base &+ id, count: UInt32(count)))
-                            counters[Int(id)] = 0
-                        } else if count + remaining >= needed {
-                            ids[kept] = id
-                            kept += 1
-                        } else {
-                            counters[Int(id)] = 0
-                        }
-                    }
-                }
-                touched.removeLast(touched.count - kept)
             }
-            for offset in touched {
-                candidates.append(Candidate(id: base &+ offset, count: counters[Int(offset)]))
-                counters[Int(offset)] = 0
-            }
+            touchedCount = kept
+        }
+        for position in 0..<touchedCount {
+            let offset = touched[position]
+            candidates.append(Candidate(id: base &+ offset, count: counters[Int(offset)]))
+            counters[Int(offset)] = 0
         }
         candidates.sort { $0.id < $1.id }
+    }
+
+    /// Orders `lists` shortest first. They arrive almost in order (see
+    /// `orderByFrequency`), so an insertion sort over packed (length,
+    /// position) keys costs little more than one pass.
+    private mutating func sortShortestFirst() {
+        sortKeys.removeAll(keepingCapacity: true)
+        for (position, list) in lists.enumerated() { sortKeys.append(UInt64(list.count) << 32 | UInt64(position)) }
+        sortKeys.withUnsafeMutableBufferPointer { keys in
+            for position in 1..<max(1, keys.count) {
+                let key = keys[position]
+                var slot = position
+                while slot > 0, keys[slot - 1] > key {
+                    keys[slot] = keys[slot - 1]
+                    slot -= 1
+                }
+                keys[slot] = key
+            }
+        }
+        sortedLists.removeAll(keepingCapacity: true)
+        for key in sortKeys { sortedLists.append(lists[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) }
+        swap(&lists, &sortedLists)
     }
 
     @inline(__always)
@@ -230,9 +236,37 @@ public struct SimStringSearcher {
         var base = 0
         while remaining > 1 {
             let half = remaining &>> 1
-            base = list[base &+ half] <= value ? base &+ half : base
+            // All ones when list[base + half] <= value, else zero: computed
+            // with arithmetic, since the compiler emits a branch for `?:`.
+            let probe = UInt64(list[base &+ half])
+            let above = Int(truncatingIfNeeded: (UInt64(value) &- probe) >> 63)
+            base &+= half & (above &- 1)
             remaining &-= half
         }
         return list[base] == value
+    }
+}
+
+/// Raw buffers for CPMerge: writing through pointers avoids the uniqueness
+/// checks of array writes in the innermost loops. Counters are kept zeroed
+/// between uses. One per searcher, never shared.
+final class MergeScratch {
+    private(set) var counters = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
+    private(set) var touched = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
+    private var capacity = 0
+
+    func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        counters.deallocate()
+        touched.deallocate()
+        counters = .allocate(capacity: needed)
+        counters.initialize(repeating: 0, count: needed)
+        touched = .allocate(capacity: needed)
+        capacity = needed
+    }
+
+    deinit {
+        counters.deallocate()
+        touched.deallocate()
     }
 }
