@@ -28,15 +28,20 @@ let package = Package(
         // The lexicon store and its importers (UMLS RRF, OBO, ICD-10-CM XML).
         .target(name: "Lexicon", dependencies: ["SQLiteDB", "SimString", "TGSupport", "CLibXML2"]),
 
+        // Stage 1: concepts in text (QuickUMLS-style matching with context).
+        .target(name: "Matcher", dependencies: ["Lexicon", "SimString"],
+                resources: [.copy("Resources/context-triggers.tsv")]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Lexicon", "SimString", "TGSupport",
+            "Lexicon", "Matcher", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MatcherTests", dependencies: ["Matcher", "Lexicon", "SimString", "TestSupport"]),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.

@@ -13,7 +13,7 @@ public final class LexiconStore {
     public let directory: String
     public let manifest: LexiconManifest
     public let normalizer: TermNormalizer
-    private let database: Database
+    let database: Database
 
     public init(directory: String) throws {
         self.directory = directory
@@ -48,7 +48,9 @@ public final class LexiconStore {
         do {
             index = try SimStringIndex(path: path, verifyChecksum: verify)
         } catch let error as SimStringError {
-            throw InputError(file: path, message: error.message)
+            let prefix = path + ": "
+            let message = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+            throw InputError(file: path, message: message)
         }
         guard index.count == record.strings, index.count == manifest.counts.strings,
               index.settings == FeatureSettings(n: record.ngram, marks: record.marks, unicode: record.unicode) else {

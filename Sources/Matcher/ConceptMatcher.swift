@@ -1,0 +1,199 @@
+import Lexicon
+import SimString
+
+/// Finds lexicon concepts in text by approximate dictionary matching, as
+/// QuickUMLS does, over our lexicon and SimString index.
+///
+/// Candidate spans follow QuickUMLS's rules without a part-of-speech tagger:
+/// windows of up to `window` tokens starting at a non-punctuation token; a
+/// token that is a number or a stopword (negations excepted) is not matched
+/// on its own; a span may not end in punctuation or a stopword, may not
+/// cross punctuation other than dashes and brackets, and must reach
+/// `minimumMatchLength` characters. Each span is normalised as the lexicon
+/// was built, looked up in the SimString index, and its hits expanded to
+/// concepts (filtered by semantic type), ranked by similarity, then
+/// preferred name. Overlaps are resolved greedily by score (similarity,
+/// then length) or by length, unless all matches are asked for.
+///
+/// Immutable and `Sendable`: share one matcher across threads; each thread
+/// passes its own `SimStringSearcher` (or lets `match` make one).
+public final class ConceptMatcher: Sendable {
+    public struct Options: Sendable {
+        public var threshold = 0.7
+        public var measure = SimilarityMeasure.jaccard
+        public var window = 5
+        public var minimumMatchLength = 3
+        public enum Overlap: String, Sendable { case score, length }
+        public var overlap = Overlap.score
+        /// Keep every candidate, overlapping or not.
+        public var allMatches = false
+        /// Accepted semantic types (nil accepts all).
+        public var semanticTypes: Set<String>? = ConceptMatcher.quickUMLSSemanticTypes
+        /// Concepts without any semantic type (open vocabularies such as HPO
+        /// and ICD-10-CM have none) pass the filter unless this is set.
+        public var requireSemanticTypes = false
+        /// Apply QuickUMLS's span rules; false matches every token window.
+        public var spanRules = true
+
+        public init() {}
+    }
+
+    /// QuickUMLS's default accepted semantic types.
+    public static let quickUMLSSemanticTypes: Set<String> = [
+        "T195", "T029", "T023", "T031", "T201", "T200", "T060", "T047", "T203", "T033", "T058", "T130", "T037",
+        "T170", "T034", "T059", "T074", "T048", "T041", "T191", "T040", "T046", "T121", "T067", "T039", "T184", "T061",
+    ]
+
+    public let options: Options
+    public let index: SimStringIndex
+    public let concepts: ConceptTable
+    public let normalizer: TermNormalizer
+    public let context: ContextRules
+
+    public init(index: SimStringIndex, concepts: ConceptTable, normalizer: TermNormalizer, context: ContextRules,
+                options: Options) {
+        self.index = index
+        self.concepts = concepts
+        self.normalizer = normalizer
+        self.context = context
+        self.options = options
+    }
+
+    /// Opens a lexicon's index and concept table.
+    public convenience init(lexicon: LexiconStore, context: ContextRules, options: Options) throws {
+        try self.init(index: lexicon.openApproximateIndex(), concepts: lexicon.loadConceptTable(),
+                      normalizer: lexicon.normalizer, context: context, options: options)
+    }
+
+    public func makeSearcher() -> SimStringSearcher { SimStringSearcher(index: index) }
+
+    public func match(_ text: String) throws -> [Mention] {
+        var searcher = makeSearcher()
+        return try match(text, searcher: &searcher)
+    }
+
+    public func match(_ text: String, searcher: inout SimStringSearcher) throws -> [Mention] {
+        let tokens = Tokenizer.tokenize(text)
+        guard !tokens.isEmpty else { return [] }
+        var groups: [[Mention]] = []
+        var spanTokens: [Range<Int>] = []
+        for span in candidateSpans(tokens) {
+            let ngram = spanText(tokens, span)
+            let normalized = normalizer.normalize(ngram)
+            guard !normalized.isEmpty else { continue }
+            let hits = try searcher.search(normalized, measure: options.measure, threshold: options.threshold)
+            var best: [String: Mention] = [:]
+            for hit in hits {
+                for entry in concepts.entries(forString: hit.id) {
+                    let concept = concepts.concepts[entry.concept]
+                    guard accepts(concept.semanticTypes) else { continue }
+                    if let existing = best[concept.cui], existing.similarity >= hit.similarity { continue }
+                    best[concept.cui] = Mention(
+                        start: tokens[span.lowerBound].start, end: tokens[span.upperBound - 1].end, ngram: ngram,
+                        term: index.string(of: hit.id), cui: concept.cui, similarity: hit.similarity,
+                        semtypes: concept.semanticTypes, preferred: entry.preferred,
+                        preferredName: concept.preferredName, context: MentionContext())
+                }
+            }
+            guard !best.isEmpty else { continue }
+            groups.append(best.values.sorted { a, b in
+                let scoreA = a.similarity + (a.preferred ? 1 : 0), scoreB = b.similarity + (b.preferred ? 1 : 0)
+                return scoreA != scoreB ? scoreA > scoreB : a.cui < b.cui
+            })
+            spanTokens.append(span)
+        }
+        let selected = options.allMatches ? Array(groups.indices) : selectNonOverlapping(groups)
+        let contexts = context.contexts(tokens: tokens, sentences: SentenceSplitter.sentences(tokens))
+        var mentions: [Mention] = []
+        for group in selected.sorted(by: { (groups[$0][0].start, groups[$0][0].end) < (groups[$1][0].start, groups[$1][0].end) }) {
+            let span = spanTokens[group]
+            var merged = MentionContext()
+            for index in span {
+                merged.negated = merged.negated || contexts[index].negated
+                merged.hypothetical = merged.hypothetical || contexts[index].hypothetical
+                merged.historical = merged.historical || contexts[index].historical
+                merged.family = merged.family || contexts[index].family
+            }
+            for var mention in groups[group] {
+                mention.context = merged
+                mentions.append(mention)
+            }
+        }
+        return mentions
+    }
+
+    private func accepts(_ types: [String]) -> Bool {
+        guard let accepted = options.semanticTypes else { return true }
+        if types.isEmpty { return !options.requireSemanticTypes }
+        return types.contains(where: accepted.contains)
+    }
+
+    /// Greedy best-match selection: groups by score (top similarity, then
+    /// length) or by length (then similarity); a group is kept when its span
+    /// overlaps no group kept before it.
+    private func selectNonOverlapping(_ groups: [[Mention]]) -> [Int] {
+        let order = groups.indices.sorted { a, b in
+            let (x, y) = (groups[a][0], groups[b][0])
+            let (lengthX, lengthY) = (x.end - x.start, y.end - y.start)
+            switch options.overlap {
+            case .score:
+                if x.similarity != y.similarity { return x.similarity > y.similarity }
+                if lengthX != lengthY { return lengthX > lengthY }
+            case .length:
+                if lengthX != lengthY { return lengthX > lengthY }
+                if x.similarity != y.similarity { return x.similarity > y.similarity }
+            }
+            return x.start < y.start
+        }
+        var kept: [Int] = []
+        var taken: [Range<Int>] = []
+        for group in order {
+            let span = groups[group][0].start..<groups[group][0].end
+            if taken.contains(where: { $0.overlaps(span) }) { continue }
+            kept.append(group)
+            taken.append(span)
+        }
+        return kept
+    }
+
+    /// The spans to look up, as token ranges.
+    func candidateSpans(_ tokens: [Token]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        let count = tokens.count
+        for start in 0..<count {
+            let first = tokens[start]
+            if options.spanRules {
+                if first.isPunctuation { continue }
+                // A number or stopword is not matched on its own (negation
+                // words are), but may begin a longer span.
+                let skipSingle = first.likeNumber || (Stopwords.english.contains(first.text)
+                    && !Stopwords.negations.contains(first.text.lowercased()))
+                for end in (start + 1)...min(count, start + options.window) {
+                    if end == start + 1, skipSingle { continue }
+                    let last = tokens[end - 1]
+                    if end - 1 > start, last.isPunctuation, !last.isDash, !last.isBracket { break }
+                    if last.isPunctuation || Stopwords.english.contains(last.text) { continue }
+                    if tokens[end - 1].end - first.start < options.minimumMatchLength { continue }
+                    spans.append(start..<end)
+                }
+            } else {
+                for end in (start + 1)...min(count, start + options.window)
+                where tokens[end - 1].end - first.start >= options.minimumMatchLength {
+                    spans.append(start..<end)
+                }
+            }
+        }
+        return spans
+    }
+
+    /// The span's text as written, tokens joined by the white space between
+    /// them (one space).
+    func spanText(_ tokens: [Token], _ span: Range<Int>) -> String {
+        var text = ""
+        for index in span {
+            text += tokens[index].text
+            if index + 1 < span.upperBound, tokens[index].spaceAfter { text += " " }
+        }
+        return text
+    }
+}
