@@ -6,7 +6,7 @@ struct LexiconCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lexicon",
         abstract: "Build and query lexicons (UMLS RRF, OBO ontologies, ICD-10-CM).",
-        subcommands: [Build.self, Info.self, Lookup.self, Strings.self])
+        subcommands: [Build.self, Info.self, Lookup.self, Strings.self, ExportRRF.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -137,6 +137,29 @@ struct LexiconCommand: ParsableCommand {
                 print("  matched terms: \(concept.matchedTerms.joined(separator: " | "))")
                 print("  relations: \(concept.relationsOut) out, \(concept.relationsIn) in")
             }
+        }
+    }
+
+    struct ExportRRF: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-rrf",
+            abstract: "Write the lexicon as UMLS RRF (MRCONSO.RRF, MRSTY.RRF), e.g. to install QuickUMLS from the same strings.")
+
+        @Argument(help: "Lexicon folder.")
+        var directory: String
+
+        @Option(help: "Folder to write MRCONSO.RRF and MRSTY.RRF into.")
+        var out: String
+
+        @Option(help: "Semantic type given to concepts that have none ('none' to leave them out of MRSTY).")
+        var defaultSemtype = "T047"
+
+        func run() throws {
+            let store = try LexiconStore(directory: directory)
+            var exporter = RRFExporter()
+            exporter.defaultSemanticType = defaultSemtype.lowercased() == "none" ? nil : (defaultSemtype, "Default")
+            let (conso, sty) = try exporter.export(store, to: out)
+            print("wrote \(out)/MRCONSO.RRF (\(conso) rows) and \(out)/MRSTY.RRF (\(sty) rows)")
         }
     }
 

@@ -205,3 +205,25 @@ import TGSupport
         }
     }
 }
+
+@Suite struct RRFExportTests {
+    @Test func exportedRRFRebuildsTheSameConceptsAndStrings() throws {
+        let folder = try ScratchFolder()
+        let obo = try folder.write("hp.obo", OBOImportTests.ontology)
+        let original = try buildLexicon(LexiconSources(obo: [obo]), in: folder)
+        let (conso, sty) = try RRFExporter().export(original, to: folder.path + "/rrf")
+        #expect(conso == original.manifest.counts.terms)
+        #expect(sty == original.manifest.counts.concepts)
+        let rebuilt = try buildLexicon(LexiconSources(umls: folder.path + "/rrf"), in: folder, name: "rebuilt")
+        #expect(rebuilt.manifest.counts.concepts == original.manifest.counts.concepts)
+        #expect(rebuilt.manifest.counts.strings == original.manifest.counts.strings)
+        var originalStrings: [String] = [], rebuiltStrings: [String] = []
+        try original.forEachString { _, text in originalStrings.append(text) }
+        try rebuilt.forEachString { _, text in rebuiltStrings.append(text) }
+        #expect(Set(originalStrings) == Set(rebuiltStrings))
+        let seizure = try #require(try rebuilt.lookup("epileptic seizure").first)
+        #expect(seizure.cui == "C0036572")
+        #expect(seizure.preferred == "Seizure")
+        #expect(seizure.semanticTypes.map(\.tui) == ["T047"])
+    }
+}
