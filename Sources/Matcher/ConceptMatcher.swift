@@ -16,7 +16,7 @@ import SimString
 /// then length) or by length, unless all matches are asked for.
 ///
 /// Immutable and `Sendable`: share one matcher across threads; each thread
-/// passes its own `SimStringSearcher` (or lets `match` make one).
+/// passes its own `Session` (or lets `match` make one).
 public final class ConceptMatcher: Sendable {
     public struct Options: Sendable {
         public var threshold = 0.7
@@ -65,14 +65,39 @@ public final class ConceptMatcher: Sendable {
                       normalizer: lexicon.normalizer, context: context, options: options)
     }
 
-    public func makeSearcher() -> SimStringSearcher { SimStringSearcher(index: index) }
+    /// Per-thread state: a SimString searcher and a bounded cache of the
+    /// retrievals of recent span strings (clinical text repeats its phrases:
+    /// "of the", "history of" ...). Make one per thread with `makeSession`.
+    public struct Session {
+        var searcher: SimStringSearcher
+        var cache: [String: [SimStringMatch]] = [:]
+        let cacheLimit: Int
 
-    public func match(_ text: String) throws -> [Mention] {
-        var searcher = makeSearcher()
-        return try match(text, searcher: &searcher)
+        init(searcher: SimStringSearcher, cacheLimit: Int) {
+            self.searcher = searcher
+            self.cacheLimit = cacheLimit
+        }
+
+        mutating func search(_ normalized: String, measure: SimilarityMeasure, threshold: Double) throws
+            -> [SimStringMatch] {
+            if let cached = cache[normalized] { return cached }
+            let hits = try searcher.search(normalized, measure: measure, threshold: threshold)
+            if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[normalized] = hits
+            return hits
+        }
     }
 
-    public func match(_ text: String, searcher: inout SimStringSearcher) throws -> [Mention] {
+    public func makeSession(cacheLimit: Int = 200_000) -> Session {
+        Session(searcher: SimStringSearcher(index: index), cacheLimit: cacheLimit)
+    }
+
+    public func match(_ text: String) throws -> [Mention] {
+        var session = makeSession(cacheLimit: 1_000)
+        return try match(text, session: &session)
+    }
+
+    public func match(_ text: String, session: inout Session) throws -> [Mention] {
         let tokens = Tokenizer.tokenize(text)
         guard !tokens.isEmpty else { return [] }
         var groups: [[Mention]] = []
@@ -81,7 +106,7 @@ public final class ConceptMatcher: Sendable {
             let ngram = spanText(tokens, span)
             let normalized = normalizer.normalize(ngram)
             guard !normalized.isEmpty else { continue }
-            let hits = try searcher.search(normalized, measure: options.measure, threshold: options.threshold)
+            let hits = try session.search(normalized, measure: options.measure, threshold: options.threshold)
             var best: [String: Mention] = [:]
             for hit in hits {
                 for entry in concepts.entries(forString: hit.id) {

@@ -209,6 +209,12 @@ public struct SimStringSearcher {
     /// `orderByFrequency`), so an insertion sort over packed (length,
     /// position) keys costs little more than one pass.
     private mutating func sortShortestFirst() {
+        var sorted = true
+        for position in lists.indices.dropFirst() where lists[position - 1].count > lists[position].count {
+            sorted = false
+            break
+        }
+        if sorted { return }
         sortKeys.removeAll(keepingCapacity: true)
         for (position, list) in lists.enumerated() { sortKeys.append(UInt64(list.count) << 32 | UInt64(position)) }
         sortKeys.withUnsafeMutableBufferPointer { keys in

@@ -77,7 +77,7 @@ struct MatchCommand: ParsableCommand {
         if let contextTriggers { rules.append(try ContextRules(contentsOf: contextTriggers)) }
         let store = try LexiconStore(directory: lexicon)
         let matcher = try ConceptMatcher(lexicon: store, context: rules, options: options)
-        var searcher = matcher.makeSearcher()
+        var session = matcher.makeSession()
 
         let path = input ?? "/dev/stdin"
         let name = input ?? "<stdin>"
@@ -99,12 +99,12 @@ struct MatchCommand: ParsableCommand {
             }
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let document = try Document(line: line, file: name, lineNumber: reader.lineNumber)
-            let mentions = try matcher.match(document.text, searcher: &searcher)
+            let mentions = try matcher.match(document.text, session: &session)
             output.write(String(decoding: try encoder.encode(MatchOutput(id: document.id, mentions: mentions)), as: UTF8.self))
             output.write("\n")
         }
         if let plainText {
-            let mentions = try matcher.match(plainText.joined(separator: "\n"), searcher: &searcher)
+            let mentions = try matcher.match(plainText.joined(separator: "\n"), session: &session)
             output.write(String(decoding: try encoder.encode(MatchOutput(id: .string(name), mentions: mentions)), as: UTF8.self))
             output.write("\n")
         }
