@@ -16,3 +16,8 @@ bash Lexicons/default.sh "$thinkgraph" "$root/Lexicons/built/default"
 echo
 echo "example lookup: thinkgraph lexicon lookup Lexicons/built/default \"seizures\""
 "$thinkgraph" lexicon lookup "$root/Lexicons/built/default" "seizures"
+
+echo
+echo "example match: a short note through thinkgraph match (QuickUMLS-style matching with context)"
+printf '%s\n' '{"id": "demo-1", "text": "Patient denies fever but reports headache. History of seizures. Mother had breast cancer."}' \
+  | "$thinkgraph" match --lexicon "$root/Lexicons/built/default"
