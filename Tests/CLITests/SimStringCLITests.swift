@@ -19,7 +19,7 @@ struct SimStringCLITests {
         process.environment = environment
         let stdin = Pipe(), stdout = Pipe()
         let errorPath = folder + "/stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         defer { try? errorFile.close() }
         process.standardInput = stdin
