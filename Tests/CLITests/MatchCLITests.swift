@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct MatchCLITests {
     let folder = NSTemporaryDirectory() + "match-cli-\(UUID().uuidString)"
@@ -12,19 +13,7 @@ import Testing
     }
 
     func buildLexicon() throws -> String {
-        let obo = try write("mini.obo", """
-            ontology: hp.obo
-
-            [Term]
-            id: HP:0001945
-            name: Fever
-            xref: UMLS:C0015967
-
-            [Term]
-            id: HP:0002315
-            name: Headache
-            xref: UMLS:C0018681
-            """)
+        let obo = try write("mini.obo", TestOntology.clinical)
         let result = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/lex", "--obo", obo, "--quiet"])
         #expect(result.status == 0)
         return folder + "/lex"

@@ -2,66 +2,17 @@ import Foundation
 import Testing
 @testable import Lexicon
 @testable import Matcher
+import TestSupport
 
 /// A lexicon built from a small OBO file, with the shipped context rules.
 final class MatcherFixture: Sendable {
     let folder: String
     let matcher: ConceptMatcher
 
-    static let ontology = """
-    ontology: hp.obo
-
-    [Term]
-    id: HP:0001250
-    name: Seizure
-    synonym: "Seizures" EXACT []
-    synonym: "Epileptic seizure" EXACT []
-    xref: UMLS:C0036572
-
-    [Term]
-    id: HP:0002090
-    name: Pneumonia
-    xref: UMLS:C0032285
-
-    [Term]
-    id: HP:0100526
-    name: Neoplasm of the lung
-    synonym: "Lung cancer" EXACT []
-    synonym: "Non-small cell lung carcinoma" EXACT []
-    xref: UMLS:C0242379
-
-    [Term]
-    id: HP:0003002
-    name: Breast carcinoma
-    synonym: "Breast cancer" EXACT []
-    xref: UMLS:C0678222
-
-    [Term]
-    id: HP:0001945
-    name: Fever
-    xref: UMLS:C0015967
-
-    [Term]
-    id: HP:0002315
-    name: Headache
-    xref: UMLS:C0018681
-
-    [Term]
-    id: HP:0011675
-    name: Heart failure
-    synonym: "Cardiac failure" EXACT []
-    xref: UMLS:C0018801
-
-    [Term]
-    id: HP:0001635
-    name: Congestive heart failure
-    xref: UMLS:C0018802
-    """
-
     init(options: ConceptMatcher.Options = ConceptMatcher.Options()) throws {
         folder = NSTemporaryDirectory() + "matcher-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try Self.ontology.write(toFile: folder + "/mini.obo", atomically: true, encoding: .utf8)
+        try TestOntology.clinical.write(toFile: folder + "/mini.obo", atomically: true, encoding: .utf8)
         var build = LexiconBuildOptions()
         build.normalizer = TermNormalizer(lowercase: true, asciiTransliteration: true)
         try LexiconBuilder(sources: LexiconSources(obo: [folder + "/mini.obo"]), options: build)
