@@ -138,7 +138,6 @@ final class LexiconWriter {
     func addSemanticType(cui: String, tui: String, name: String) throws -> Bool {
         guard let concept = conceptIDs[cui] else { return false }
         try insertSemanticType.run(.integer(Int64(concept)), .text(tui), .text(name))
-        counts.semanticTypes += 1
         return true
     }
 

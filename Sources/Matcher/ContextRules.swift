@@ -101,9 +101,9 @@ public struct ContextRules: Sendable {
         for sentence in sentences {
             // Section headers: "FAMILY HISTORY:" governs until the next header.
             if let last = sentence.last, tokens[last].text == ":" {
-                let header = Array(lowered[sentence.lowerBound..<last])
+                let header = lowered[sentence.lowerBound..<last]
                 sectionCategory = triggers.first {
-                    $0.words == header && [.family, .historical, .hypothetical, .negated].contains($0.category)
+                    header.elementsEqual($0.words) && [.family, .historical, .hypothetical, .negated].contains($0.category)
                 }?.category
                 continue
             }
@@ -116,7 +116,7 @@ public struct ContextRules: Sendable {
                 var start = sentence.lowerBound
                 while start + n <= sentence.upperBound {
                     let range = start..<(start + n)
-                    if !range.contains(where: taken.contains), Array(lowered[range]) == trigger.words {
+                    if !range.contains(where: taken.contains), lowered[range].elementsEqual(trigger.words) {
                         found.append((range, trigger))
                         taken.formUnion(range)
                         start += n

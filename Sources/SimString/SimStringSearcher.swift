@@ -12,7 +12,6 @@
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
-    private var features: [Int] = []
     private var cursors: [Int] = []
     private var cursorEnds: [Int] = []
     private var lists: [UnsafeBufferPointer<UInt32>] = []
@@ -58,7 +57,6 @@ public struct SimStringSearcher {
         guard let sizes = bounds.sizeRange(querySize: q, maxSize: index.maxSize) else { return [] }
 
         // Each present feature's run of directory entries within the size range.
-        features.removeAll(keepingCapacity: true)
         cursors.removeAll(keepingCapacity: true)
         cursorEnds.removeAll(keepingCapacity: true)
         extractor.units.withUnsafeBufferPointer { units in
@@ -72,7 +70,6 @@ public struct SimStringSearcher {
                     let middle = (low + high) / 2
                     if index.entrySize(middle) < sizes.lowerBound { low = middle + 1 } else { high = middle }
                 }
-                features.append(id)
                 cursors.append(low)
                 cursorEnds.append(entries.upperBound)
             }
@@ -119,9 +116,8 @@ public struct SimStringSearcher {
             weights.append((postings, slot))
         }
         weights.sort { $0.postings < $1.postings }
-        let (oldFeatures, oldCursors, oldEnds) = (features, cursors, cursorEnds)
+        let (oldCursors, oldEnds) = (cursors, cursorEnds)
         for (position, weight) in weights.enumerated() {
-            features[position] = oldFeatures[weight.slot]
             cursors[position] = oldCursors[weight.slot]
             cursorEnds[position] = oldEnds[weight.slot]
         }
