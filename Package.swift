@@ -13,14 +13,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // System libraries (Debian: libsqlite3-dev, libxml2-dev).
+        // System libraries (Debian: libsqlite3-dev, libxml2-dev, zlib1g-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0",
                        providers: [.apt(["libxml2-dev"])]),
 
         // Shared plumbing: located errors, streaming line reader, SHA-256, atomic folders.
-        .target(name: "TGSupport"),
+        .target(name: "TGSupport", dependencies: ["CZlib"]),
         // A thin, safe Swift face on SQLite: bound parameters only.
         .target(name: "SQLiteDB", dependencies: ["CSQLite", "TGSupport"]),
         // SimString: an exact, memory-mapped approximate-string index.
@@ -32,9 +34,13 @@ let package = Package(
         .target(name: "Matcher", dependencies: ["Lexicon", "SimString"],
                 resources: [.copy("Resources/context-triggers.tsv")]),
 
+        // Patients as event timelines: the JSONL format, importers (FHIR R4
+        // bulk NDJSON, MIMIC-IV CSV), EHR-R1 rendering, tasks and samples.
+        .target(name: "EHR", dependencies: ["TGSupport", "CLibXML2"]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Lexicon", "Matcher", "SimString", "TGSupport",
+            "EHR", "Lexicon", "Matcher", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -43,6 +49,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MatcherTests", dependencies: ["Matcher", "Lexicon", "SimString", "TestSupport"]),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
+        .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.
         .testTarget(name: "CLITests", dependencies: ["thinkgraph", "TestSupport"]),

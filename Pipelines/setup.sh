@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks to build thinkgraph: the system
-# libraries it links (SQLite, libxml2, libcurl) and pkg-config to find them.
+# libraries it links (SQLite, libxml2, libcurl, zlib) and pkg-config to find them.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(libsqlite3-dev libxml2-dev libcurl4-openssl-dev pkg-config)
+packages=(libsqlite3-dev libxml2-dev libcurl4-openssl-dev zlib1g-dev pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

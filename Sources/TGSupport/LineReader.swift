@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CZlib
 
 /// Reads a text file line by line without building a `String` per line.
 ///
@@ -11,6 +12,9 @@ import Darwin
 /// decodes only the fields it needs. It counts lines so errors can name them,
 /// strips a trailing `\r`, and can fingerprint every byte it reads so the
 /// manifest's SHA-256 costs no second pass over the file.
+///
+/// A path ending in `.gz` is decompressed as it is read (MIMIC-IV ships
+/// its tables gzipped); the digest then covers the decompressed bytes.
 public final class LineReader {
     public let path: String
     /// 1-based number of the line most recently returned.
@@ -22,6 +26,7 @@ public final class LineReader {
     public let maximumLineLength: Int
 
     private var descriptor: Int32
+    private var compressed: gzFile?
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
@@ -40,11 +45,21 @@ public final class LineReader {
             close(descriptor)
             throw InputError(file: path, message: "is a directory, expected a file")
         }
+        if path.hasSuffix(".gz") {
+            guard let file = gzdopen(descriptor, "rb") else {
+                close(descriptor)
+                throw InputError(file: path, message: "cannot open as gzip")
+            }
+            compressed = file
+            descriptor = -1
+            gzbuffer(file, 1 << 17)
+        }
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
         hasher = computeDigest ? SHA256() : nil
     }
 
     deinit {
+        if let compressed { gzclose(compressed) }
         if descriptor >= 0 { close(descriptor) }
         buffer.deallocate()
     }
@@ -107,7 +122,17 @@ public final class LineReader {
             buffer.deallocate()
             buffer = grown
         }
-        let count = read(descriptor, buffer.baseAddress! + end, buffer.count - end)
+        let count: Int
+        if let compressed {
+            count = Int(gzread(compressed, buffer.baseAddress! + end, UInt32(min(buffer.count - end, Int(Int32.max)))))
+            if count < 0 {
+                var code: Int32 = 0
+                let message = gzerror(compressed, &code).map { String(cString: $0) } ?? "unknown error"
+                throw InputError(file: path, line: lineNumber + 1, message: "gzip: \(message)")
+            }
+        } else {
+            count = read(descriptor, buffer.baseAddress! + end, buffer.count - end)
+        }
         if count < 0 {
             if errno == EINTR { return }
             throw InputError(file: path, line: lineNumber + 1, message: "read failed: \(String(cString: strerror(errno)))")

@@ -1,0 +1,101 @@
+import Foundation
+import TGSupport
+
+/// Reading FHIR R4 data types out of parsed JSON.
+enum FHIR {
+    static let icd10cm = "http://hl7.org/fhir/sid/icd-10-cm"
+    static let icd9cm = "http://hl7.org/fhir/sid/icd-9-cm"
+    static let loinc = "http://loinc.org"
+    static let rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    static let snomed = "http://snomed.info/sct"
+
+    /// A short name for a code system URI, for record keys.
+    static func systemName(_ uri: String) -> String {
+        switch uri {
+        case icd10cm: return "ICD-10-CM"
+        case icd9cm: return "ICD-9-CM"
+        case loinc: return "LOINC"
+        case rxnorm: return "RxNorm"
+        case snomed: return "SNOMED CT"
+        case "http://www.ama-assn.org/go/cpt": return "CPT"
+        case "http://www.cms.gov/Medicare/Coding/ICD10": return "ICD-10-PCS"
+        case "http://hl7.org/fhir/sid/ndc": return "NDC"
+        default: return uri
+        }
+    }
+
+    struct Coding {
+        var system: String?
+        var code: String?
+        var display: String?
+    }
+
+    static func codings(_ concept: JSONValue?) -> [Coding] {
+        (concept?["coding"]?.arrayValue ?? []).map {
+            Coding(system: $0["system"]?.stringValue, code: $0["code"]?.stringValue, display: $0["display"]?.stringValue)
+        }
+    }
+
+    /// A CodeableConcept as people read it: its text, else the first
+    /// coding's display, else the first code. Blank strings count as absent
+    /// (some sources send `"display": ""`).
+    static func text(_ concept: JSONValue?) -> String? {
+        if let text = nonBlank(concept?["text"]?.stringValue) { return text }
+        for coding in codings(concept) { if let display = nonBlank(coding.display) { return display } }
+        for coding in codings(concept) { if let code = nonBlank(coding.code) { return code } }
+        return nil
+    }
+
+    static func nonBlank(_ text: String?) -> String? {
+        guard let text else { return nil }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// The first coding of `concept` in `system`.
+    static func coding(_ concept: JSONValue?, system: String) -> Coding? {
+        codings(concept).first { $0.system == system && nonBlank($0.code) != nil }
+    }
+
+    /// The id in a reference such as `Patient/pt-1` (or a bare
+    /// `urn:uuid:...`), if it names a resource of `type`.
+    static func referenceID(_ reference: JSONValue?, type: String) -> String? {
+        guard let text = reference?["reference"]?.stringValue else { return nil }
+        if text.hasPrefix("urn:uuid:") || text.hasPrefix("urn:oid:") { return text }
+        let parts = text.split(separator: "/")
+        // Absolute references end with Type/id (optionally /_history/n).
+        if let position = parts.lastIndex(where: { $0 == Substring(type) }), position + 1 < parts.count {
+            return String(parts[position + 1])
+        }
+        return nil
+    }
+
+    /// A Quantity as "value unit".
+    static func quantity(_ value: JSONValue?) -> (number: FieldValue, unit: String?)? {
+        guard let value, let number = value["value"] else { return nil }
+        let unit = nonBlank(value["unit"]?.stringValue) ?? nonBlank(value["code"]?.stringValue)
+        switch number {
+        case .integer(let integer): return (.integer(integer), unit)
+        case .number(let double): return (.number(double), unit)
+        default: return nil
+        }
+    }
+
+    static func joined(_ values: [String?]) -> String? {
+        let present = values.compactMap(nonBlank)
+        return present.isEmpty ? nil : present.joined(separator: "; ")
+    }
+}
+
+/// Builds a record's items, skipping absent values.
+struct ItemList {
+    var items: [Item] = []
+
+    mutating func add(_ key: String, _ text: String?) {
+        if let text = FHIR.nonBlank(text) { items.append(Item(key, .string(text))) }
+    }
+
+    mutating func add(_ key: String, _ value: FieldValue?) {
+        if let value { items.append(Item(key, value)) }
+    }
+}

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TGSupport
+
+/// Groups events by patient on disk, so an import needs memory for one
+/// partition, never for a whole table.
+///
+/// Sources are organised by table (MIMIC's CSVs) or by resource type
+/// (FHIR's NDJSON files), not by patient. Each fragment (a patient's static
+/// facts or one event) is appended as a JSON line to one of `partitions`
+/// files chosen by a hash of the patient id; afterwards each partition is
+/// read back alone, grouped by patient, sorted in time and handed out. With
+/// the partition count scaled to the input size, a partition holds a few
+/// tens of megabytes however large the input.
+public final class PatientPartitioner {
+    public let directory: String
+    public let partitions: Int
+    private var files: [UnsafeMutablePointer<FILE>?]
+    private var line = ""
+
+    /// Partition files live in a fresh temporary folder inside `scratch`,
+    /// removed when the partitioner goes.
+    public init(scratch: String, partitions: Int) throws {
+        self.partitions = max(1, min(partitions, 512))
+        var template = Array("\(scratch)/.thinkgraph-partitions-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw InputError(file: scratch, message: "cannot create a scratch folder: \(String(cString: strerror(errno)))")
+        }
+        directory = String(cString: made)
+        files = Array(repeating: nil, count: self.partitions)
+    }
+
+    deinit {
+        for file in files { if let file { fclose(file) } }
+        for index in 0..<partitions { unlink(path(index)) }
+        rmdir(directory)
+    }
+
+    /// A partition count that keeps each partition near `target` bytes.
+    public static func partitionCount(inputBytes: UInt64, target: UInt64 = 24 << 20) -> Int {
+        Int(min(512, max(1, inputBytes / target + 1)))
+    }
+
+    private func path(_ index: Int) -> String { "\(directory)/\(index).jsonl" }
+
+    /// FNV-1a: stable across runs and platforms (Swift's `Hasher` is
+    /// seeded per process).
+    static func partition(of patient: String, count: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in patient.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(count))
+    }
+
+    public func add(patient: String, event: Event) throws {
+        try append(patient: patient, .object([("patient", .string(patient)), ("event", event.json)]))
+    }
+
+    public func add(patient: String, statics: [Item], source: String) throws {
+        try append(patient: patient, .object([
+            ("patient", .string(patient)), ("source", .string(source)),
+            ("static", .object(statics.map { ($0.key, $0.value.json) })),
+        ]))
+    }
+
+    private func append(patient: String, _ value: JSONValue) throws {
+        let index = Self.partition(of: patient, count: partitions)
+        if files[index] == nil {
+            guard let file = fopen(path(index), "a") else {
+                throw InputError(file: path(index), message: "cannot write: \(String(cString: strerror(errno)))")
+            }
+            files[index] = file
+        }
+        line.removeAll(keepingCapacity: true)
+        value.write(to: &line)
+        line += "\n"
+        let written = line.withUTF8 { fwrite($0.baseAddress, 1, $0.count, files[index]) }
+        guard written == line.utf8.count else {
+            throw InputError(file: path(index), message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// What went wrong with one patient's fragments (a resource seen twice,
+    /// two sets of static facts); the patient is still handed out without
+    /// the offending fragment.
+    public struct Conflict: Sendable {
+        public var patient: String
+        public var source: String
+        public var message: String
+    }
+
+    /// Hands out every patient, partition by partition, patients ordered by
+    /// id within a partition, events in time order (ties in arrival order).
+    /// Events of the same name, time and admission without text are merged
+    /// into one event with several records (a lab panel). A source seen
+    /// twice for one patient (a duplicated resource or row) is reported to
+    /// `conflict` and kept once.
+    public func forEachPatient(_ body: (Patient) throws -> Void, conflict: (Conflict) throws -> Void) throws {
+        for file in files { if let file { fclose(file) } }
+        files = Array(repeating: nil, count: partitions)
+        for index in 0..<partitions {
+            guard access(path(index), F_OK) == 0 else { continue }
+            var patients: [String: Patient] = [:]
+            var sources: [String: Set<String>] = [:]
+            var staticSources: [String: String] = [:]
+            let reader = try LineReader(path: path(index))
+            while let bytes = try reader.nextLine() {
+                let value = try JSONValue.parse(bytes)
+                guard let id = value["patient"]?.stringValue else { continue }
+                var patient = patients[id] ?? Patient(id: id)
+                if let statics = value["static"] {
+                    var problems: [TimelineProblem] = []
+                    let items = Patient.decodeItems(statics, field: "static", problems: &problems)
+                    let source = value["source"]?.stringValue ?? ""
+                    if let first = staticSources[id] {
+                        try conflict(Conflict(patient: id, source: source,
+                                              message: "second patient record for the same id (first: \(first))"))
+                    } else {
+                        staticSources[id] = source
+                        patient.statics = items
+                    }
+                } else if let eventValue = value["event"] {
+                    var problems: [TimelineProblem] = []
+                    guard let event = Event.decode(eventValue, field: "event", problems: &problems) else { continue }
+                    let source = event.source ?? event.records.first?.source
+                    if let source, !sources[id, default: []].insert(source + "#" + event.name).inserted {
+                        try conflict(Conflict(patient: id, source: source, message: "duplicate resource or row"))
+                        continue
+                    }
+                    patient.events.append(event)
+                }
+                patients[id] = patient
+            }
+            for id in patients.keys.sorted() {
+                var patient = patients.removeValue(forKey: id)!
+                patient.sortEvents()
+                patient.events = Self.mergeSimultaneous(patient.events)
+                try body(patient)
+            }
+        }
+    }
+
+    /// Merges adjacent text-less events with the same name, time and
+    /// admission into one event with all their records.
+    static func mergeSimultaneous(_ events: [Event]) -> [Event] {
+        var merged: [Event] = []
+        var open: [String: Int] = [:]
+        var openTime: Timestamp?
+        for event in events {
+            if event.time != openTime {
+                open.removeAll(keepingCapacity: true)
+                openTime = event.time
+            }
+            guard event.text == nil else {
+                merged.append(event)
+                continue
+            }
+            let key = event.name + "\u{1}" + (event.admission ?? "")
+            if let position = open[key] {
+                merged[position].records += event.records
+                if merged[position].source != event.source { merged[position].source = nil }
+            } else {
+                open[key] = merged.count
+                merged.append(event)
+            }
+        }
+        return merged
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import EHR
+import Foundation
+import TGSupport
+
+extension ImportMode: ExpressibleByArgument {}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Turn EHR exports into patient timelines (JSONL, one patient per line; see docs/TIMELINES.md).",
+        subcommands: [ImportFHIRCommand.self, ImportJSONLCommand.self, ImportValidateCommand.self])
+}
+
+/// Where an import writes, and how it treats bad input.
+struct ImportDestination: ParsableArguments {
+    @Option(help: "Run folder: writes RUN/patients.jsonl (and RUN/rejects.jsonl, RUN/import.json).")
+    var run: String?
+
+    @Option(help: "Timeline file to write instead of a run folder.")
+    var out: String?
+
+    @Option(help: "strict: stop at the first bad row or resource; lenient: skip it and record it in the rejects file.")
+    var mode: ImportMode = .strict
+
+    @Flag(help: "Print the summary as one JSON line on standard output.")
+    var json = false
+
+    @Flag(help: "Print no progress on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard (run == nil) != (out == nil) else { throw ValidationError("give exactly one of --run DIR or --out FILE") }
+    }
+
+    var timelinePath: String { out ?? "\(run!)/patients.jsonl" }
+    var rejectsPath: String { run.map { "\($0)/rejects.jsonl" } ?? "\(out!).rejects.jsonl" }
+
+    func prepare() throws {
+        if let run { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) }
+    }
+
+    func progress(_ message: String) {
+        guard !quiet else { return }
+        FileHandle.standardError.write(Data("import: \(message)\n".utf8))
+    }
+
+    /// Reports the summary and, in a run folder, keeps it as import.json.
+    func finish(_ summary: ImportSummary, source: String, kind: String) throws {
+        var members: [(String, JSONValue)] = [("source", .string(source)), ("format", .string(kind)),
+                                              ("output", .string(timelinePath)), ("mode", .string(mode.rawValue))]
+        if case .object(let counts) = summary.json { members += counts }
+        let record = JSONValue.object(members).jsonText
+        if let run {
+            let writer = try TimelineWriter(path: "\(run)/import.json")
+            try writer.writeLine(record)
+            try writer.commit()
+        }
+        if json { print(record) }
+        progress("\(summary.patients) patients, \(summary.events) events from \(summary.rows) rows in \(summary.files) files"
+            + (summary.rejected > 0 ? "; \(summary.rejected) rejected (see \(rejectsPath))" : ""))
+    }
+}
+
+struct ImportFHIRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fhir",
+        abstract: "Import a FHIR R4 bulk export folder (*.ndjson, *.ndjson.gz).")
+
+    @Argument(help: "The export folder.")
+    var directory: String
+
+    @OptionGroup var destination: ImportDestination
+
+    @Option(help: "Longest note or report text accepted, in bytes.")
+    var maxTextBytes = 4 << 20
+
+    func run() throws {
+        try destination.prepare()
+        var importer = FHIRImporter()
+        importer.mode = destination.mode
+        importer.mapper = FHIRMapper(maximumTextBytes: maxTextBytes)
+        let output = try TimelineWriter(path: destination.timelinePath)
+        let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
+        let summary = try importer.run(directory: directory, output: output, rejects: rejects,
+                                       progress: destination.progress)
+        try rejects.commit()
+        try output.commit()
+        try destination.finish(summary, source: directory, kind: "fhir-r4")
+    }
+}
+
+struct ImportJSONLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jsonl",
+        abstract: "Import timelines already in the JSONL format (events are sorted; duplicate patients refused).")
+
+    @Argument(help: "Timeline file (.jsonl or .jsonl.gz).")
+    var file: String
+
+    @OptionGroup var destination: ImportDestination
+
+    func run() throws {
+        try destination.prepare()
+        let reader = try TimelineReader(path: file)
+        reader.requireTimeOrder = false
+        let output = try TimelineWriter(path: destination.timelinePath)
+        let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
+        var summary = ImportSummary()
+        summary.files = 1
+        var seen = Set<String>()
+        while true {
+            let patient: Patient
+            do {
+                guard let next = try reader.next() else { break }
+                patient = next
+            } catch let error as InputError {
+                summary.rows += 1
+                try rejects.reject(error, kind: "bad line")
+                summary.rejected += 1
+                continue
+            }
+            summary.rows += 1
+            guard seen.insert(patient.id).inserted else {
+                try rejects.reject(InputError(file: file, line: reader.lineNumber, field: "patient",
+                                              message: "duplicate id \"\(patient.id)\""), kind: "duplicate")
+                summary.rejected += 1
+                continue
+            }
+            var sorted = patient
+            sorted.sortEvents()
+            try output.write(sorted)
+            summary.patients += 1
+            summary.events += sorted.events.count
+        }
+        try rejects.commit()
+        try output.commit()
+        try destination.finish(summary, source: file, kind: "jsonl")
+    }
+}
+
+struct ImportValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a timeline file; name every problem by line and field (exit 1 if any).")
+
+    @Argument(help: "Timeline file.")
+    var file: String
+
+    func run() throws {
+        let result = try TimelineReader(path: file).validate()
+        for problem in result.problems { print(problem.description) }
+        print("\(file): \(result.patients) patients, \(result.events) events, \(result.problems.count) problems")
+        if !result.problems.isEmpty { throw ExitCode(1) }
+    }
+}

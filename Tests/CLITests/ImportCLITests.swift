@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct ImportCLITests {
+    @Test func importValidateAndRenderThroughTheExecutable() throws {
+        let folder = try FHIRFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = folder + "/run"
+        let imported = try Thinkgraph.run(["import", "fhir", folder + "/export", "--run", run, "--json", "--quiet"])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.contains(#""patients":2"#))
+        #expect(FileManager.default.fileExists(atPath: run + "/import.json"))
+
+        let valid = try Thinkgraph.run(["import", "validate", run + "/patients.jsonl"])
+        #expect(valid.status == 0)
+        #expect(valid.standardOutput.contains("2 patients, 10 events, 0 problems"))
+
+        let rendered = try Thinkgraph.run(["render", "--patients", run + "/patients.jsonl", "--patient", "pt-1", "--from", "9"])
+        #expect(rendered.status == 0)
+        #expect(rendered.standardOutput.hasPrefix("## Discharge [2025-09-02 09:00:00]\n- note_type: Discharge summary\n"))
+
+        let missing = try Thinkgraph.run(["render", "--patients", run + "/patients.jsonl", "--patient", "../x"])
+        #expect(missing.status != 0 && missing.standardError.contains("no patient with id \"../x\""))
+    }
+
+    @Test func strictImportFailsNamingFileLineAndFieldAndWritesNothing() throws {
+        let folder = try FHIRFixture.write(extra: ["Procedure.ndjson": [
+            #"{"resourceType":"Procedure","id":"p-1","subject":{"reference":"Patient/pt-1"},"performedDateTime":"2025-13-01","code":{"text":"x"}}"#,
+        ]])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try Thinkgraph.run(["import", "fhir", folder + "/export", "--out", folder + "/p.jsonl", "--quiet"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("Procedure.ndjson:1: field Procedure/p-1.performedDateTime: not a valid date/time"),
+                "\(result.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["export"])
+
+        try "{\"patient\": \"p\", \"events\": [{\"name\": \"x\", \"time\": \"bad\", \"text\": \"t\"}]}\n"
+            .write(toFile: folder + "/bad.jsonl", atomically: true, encoding: .utf8)
+        let invalid = try Thinkgraph.run(["import", "validate", folder + "/bad.jsonl"])
+        #expect(invalid.status == 1)
+        #expect(invalid.standardOutput.contains("bad.jsonl:1: field events[0].time: not a valid time"), "\(invalid.standardOutput)")
+    }
+}
