@@ -124,7 +124,8 @@ public final class PatientPartitioner {
                     guard let event = Event.decode(eventValue, field: "event", problems: &problems) else { continue }
                     let source = event.source ?? event.records.first?.source
                     if let source, !sources[id, default: []].insert(source + "#" + event.name).inserted {
-                        try conflict(Conflict(patient: id, source: source, message: "duplicate resource or row"))
+                        let row = event.records.first?.source.map { " (again at \($0))" } ?? ""
+                        try conflict(Conflict(patient: id, source: source, message: "duplicate resource or row\(row)"))
                         continue
                     }
                     patient.events.append(event)

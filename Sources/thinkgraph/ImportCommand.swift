@@ -9,7 +9,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn EHR exports into patient timelines (JSONL, one patient per line; see docs/TIMELINES.md).",
-        subcommands: [ImportFHIRCommand.self, ImportJSONLCommand.self, ImportValidateCommand.self])
+        subcommands: [ImportMIMICCommand.self, ImportFHIRCommand.self, ImportJSONLCommand.self, ImportValidateCommand.self])
 }
 
 /// Where an import writes, and how it treats bad input.
@@ -87,6 +87,46 @@ struct ImportFHIRCommand: ParsableCommand {
         try rejects.commit()
         try output.commit()
         try destination.finish(summary, source: directory, kind: "fhir-r4")
+    }
+}
+
+struct ImportMIMICCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mimic",
+        abstract: "Import MIMIC-IV CSV tables (.csv.gz or .csv) as PhysioNet ships them.",
+        discussion: """
+            Reads from --hosp: patients, admissions (both required), transfers, services, diagnoses_icd \
+            (+ d_icd_diagnoses), procedures_icd (+ d_icd_procedures), prescriptions, emar, poe, omr, labevents \
+            (+ d_labitems), microbiologyevents; from --icu: icustays; from --note: discharge, radiology \
+            (+ radiology_detail for exam names). Tables that are absent are skipped.
+            """)
+
+    @Option(help: "The hosp module folder.")
+    var hosp: String
+
+    @Option(help: "The icu module folder.")
+    var icu: String?
+
+    @Option(help: "The note module folder (MIMIC-IV-Note).")
+    var note: String?
+
+    @OptionGroup var destination: ImportDestination
+
+    @Option(help: "Longest note text accepted, in bytes.")
+    var maxTextBytes = 4 << 20
+
+    func run() throws {
+        try destination.prepare()
+        var importer = MIMICImporter()
+        importer.mode = destination.mode
+        importer.maximumTextBytes = maxTextBytes
+        let output = try TimelineWriter(path: destination.timelinePath)
+        let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
+        let summary = try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, note: note), output: output,
+                                       rejects: rejects, progress: destination.progress)
+        try rejects.commit()
+        try output.commit()
+        try destination.finish(summary, source: hosp, kind: "mimic-iv")
     }
 }
 

@@ -24,6 +24,25 @@ import TestSupport
         #expect(missing.status != 0 && missing.standardError.contains("no patient with id \"../x\""))
     }
 
+    @Test func importsMIMICFoldersThroughTheExecutable() throws {
+        let folder = try MIMICFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try Thinkgraph.run(["import", "mimic", "--hosp", folder + "/hosp", "--note", folder + "/note",
+                                         "--run", folder + "/run", "--json", "--quiet"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains(#""format":"mimic-iv""#) && result.standardOutput.contains(#""patients":2"#))
+        let rendered = try Thinkgraph.run(["render", "--patients", folder + "/run/patients.jsonl", "--patient", "10000032",
+                                           "--from", "11", "--to", "12"])
+        #expect(rendered.standardOutput == """
+            ## Labevents [2180-05-07 05:10:00]
+            | item_name | value | valuenum | valueuom | ref_range_lower | ref_range_upper | priority | fluid | category | comments |
+            | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+            | Glucose | 95 | 95 | mg/dL | 70 | 100 | ROUTINE | Blood | Chemistry |  |
+            | Sodium | ___ |  | mEq/L | 133 | 145 | ROUTINE | Blood | Chemistry | HEMOLYZED, "see note" repeat requested |
+
+            """, "\(rendered.standardOutput)")
+    }
+
     @Test func strictImportFailsNamingFileLineAndFieldAndWritesNothing() throws {
         let folder = try FHIRFixture.write(extra: ["Procedure.ndjson": [
             #"{"resourceType":"Procedure","id":"p-1","subject":{"reference":"Patient/pt-1"},"performedDateTime":"2025-13-01","code":{"text":"x"}}"#,

@@ -1,0 +1,332 @@
+import Foundation
+import TGSupport
+
+/// Imports MIMIC-IV as PhysioNet ships it (the `hosp`, optional `icu` and
+/// `note` module folders of `.csv.gz` or `.csv` tables) into a timeline
+/// file. Tables are streamed row by row and partitioned on disk by patient
+/// (see `PatientPartitioner`); only the small dictionaries (ICD titles, lab
+/// items, radiology exam names) and one discharge time per admission are
+/// held in memory.
+public struct MIMICImporter {
+    public var mode = ImportMode.strict
+    public var maximumTextBytes = 4 << 20
+    public var scratch: String?
+
+    public init() {}
+
+    public struct Folders: Sendable {
+        public var hosp: String
+        public var icu: String?
+        public var note: String?
+        public init(hosp: String, icu: String? = nil, note: String? = nil) {
+            self.hosp = hosp
+            self.icu = icu
+            self.note = note
+        }
+
+        func folder(_ module: MIMICTable.Module) -> String? {
+            switch module {
+            case .hosp: return hosp
+            case .icu: return icu
+            case .note: return note
+            }
+        }
+    }
+
+    /// A table's file in `folder`: `name.csv.gz` or `name.csv`.
+    static func tableFile(_ name: String, in folder: String) -> String? {
+        for candidate in ["\(folder)/\(name).csv.gz", "\(folder)/\(name).csv"]
+        where FileManager.default.fileExists(atPath: candidate) { return candidate }
+        return nil
+    }
+
+    public func run(_ folders: Folders, output: TimelineWriter, rejects: RejectLog,
+                    progress: ((String) -> Void)? = nil) throws -> ImportSummary {
+        for module in [MIMICTable.Module.hosp, .icu, .note] {
+            guard let folder = folders.folder(module) else { continue }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw InputError(file: folder, message: "not a folder (expected MIMIC-IV's \(module.rawValue) module)")
+            }
+        }
+        for required in ["patients", "admissions"] where Self.tableFile(required, in: folders.hosp) == nil {
+            throw InputError(file: folders.hosp, message: "no \(required).csv.gz or \(required).csv (required)")
+        }
+        var files: [String] = []
+        for table in MIMICTable.all {
+            if let folder = folders.folder(table.module), let file = Self.tableFile(table.file, in: folder) { files.append(file) }
+        }
+        let inputBytes = files.reduce(UInt64(0)) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? UInt64) ?? 0
+            return $0 + ($1.hasSuffix(".gz") ? size * 6 : size)
+        }
+        let outputFolder = output.path.contains("/") ? String(output.path[..<output.path.lastIndex(of: "/")!]) : "."
+        let partitioner = try PatientPartitioner(scratch: scratch ?? outputFolder,
+                                                 partitions: PatientPartitioner.partitionCount(inputBytes: inputBytes))
+        var state = ImportState(summary: ImportSummary(), rejects: rejects)
+
+        try importPatients(Self.tableFile("patients", in: folders.hosp)!, partitioner, &state)
+        progress?("patients: \(state.summary.rowsByKind["patients", default: 0]) rows")
+        let dictionaries = try Dictionaries(folders: folders)
+        for table in MIMICTable.all {
+            guard let folder = folders.folder(table.module), let file = Self.tableFile(table.file, in: folder) else {
+                continue
+            }
+            try importTable(table, file: file, dictionaries: dictionaries, partitioner, &state)
+            progress?("\(table.file): \(state.summary.rowsByKind[table.file, default: 0]) rows")
+        }
+        var summary = state.summary
+        try partitioner.forEachPatient({ patient in
+            if !state.withRecord.contains(patient.id) { summary.patientsWithoutRecord += 1 }
+            try output.write(patient)
+            summary.patients += 1
+            summary.events += patient.events.count
+        }, conflict: { conflict in
+            try rejects.reject(InputError(file: folders.hosp, field: conflict.source,
+                                          message: "patient \(conflict.patient): \(conflict.message)"), kind: "duplicate")
+            summary.rejected += 1
+            summary.rejectedByKind["duplicate", default: 0] += 1
+        })
+        return summary
+    }
+
+    struct ImportState {
+        var summary: ImportSummary
+        let rejects: RejectLog
+        var withRecord = Set<String>()
+        var discharges: [String: Timestamp] = [:]
+
+        mutating func reject(_ error: InputError, kind: String) throws {
+            try rejects.reject(error, kind: kind)
+            summary.rejected += 1
+            summary.rejectedByKind[kind, default: 0] += 1
+        }
+    }
+
+    private func importPatients(_ file: String, _ partitioner: PatientPartitioner, _ state: inout ImportState) throws {
+        let csv = try CSVReader(path: file)
+        let columns = try csv.columns(["subject_id", "gender", "anchor_age", "anchor_year", "anchor_year_group", "dod"])
+        state.summary.files += 1
+        while true {
+            let row: [String]
+            do {
+                guard let next = try csv.next() else { break }
+                row = next
+            } catch let error as InputError where error.line != nil {
+                try state.reject(error, kind: "bad row")
+                continue
+            }
+            state.summary.rows += 1
+            let subject = row[columns[0]]
+            guard !subject.isEmpty else {
+                try state.reject(InputError(file: file, line: csv.recordLine, field: "subject_id", message: "empty"), kind: "no subject")
+                continue
+            }
+            var items: [Item] = []
+            for (offset, name) in ["gender", "anchor_age", "anchor_year", "anchor_year_group", "dod"].enumerated() {
+                let value = row[columns[offset + 1]]
+                guard !value.isEmpty else { continue }
+                if name == "anchor_age" || name == "anchor_year" {
+                    guard let number = Int64(value) else {
+                        try state.reject(InputError(file: file, line: csv.recordLine, field: name, message: "not an integer: \"\(value)\""),
+                                         kind: "bad value")
+                        items = []
+                        break
+                    }
+                    items.append(Item(name, .integer(number)))
+                } else {
+                    items.append(Item(name, .string(value)))
+                }
+            }
+            guard !items.isEmpty else { continue }
+            state.summary.rowsByKind["patients", default: 0] += 1
+            state.withRecord.insert(subject)
+            try partitioner.add(patient: subject, statics: items, source: "\(file):\(csv.recordLine)")
+        }
+    }
+
+    private func importTable(_ table: MIMICTable, file: String, dictionaries: Dictionaries,
+                             _ partitioner: PatientPartitioner, _ state: inout ImportState) throws {
+        let csv = try CSVReader(path: file)
+        state.summary.files += 1
+        let subjectColumn = try csv.columns(["subject_id"])[0]
+        let hadmColumn = csv.header.firstIndex(of: "hadm_id")
+        if case .admissionDischarge = table.time, hadmColumn == nil {
+            throw InputError(file: file, line: 1, field: "hadm_id", message: "missing column")
+        }
+        let timeColumns: [Int]
+        if case .columns(let names) = table.time {
+            // Every listed time column is looked for; at least the first must exist.
+            timeColumns = try csv.columns([names[0]]) + names.dropFirst().compactMap { csv.header.firstIndex(of: $0) }
+        } else {
+            timeColumns = []
+        }
+        let itemColumns = try csv.columns(table.columns.map(\.name))
+        let idColumn = try table.idColumn.map { try csv.columns([$0])[0] }
+        let textColumn = try table.textColumn.map { try csv.columns([$0])[0] }
+        var lookupColumns: [Int] = []
+        switch table.lookup {
+        case .icdDiagnosis?, .icdProcedure?: lookupColumns = try csv.columns(["icd_code", "icd_version"])
+        case .labItem?: lookupColumns = try csv.columns(["itemid"])
+        case .radiologyExam?: lookupColumns = try csv.columns(["note_id"])
+        case nil: break
+        }
+        let tableName = (file as NSString).lastPathComponent
+
+        while true {
+            let row: [String]
+            do {
+                guard let next = try csv.next() else { break }
+                row = next
+            } catch let error as InputError where error.line != nil {
+                try state.reject(error, kind: "bad row")
+                continue
+            }
+            state.summary.rows += 1
+            func fail(_ field: String?, _ message: String, _ kind: String) throws {
+                try state.reject(InputError(file: file, line: csv.recordLine, field: field, message: message), kind: kind)
+            }
+            let subject = row[subjectColumn]
+            guard !subject.isEmpty else { try fail("subject_id", "empty", "no subject"); continue }
+            let admission = hadmColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+
+            // The time.
+            var time: Timestamp?
+            switch table.time {
+            case .columns(let names):
+                for (position, column) in timeColumns.enumerated() where time == nil && !row[column].isEmpty {
+                    guard let parsed = Timestamp(parsing: row[column]) else {
+                        try fail(names[position], "not a valid time: \"\(row[column])\"", "bad time")
+                        time = nil
+                        break
+                    }
+                    time = parsed
+                }
+                if time == nil, timeColumns.allSatisfy({ row[$0].isEmpty }) {
+                    try fail(names.joined(separator: "/"), "empty", "no time")
+                }
+            case .admissionDischarge:
+                if let admission, let discharge = state.discharges[admission] {
+                    time = discharge
+                } else {
+                    try fail("hadm_id", admission.map { "admission \($0) not in admissions" } ?? "empty", "unknown admission")
+                }
+            }
+            guard let time else { continue }
+
+            // The items.
+            var items: [Item] = []
+            var bad = false
+            for (column, spec) in zip(itemColumns, table.columns) {
+                let value = row[column]
+                guard !value.isEmpty else { continue }
+                switch spec.kind {
+                case .text: items.append(Item(spec.key, .string(value)))
+                case .integer:
+                    guard let number = Int64(value) else {
+                        try fail(spec.name, "not an integer: \"\(value)\"", "bad value")
+                        bad = true
+                        break
+                    }
+                    items.append(Item(spec.key, .integer(number)))
+                case .number:
+                    guard let number = Double(value), number.isFinite else {
+                        try fail(spec.name, "not a number: \"\(value)\"", "bad value")
+                        bad = true
+                        break
+                    }
+                    items.append(Item(spec.key, .number(number)))
+                }
+                if bad { break }
+            }
+            if bad { continue }
+            switch table.lookup {
+            case .icdDiagnosis?, .icdProcedure?:
+                let key = row[lookupColumns[0]] + "|" + row[lookupColumns[1]]
+                let titles = table.lookup == .icdDiagnosis ? dictionaries.diagnoses : dictionaries.procedures
+                if let title = titles[key] { items.append(Item("long_title", .string(title))) }
+            case .labItem?:
+                // The item's label; without d_labitems (or for an unknown
+                // item) the id itself, so the row still names its test.
+                let itemID = row[lookupColumns[0]]
+                if let item = dictionaries.labItems[itemID] {
+                    items.insert(Item("item_name", .string(item.label)), at: 0)
+                    if !item.fluid.isEmpty { items.append(Item("fluid", .string(item.fluid))) }
+                    if !item.category.isEmpty { items.append(Item("category", .string(item.category))) }
+                } else if !itemID.isEmpty {
+                    items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
+                }
+            case .radiologyExam?:
+                if let exam = dictionaries.radiologyExams[row[lookupColumns[0]]] {
+                    items.insert(Item("exam_name", .string(exam)), at: 0)
+                }
+            case nil: break
+            }
+            var text: String?
+            if let textColumn {
+                let body = row[textColumn]
+                guard body.utf8.count <= maximumTextBytes else {
+                    try fail(table.textColumn, "text of \(body.utf8.count) bytes exceeds the limit of \(maximumTextBytes)",
+                             "text too large")
+                    continue
+                }
+                text = body
+            }
+            if table.file == "admissions", let admission {
+                if let discharge = items.first(where: { $0.key == "dischtime" }) {
+                    guard let stamp = Timestamp(parsing: discharge.value.description) else {
+                        try fail("dischtime", "not a valid time: \"\(discharge.value)\"", "bad time")
+                        continue
+                    }
+                    state.discharges[admission] = stamp
+                }
+            }
+            let identity = idColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : "\(table.file)/\($0)" }
+            let source = "\(tableName):\(csv.recordLine)"
+            let event = Event(name: table.event, time: time, admission: admission,
+                              records: [Record(items: items, source: source)], text: text,
+                              source: identity ?? (text != nil ? source : nil))
+            state.summary.rowsByKind[table.file, default: 0] += 1
+            try partitioner.add(patient: subject, event: event)
+        }
+    }
+
+    /// The dictionary tables, loaded whole (they are small).
+    struct Dictionaries {
+        var diagnoses: [String: String] = [:]
+        var procedures: [String: String] = [:]
+        var labItems: [String: (label: String, fluid: String, category: String)] = [:]
+        var radiologyExams: [String: String] = [:]
+
+        init(folders: Folders) throws {
+            if let file = MIMICImporter.tableFile("d_icd_diagnoses", in: folders.hosp) {
+                diagnoses = try Self.titles(file)
+            }
+            if let file = MIMICImporter.tableFile("d_icd_procedures", in: folders.hosp) {
+                procedures = try Self.titles(file)
+            }
+            if let file = MIMICImporter.tableFile("d_labitems", in: folders.hosp) {
+                let csv = try CSVReader(path: file)
+                let columns = try csv.columns(["itemid", "label", "fluid", "category"])
+                while let row = try csv.next() {
+                    labItems[row[columns[0]]] = (row[columns[1]], row[columns[2]], row[columns[3]])
+                }
+            }
+            if let folder = folders.note, let file = MIMICImporter.tableFile("radiology_detail", in: folder) {
+                let csv = try CSVReader(path: file)
+                let columns = try csv.columns(["note_id", "field_name", "field_value"])
+                while let row = try csv.next() {
+                    if row[columns[1]] == "exam_name" { radiologyExams[row[columns[0]]] = row[columns[2]] }
+                }
+            }
+        }
+
+        static func titles(_ file: String) throws -> [String: String] {
+            let csv = try CSVReader(path: file)
+            let columns = try csv.columns(["icd_code", "icd_version", "long_title"])
+            var titles: [String: String] = [:]
+            while let row = try csv.next() { titles[row[columns[0]] + "|" + row[columns[1]]] = row[columns[2]] }
+            return titles
+        }
+    }
+}
