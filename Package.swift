@@ -36,11 +36,16 @@ let package = Package(
 
         // Patients as event timelines: the JSONL format, importers (FHIR R4
         // bulk NDJSON, MIMIC-IV CSV), EHR-R1 rendering, tasks and samples.
-        .target(name: "EHR", dependencies: ["TGSupport", "CLibXML2"]),
+        .target(name: "EHR", dependencies: ["TGSupport", "CLibXML2"],
+                resources: [.copy("Resources/ehr-r1-tasks.json")]),
+
+        // The pipeline runtime: run folder manifest (chunking, resumable
+        // writers and progress to come).
+        .target(name: "Runtime", dependencies: ["TGSupport"]),
 
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "EHR", "Lexicon", "Matcher", "SimString", "TGSupport",
+            "EHR", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -59,7 +59,7 @@ public struct FHIRImporter {
         return names.map { directory + "/" + $0 }
     }
 
-    public func run(directory: String, output: TimelineWriter, rejects: RejectLog,
+    public func run(directory: String, output: JSONLinesWriter, rejects: RejectLog,
                     progress: ((String) -> Void)? = nil) throws -> ImportSummary {
         let files = try Self.inputFiles(in: directory)
         let inputBytes = files.reduce(UInt64(0)) {

@@ -12,12 +12,12 @@ public final class RejectLog {
     public let mode: ImportMode
     public private(set) var count = 0
     public private(set) var countsByReason: [String: Int] = [:]
-    private let writer: TimelineWriter?
+    private let writer: JSONLinesWriter?
 
     /// `path` receives one JSON line per reject (lenient mode only).
     public init(mode: ImportMode, path: String?) throws {
         self.mode = mode
-        writer = mode == .lenient ? try path.map { try TimelineWriter(path: $0) } : nil
+        writer = mode == .lenient ? try path.map { try JSONLinesWriter(path: $0) } : nil
     }
 
     /// In strict mode throws `error`; in lenient mode records it.

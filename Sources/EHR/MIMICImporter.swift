@@ -40,7 +40,7 @@ public struct MIMICImporter {
         return nil
     }
 
-    public func run(_ folders: Folders, output: TimelineWriter, rejects: RejectLog,
+    public func run(_ folders: Folders, output: JSONLinesWriter, rejects: RejectLog,
                     progress: ((String) -> Void)? = nil) throws -> ImportSummary {
         for module in [MIMICTable.Module.hosp, .icu, .note] {
             guard let folder = folders.folder(module) else { continue }

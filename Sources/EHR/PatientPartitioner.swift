@@ -44,12 +44,10 @@ public final class PatientPartitioner {
 
     private func path(_ index: Int) -> String { "\(directory)/\(index).jsonl" }
 
-    /// FNV-1a: stable across runs and platforms (Swift's `Hasher` is
+    /// `StableHash`: the same partition on every run and platform (Swift's `Hasher` is
     /// seeded per process).
     static func partition(of patient: String, count: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in patient.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(hash % UInt64(count))
+        Int(StableHash.of(patient) % UInt64(count))
     }
 
     public func add(patient: String, event: Event) throws {

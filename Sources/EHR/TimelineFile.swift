@@ -70,64 +70,9 @@ public final class TimelineReader {
     }
 }
 
-/// Writes a timeline JSONL file all or nothing: lines go to a hidden file
-/// beside the destination, renamed into place by `commit()`; a writer
-/// dropped without commit removes it, so a failed import never leaves a
-/// file a later stage would trust.
-public final class TimelineWriter {
-    public let path: String
-    private let partial: String
-    private var file: UnsafeMutablePointer<FILE>?
-    public private(set) var patientCount = 0
-    public private(set) var eventCount = 0
-
-    public init(path: String) throws {
-        self.path = path
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        partial = "\(directory)/.\(name).partial-\(getpid())"
-        guard let file = fopen(partial, "w") else {
-            throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
-        }
-        self.file = file
-    }
-
+extension JSONLinesWriter {
+    /// Writes one patient as a timeline line.
     public func write(_ patient: Patient) throws {
         try writeLine(patient.jsonLine)
-        patientCount += 1
-        eventCount += patient.events.count
-    }
-
-    public func writeLine(_ line: String) throws {
-        guard let file else { throw InputError(file: path, message: "writer already closed") }
-        var line = line + "\n"
-        let written = line.withUTF8 { fwrite($0.baseAddress, 1, $0.count, file) }
-        guard written == line.utf8.count else {
-            throw InputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Flushes, syncs and renames into place.
-    public func commit() throws {
-        guard let file else { return }
-        self.file = nil
-        guard fflush(file) == 0, fsync(fileno(file)) == 0 else {
-            fclose(file)
-            unlink(partial)
-            throw InputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
-        }
-        fclose(file)
-        guard rename(partial, path) == 0 else {
-            unlink(partial)
-            throw InputError(file: path, message: "cannot move into place: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    deinit {
-        if let file {
-            fclose(file)
-            unlink(partial)
-        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EHR
 import Foundation
+import Runtime
 import TGSupport
 
 extension ImportMode: ExpressibleByArgument {}
@@ -14,7 +15,7 @@ struct ImportCommand: ParsableCommand {
 
 /// Where an import writes, and how it treats bad input.
 struct ImportDestination: ParsableArguments {
-    @Option(help: "Run folder: writes RUN/patients.jsonl (and RUN/rejects.jsonl, RUN/import.json).")
+    @Option(help: "Run folder: writes RUN/patients.jsonl (and RUN/rejects.jsonl), recorded in RUN/run.json.")
     var run: String?
 
     @Option(help: "Timeline file to write instead of a run folder.")
@@ -45,16 +46,23 @@ struct ImportDestination: ParsableArguments {
         FileHandle.standardError.write(Data("import: \(message)\n".utf8))
     }
 
-    /// Reports the summary and, in a run folder, keeps it as import.json.
-    func finish(_ summary: ImportSummary, source: String, kind: String) throws {
+    /// Reports the summary and, in a run folder, records the stage in
+    /// run.json with the timeline's checksum.
+    func finish(_ summary: ImportSummary, source: String, kind: String, started: String) throws {
         var members: [(String, JSONValue)] = [("source", .string(source)), ("format", .string(kind)),
                                               ("output", .string(timelinePath)), ("mode", .string(mode.rawValue))]
         if case .object(let counts) = summary.json { members += counts }
         let record = JSONValue.object(members).jsonText
         if let run {
-            let writer = try TimelineWriter(path: "\(run)/import.json")
-            try writer.writeLine(record)
-            try writer.commit()
+            var manifest = try RunManifest(directory: run)
+            var stage = RunManifest.Stage(status: "complete")
+            stage.started = started
+            stage.finished = RunManifest.now()
+            stage.configuration = [("source", .string(source)), ("format", .string(kind)), ("mode", .string(mode.rawValue))]
+            stage.outputs = [("patients.jsonl", try sha256OfFile(atPath: timelinePath))]
+            stage.counts = summary.json
+            manifest.set("import", stage)
+            try manifest.save()
         }
         if json { print(record) }
         progress("\(summary.patients) patients, \(summary.events) events from \(summary.rows) rows in \(summary.files) files"
@@ -77,16 +85,17 @@ struct ImportFHIRCommand: ParsableCommand {
 
     func run() throws {
         try destination.prepare()
+        let started = RunManifest.now()
         var importer = FHIRImporter()
         importer.mode = destination.mode
         importer.mapper = FHIRMapper(maximumTextBytes: maxTextBytes)
-        let output = try TimelineWriter(path: destination.timelinePath)
+        let output = try JSONLinesWriter(path: destination.timelinePath)
         let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
         let summary = try importer.run(directory: directory, output: output, rejects: rejects,
                                        progress: destination.progress)
         try rejects.commit()
         try output.commit()
-        try destination.finish(summary, source: directory, kind: "fhir-r4")
+        try destination.finish(summary, source: directory, kind: "fhir-r4", started: started)
     }
 }
 
@@ -117,16 +126,17 @@ struct ImportMIMICCommand: ParsableCommand {
 
     func run() throws {
         try destination.prepare()
+        let started = RunManifest.now()
         var importer = MIMICImporter()
         importer.mode = destination.mode
         importer.maximumTextBytes = maxTextBytes
-        let output = try TimelineWriter(path: destination.timelinePath)
+        let output = try JSONLinesWriter(path: destination.timelinePath)
         let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
         let summary = try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, note: note), output: output,
                                        rejects: rejects, progress: destination.progress)
         try rejects.commit()
         try output.commit()
-        try destination.finish(summary, source: hosp, kind: "mimic-iv")
+        try destination.finish(summary, source: hosp, kind: "mimic-iv", started: started)
     }
 }
 
@@ -142,9 +152,10 @@ struct ImportJSONLCommand: ParsableCommand {
 
     func run() throws {
         try destination.prepare()
+        let started = RunManifest.now()
         let reader = try TimelineReader(path: file)
         reader.requireTimeOrder = false
-        let output = try TimelineWriter(path: destination.timelinePath)
+        let output = try JSONLinesWriter(path: destination.timelinePath)
         let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
         var summary = ImportSummary()
         summary.files = 1
@@ -175,7 +186,7 @@ struct ImportJSONLCommand: ParsableCommand {
         }
         try rejects.commit()
         try output.commit()
-        try destination.finish(summary, source: file, kind: "jsonl")
+        try destination.finish(summary, source: file, kind: "jsonl", started: started)
     }
 }
 

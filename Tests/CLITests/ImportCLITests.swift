@@ -10,7 +10,8 @@ import TestSupport
         let imported = try Thinkgraph.run(["import", "fhir", folder + "/export", "--run", run, "--json", "--quiet"])
         #expect(imported.status == 0, "\(imported.standardError)")
         #expect(imported.standardOutput.contains(#""patients":2"#))
-        #expect(FileManager.default.fileExists(atPath: run + "/import.json"))
+        let manifest = try String(contentsOfFile: run + "/run.json", encoding: .utf8)
+        #expect(manifest.contains(#""import":{"status":"complete""#) && manifest.contains(#""outputs":{"patients.jsonl":""#))
 
         let valid = try Thinkgraph.run(["import", "validate", run + "/patients.jsonl"])
         #expect(valid.status == 0)

@@ -7,7 +7,7 @@ import TestSupport
 extension FHIRFixture {
     static func importAll(_ folder: String, mode: ImportMode = .strict, partitions: Int? = nil) throws
         -> (ImportSummary, [Patient]) {
-        let output = try TimelineWriter(path: folder + "/patients.jsonl")
+        let output = try JSONLinesWriter(path: folder + "/patients.jsonl")
         let rejects = try RejectLog(mode: mode, path: folder + "/rejects.jsonl")
         var importer = FHIRImporter()
         importer.mode = mode

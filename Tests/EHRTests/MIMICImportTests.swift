@@ -6,7 +6,7 @@ import TestSupport
 
 @Suite struct MIMICImportTests {
     func importAll(_ folder: String, mode: ImportMode = .strict) throws -> (ImportSummary, [Patient]) {
-        let output = try TimelineWriter(path: folder + "/patients.jsonl")
+        let output = try JSONLinesWriter(path: folder + "/patients.jsonl")
         let rejects = try RejectLog(mode: mode, path: folder + "/rejects.jsonl")
         var importer = MIMICImporter()
         importer.mode = mode

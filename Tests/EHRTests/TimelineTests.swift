@@ -69,11 +69,11 @@ import TGSupport
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         do {
-            let writer = try TimelineWriter(path: folder + "/out.jsonl")
+            let writer = try JSONLinesWriter(path: folder + "/out.jsonl")
             try writer.write(Self.sample)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
-        let writer = try TimelineWriter(path: folder + "/out.jsonl")
+        let writer = try JSONLinesWriter(path: folder + "/out.jsonl")
         try writer.write(Self.sample)
         try writer.commit()
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["out.jsonl"])

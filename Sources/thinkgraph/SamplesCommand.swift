@@ -1,0 +1,124 @@
+import ArgumentParser
+import EHR
+import Foundation
+import Runtime
+import TGSupport
+
+struct SamplesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "samples",
+        abstract: "Write a run's sample index (RUN/samples.jsonl) from its timelines and a task file.",
+        discussion: """
+            Reads RUN/patients.jsonl (from `thinkgraph import`). Each sample: a stable id, the patient, the task, \
+            the split (by patient, seeded), the target event, the context event indices and the target items. \
+            Per-task counts are printed and stored in RUN/run.json. See docs/TASKS.md.
+            """)
+
+    @Option(name: .customLong("run"), help: "Run folder.")
+    var runFolder: String?
+
+    @Option(help: "Task-definition file (JSON); default: the shipped EHR-R1 tasks.")
+    var tasks: String?
+
+    @Option(help: "Only these tasks (comma-separated names).")
+    var task: String?
+
+    @Option(help: "Seed of the patient split and of capped sampling.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Share of patients in the test split.")
+    var testFraction = 0.1
+
+    @Option(help: "Most samples per task and split, label-balanced (e.g. 1000, or labevents=500,diagnoses=200).")
+    var maxPerTask: String?
+
+    @Flag(help: "Run even if RUN/patients.jsonl changed since it was imported.")
+    var force = false
+
+    @Flag(help: "Print the shipped task file and exit.")
+    var printDefaultTasks = false
+
+    @Flag(help: "Print the summary as one JSON line on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard printDefaultTasks || runFolder != nil else { throw ValidationError("--run is required") }
+        guard testFraction >= 0, testFraction <= 1 else { throw ValidationError("--test-fraction must be in [0, 1]") }
+    }
+
+    func run() throws {
+        if printDefaultTasks {
+            print(try TaskSet.standardText(), terminator: "")
+            return
+        }
+        let run = runFolder!
+        let started = RunManifest.now()
+        let patients = "\(run)/patients.jsonl"
+        guard FileManager.default.fileExists(atPath: patients) else {
+            throw InputError(file: patients, message: "no timelines (run `thinkgraph import ... --run \(run)` first)")
+        }
+        var manifest = try RunManifest(directory: run)
+        let checksum = try sha256OfFile(atPath: patients)
+        if let imported = manifest.stage("import")?.outputs.first(where: { $0.0 == "patients.jsonl" })?.1,
+           imported != checksum, !force {
+            throw InputError(file: patients, message: "changed since it was imported (checksum differs from run.json); re-import, or pass --force")
+        }
+        var taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
+        if let task {
+            let wanted = Set(task.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            let unknown = wanted.subtracting(taskSet.tasks.map(\.name))
+            guard unknown.isEmpty else { throw ValidationError("unknown task(s): \(unknown.sorted().joined(separator: ", "))") }
+            taskSet.tasks = taskSet.tasks.filter { wanted.contains($0.name) }
+        }
+        let caps = try parseCaps(taskSet)
+        let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction), caps: caps)
+        let output = try JSONLinesWriter(path: "\(run)/samples.jsonl")
+        let counts = try index.write(patients: patients, to: output)
+        try output.commit()
+
+        var stage = RunManifest.Stage(status: "complete")
+        stage.started = started
+        stage.finished = RunManifest.now()
+        stage.configuration = [
+            ("tasks", .string(tasks ?? "(shipped EHR-R1 tasks)")), ("task_names", .array(taskSet.tasks.map { .string($0.name) })),
+            ("seed", .integer(Int64(seed))), ("test_fraction", .number(testFraction)),
+            ("max_per_task", .object(caps.keys.sorted().map { ($0, .integer(Int64(caps[$0]!))) })),
+        ]
+        stage.inputs = [("patients.jsonl", checksum)]
+        stage.outputs = [("samples.jsonl", try sha256OfFile(atPath: "\(run)/samples.jsonl"))]
+        stage.counts = .object([("patients", .integer(Int64(counts.patients))), ("samples", .integer(Int64(counts.total))),
+                                ("tasks", counts.json)])
+        manifest.set("samples", stage)
+        try manifest.save()
+
+        if json {
+            print(stage.counts.jsonText)
+        } else {
+            print("task                     train    test  available")
+            for task in taskSet.tasks {
+                let entry = counts.byTask[task.name] ?? (0, 0)
+                print(task.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                      + String(format: "%8d%8d%11d", entry.train, entry.test, counts.available[task.name] ?? 0))
+            }
+            print("\(counts.total) samples from \(counts.patients) patients -> \(run)/samples.jsonl")
+        }
+    }
+
+    private func parseCaps(_ taskSet: TaskSet) throws -> [String: Int] {
+        guard let maxPerTask else { return [:] }
+        if let all = Int(maxPerTask) {
+            guard all > 0 else { throw ValidationError("--max-per-task must be positive") }
+            return Dictionary(uniqueKeysWithValues: taskSet.tasks.map { ($0.name, all) })
+        }
+        var caps: [String: Int] = [:]
+        for part in maxPerTask.split(separator: ",") {
+            let pieces = part.split(separator: "=")
+            guard pieces.count == 2, let cap = Int(pieces[1]), cap > 0,
+                  taskSet.tasks.contains(where: { $0.name == String(pieces[0]) }) else {
+                throw ValidationError("--max-per-task: expected N or TASK=N,...; cannot read \"\(part)\"")
+            }
+            caps[String(pieces[0])] = cap
+        }
+        return caps
+    }
+}
