@@ -47,7 +47,9 @@ enum FHIR {
     }
 
     static func nonBlank(_ text: String?) -> String? {
-        guard let text else { return nil }
+        guard let text, let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return nil }
+        // Most values are already trimmed: skip Foundation's trimming then.
+        if !first.properties.isWhitespace, !last.properties.isWhitespace { return text }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }

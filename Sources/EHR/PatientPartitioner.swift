@@ -105,7 +105,8 @@ public final class PatientPartitioner {
             while let bytes = try reader.nextLine() {
                 let value = try JSONValue.parse(bytes)
                 guard let id = value["patient"]?.stringValue else { continue }
-                var patient = patients[id] ?? Patient(id: id)
+                // Updated in place: copying a patient out and back would copy
+                // its events on every line.
                 if let statics = value["static"] {
                     var problems: [TimelineProblem] = []
                     let items = Patient.decodeItems(statics, field: "static", problems: &problems)
@@ -115,7 +116,7 @@ public final class PatientPartitioner {
                                               message: "second patient record for the same id (first: \(first))"))
                     } else {
                         staticSources[id] = source
-                        patient.statics = items
+                        patients[id, default: Patient(id: id)].statics = items
                     }
                 } else if let eventValue = value["event"] {
                     var problems: [TimelineProblem] = []
@@ -126,9 +127,8 @@ public final class PatientPartitioner {
                         try conflict(Conflict(patient: id, source: source, message: "duplicate resource or row\(row)"))
                         continue
                     }
-                    patient.events.append(event)
+                    patients[id, default: Patient(id: id)].events.append(event)
                 }
-                patients[id] = patient
             }
             for id in patients.keys.sorted() {
                 var patient = patients.removeValue(forKey: id)!

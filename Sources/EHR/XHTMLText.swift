@@ -62,14 +62,26 @@ public enum XHTMLText {
     }
 
     private static func tidy(_ text: String) -> String {
-        var lines: [Substring] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-            let value = Substring(String(trimmed))
-            if value.isEmpty, lines.last?.isEmpty ?? true { continue }
-            lines.append(value)
+        // Byte-level: trim spaces and tabs around each line, fold runs of
+        // blank lines, drop leading and trailing blank lines.
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var pendingBlank = false
+        for line in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            var start = line.startIndex, end = line.endIndex
+            while start < end, line[start] == 0x20 || line[start] == 0x09 { start = line.index(after: start) }
+            while end > start, line[line.index(before: end)] == 0x20 || line[line.index(before: end)] == 0x09 {
+                end = line.index(before: end)
+            }
+            if start == end {
+                pendingBlank = !output.isEmpty
+                continue
+            }
+            if !output.isEmpty { output.append(0x0A) }
+            if pendingBlank { output.append(0x0A) }
+            pendingBlank = false
+            output.append(contentsOf: line[start..<end])
         }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.joined(separator: "\n")
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -344,6 +344,17 @@ extension JSONValue {
 
     public static func writeString(_ value: String, to output: inout String) {
         output += "\""
+        // Most strings need no escaping: copy them whole.
+        var needsEscape = false
+        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0xE2 {
+            needsEscape = true
+            break
+        }
+        if !needsEscape {
+            output += value
+            output += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
