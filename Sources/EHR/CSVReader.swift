@@ -11,8 +11,6 @@ public final class CSVReader {
     public private(set) var header: [String] = []
     /// 1-based line on which the last record returned starts.
     public private(set) var recordLine = 0
-    private var fields: [String] = []
-    private var field: [UInt8] = []
 
     public init(path: String) throws {
         self.path = path
@@ -45,9 +43,13 @@ public final class CSVReader {
         return record
     }
 
+    /// Parses one record. Unquoted fields are decoded straight from the
+    /// line buffer; only quoted fields (which may hold quotes, commas and
+    /// newlines) are assembled byte by byte.
     private func readRecord() throws -> [String]? {
-        fields.removeAll(keepingCapacity: true)
-        field.removeAll(keepingCapacity: true)
+        var fields: [String] = []
+        fields.reserveCapacity(header.count)
+        var quoted: [UInt8] = []
         var inQuotes = false
         var started = false
         while let line = try reader.nextLine() {
@@ -58,50 +60,68 @@ public final class CSVReader {
                 recordLine = reader.lineNumber
             } else {
                 // Still inside a quoted field: the newline is part of it.
-                field.append(0x0A)
+                quoted.append(0x0A)
             }
             var index = 0
             let count = line.count
-            var fieldWasQuoted = false
-            while index < count {
-                let byte = line[index]
+            while true {
                 if inQuotes {
-                    if byte == 0x22 {
-                        if index + 1 < count, line[index + 1] == 0x22 {
-                            field.append(0x22)
-                            index += 2
-                            continue
+                    // Inside quotes: copy until the closing quote.
+                    while index < count {
+                        let byte = line[index]
+                        if byte == 0x22 {
+                            if index + 1 < count, line[index + 1] == 0x22 {
+                                quoted.append(0x22)
+                                index += 2
+                                continue
+                            }
+                            inQuotes = false
+                            index += 1
+                            break
                         }
-                        inQuotes = false
-                    } else {
-                        field.append(byte)
+                        quoted.append(byte)
+                        index += 1
                     }
-                } else if byte == 0x22, field.isEmpty, !fieldWasQuoted {
-                    inQuotes = true
-                    fieldWasQuoted = true
-                } else if byte == 0x2C {
-                    try finishField()
-                    fieldWasQuoted = false
-                } else {
-                    field.append(byte)
+                    if inQuotes { break }  // the field goes on on the next line
+                    // After the closing quote: anything up to the comma is
+                    // kept (lenient, as Python's csv module is).
+                    while index < count, line[index] != 0x2C {
+                        quoted.append(line[index])
+                        index += 1
+                    }
+                    fields.append(try decode(UnsafeBufferPointer(start: nil, count: 0), quoted: quoted, fieldIndex: fields.count))
+                    quoted.removeAll(keepingCapacity: true)
+                    if index >= count { return fields }
+                    index += 1  // the comma
+                    continue
                 }
-                index += 1
-            }
-            if !inQuotes {
-                try finishField()
-                return fields
+                if index < count, line[index] == 0x22 {
+                    inQuotes = true
+                    index += 1
+                    continue
+                }
+                var end = index
+                while end < count, line[end] != 0x2C { end += 1 }
+                fields.append(try decode(UnsafeBufferPointer(rebasing: line[index..<end]), quoted: nil, fieldIndex: fields.count))
+                if end >= count { return fields }
+                index = end + 1
+                if index == count {
+                    // A trailing comma: one more, empty field.
+                    fields.append("")
+                    return fields
+                }
             }
         }
         if inQuotes { throw InputError(file: path, line: recordLine, message: "unterminated quoted field") }
         return nil
     }
 
-    private func finishField() throws {
-        guard let text = field.withUnsafeBufferPointer({ decodeUTF8($0) }) else {
-            throw InputError(file: path, line: recordLine, field: header.indices.contains(fields.count) ? header[fields.count] : nil,
+    private func decode(_ bytes: UnsafeBufferPointer<UInt8>, quoted: [UInt8]?, fieldIndex: Int) throws -> String {
+        let text = quoted.map { $0.withUnsafeBufferPointer(decodeUTF8) } ?? decodeUTF8(bytes)
+        guard let text else {
+            throw InputError(file: path, line: recordLine, field: header.indices.contains(fieldIndex) ? header[fieldIndex] : nil,
                              message: "invalid UTF-8")
         }
-        fields.append(text)
-        field.removeAll(keepingCapacity: true)
+        return text
     }
 }

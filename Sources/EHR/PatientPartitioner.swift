@@ -8,7 +8,7 @@ import TGSupport
 ///
 /// Sources are organised by table (MIMIC's CSVs) or by resource type
 /// (FHIR's NDJSON files), not by patient. Each fragment (a patient's static
-/// facts or one event) is appended as a JSON line to one of `partitions`
+/// facts or one event) is appended, in a compact binary form, to one of `partitions`
 /// files chosen by a hash of the patient id; afterwards each partition is
 /// read back alone, grouped by patient, sorted in time and handed out. With
 /// the partition count scaled to the input size, a partition holds a few
@@ -17,9 +17,9 @@ public final class PatientPartitioner {
     public let directory: String
     public let partitions: Int
     private var files: [UnsafeMutablePointer<FILE>?]
-    private var line = ""
+    private var encoder = FragmentEncoder()
 
-    /// Partition files live in a fresh temporary folder inside `scratch`,
+    /// Partition files (see `FragmentCodec`) live in a fresh temporary folder inside `scratch`,
     /// removed when the partitioner goes.
     public init(scratch: String, partitions: Int) throws {
         self.partitions = max(1, min(partitions, 512))
@@ -38,11 +38,11 @@ public final class PatientPartitioner {
     }
 
     /// A partition count that keeps each partition near `target` bytes.
-    public static func partitionCount(inputBytes: UInt64, target: UInt64 = 24 << 20) -> Int {
+    public static func partitionCount(inputBytes: UInt64, target: UInt64 = 4 << 20) -> Int {
         Int(min(512, max(1, inputBytes / target + 1)))
     }
 
-    private func path(_ index: Int) -> String { "\(directory)/\(index).jsonl" }
+    private func path(_ index: Int) -> String { "\(directory)/\(index).fragments" }
 
     /// `StableHash`: the same partition on every run and platform (Swift's `Hasher` is
     /// seeded per process).
@@ -51,17 +51,18 @@ public final class PatientPartitioner {
     }
 
     public func add(patient: String, event: Event) throws {
-        try append(patient: patient, .object([("patient", .string(patient)), ("event", event.json)]))
+        encoder.reset()
+        encoder.event(patient: patient, event)
+        try append(patient: patient)
     }
 
     public func add(patient: String, statics: [Item], source: String) throws {
-        try append(patient: patient, .object([
-            ("patient", .string(patient)), ("source", .string(source)),
-            ("static", .object(statics.map { ($0.key, $0.value.json) })),
-        ]))
+        encoder.reset()
+        encoder.statics(patient: patient, statics, source: source)
+        try append(patient: patient)
     }
 
-    private func append(patient: String, _ value: JSONValue) throws {
+    private func append(patient: String) throws {
         let index = Self.partition(of: patient, count: partitions)
         if files[index] == nil {
             guard let file = fopen(path(index), "a") else {
@@ -69,11 +70,8 @@ public final class PatientPartitioner {
             }
             files[index] = file
         }
-        line.removeAll(keepingCapacity: true)
-        value.write(to: &line)
-        line += "\n"
-        let written = line.withUTF8 { fwrite($0.baseAddress, 1, $0.count, files[index]) }
-        guard written == line.utf8.count else {
+        let written = encoder.bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, files[index]) }
+        guard written == encoder.bytes.count else {
             throw InputError(file: path(index), message: "write failed: \(String(cString: strerror(errno)))")
         }
     }
@@ -101,33 +99,37 @@ public final class PatientPartitioner {
             var patients: [String: Patient] = [:]
             var sources: [String: Set<String>] = [:]
             var staticSources: [String: String] = [:]
-            let reader = try LineReader(path: path(index))
-            while let bytes = try reader.nextLine() {
-                let value = try JSONValue.parse(bytes)
-                guard let id = value["patient"]?.stringValue else { continue }
-                // Updated in place: copying a patient out and back would copy
-                // its events on every line.
-                if let statics = value["static"] {
-                    var problems: [TimelineProblem] = []
-                    let items = Patient.decodeItems(statics, field: "static", problems: &problems)
-                    let source = value["source"]?.stringValue ?? ""
-                    if let first = staticSources[id] {
-                        try conflict(Conflict(patient: id, source: source,
-                                              message: "second patient record for the same id (first: \(first))"))
-                    } else {
-                        staticSources[id] = source
-                        patients[id, default: Patient(id: id)].statics = items
+            let contents = try Self.readWhole(path(index))
+            try contents.withUnsafeBufferPointer { buffer in
+                var decoder = FragmentDecoder(buffer)
+                while true {
+                    let fragment: FragmentDecoder.Fragment?
+                    do {
+                        fragment = try decoder.next()
+                    } catch {
+                        throw InputError(file: path(index), message: "corrupted partition file (was it changed during the import?)")
                     }
-                } else if let eventValue = value["event"] {
-                    var problems: [TimelineProblem] = []
-                    guard let event = Event.decode(eventValue, field: "event", problems: &problems) else { continue }
-                    let source = event.source ?? event.records.first?.source
-                    if let source, !sources[id, default: []].insert(source + "#" + event.name).inserted {
-                        let row = event.records.first?.source.map { " (again at \($0))" } ?? ""
-                        try conflict(Conflict(patient: id, source: source, message: "duplicate resource or row\(row)"))
-                        continue
+                    guard let fragment else { break }
+                    switch fragment {
+                    case .statics(let id, let items, let source):
+                        if let first = staticSources[id] {
+                            try conflict(Conflict(patient: id, source: source,
+                                                  message: "second patient record for the same id (first: \(first))"))
+                        } else {
+                            staticSources[id] = source
+                            patients[id, default: Patient(id: id)].statics = items
+                        }
+                    case .event(let id, let event):
+                        let source = event.source ?? event.records.first?.source
+                        if let source, !sources[id, default: []].insert(source + "#" + event.name).inserted {
+                            let row = event.records.first?.source.map { " (again at \($0))" } ?? ""
+                            try conflict(Conflict(patient: id, source: source, message: "duplicate resource or row\(row)"))
+                            continue
+                        }
+                        // Updated in place: copying a patient out and back
+                        // would copy its events on every fragment.
+                        patients[id, default: Patient(id: id)].events.append(event)
                     }
-                    patients[id, default: Patient(id: id)].events.append(event)
                 }
             }
             for id in patients.keys.sorted() {
@@ -137,6 +139,22 @@ public final class PatientPartitioner {
                 try body(patient)
             }
         }
+    }
+
+    static func readWhole(_ path: String) throws -> [UInt8] {
+        guard let file = fopen(path, "r") else {
+            throw InputError(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBufferPointer { fread($0.baseAddress, 1, $0.count, file) }
+            if count == 0 { break }
+            contents.append(contentsOf: chunk[0..<count])
+        }
+        guard ferror(file) == 0 else { throw InputError(file: path, message: "read failed") }
+        return contents
     }
 
     /// Merges adjacent text-less events with the same name, time and

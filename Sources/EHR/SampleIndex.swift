@@ -65,7 +65,7 @@ public struct SampleIndex {
             for sample in builder.samples(for: patient) {
                 counts.available[sample.task, default: 0] += 1
                 guard caps[sample.task] != nil else {
-                    try output.writeLine(sample.json.jsonText)
+                    try output.writeLine(sample.json)
                     count(sample, &counts)
                     continue
                 }
@@ -84,7 +84,7 @@ public struct SampleIndex {
                 : ($0.sample.task, $0.sample.targetEvent) < ($1.sample.task, $1.sample.targetEvent)
         }
         for entry in kept {
-            try output.writeLine(entry.sample.json.jsonText)
+            try output.writeLine(entry.sample.json)
             count(entry.sample, &counts)
         }
         return counts

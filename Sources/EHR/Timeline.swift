@@ -117,11 +117,13 @@ public struct Patient: Hashable, Sendable {
 extension Patient {
     /// The patient as one line of the timeline format (see
     /// docs/TIMELINES.md).
-    public var jsonLine: String {
+    public var jsonLine: String { json.jsonText }
+
+    public var json: JSONValue {
         var members: [(String, JSONValue)] = [("patient", .string(id))]
         if !statics.isEmpty { members.append(("static", .object(statics.map { ($0.key, $0.value.json) }))) }
         members.append(("events", .array(events.map(\.json))))
-        return JSONValue.object(members).jsonText
+        return .object(members)
     }
 }
 

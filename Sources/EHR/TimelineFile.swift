@@ -73,6 +73,6 @@ public final class TimelineReader {
 extension JSONLinesWriter {
     /// Writes one patient as a timeline line.
     public func write(_ patient: Patient) throws {
-        try writeLine(patient.jsonLine)
+        try writeLine(patient.json)
     }
 }

@@ -23,6 +23,20 @@ public final class JSONLinesWriter {
         self.file = file
     }
 
+    private var buffer: [UInt8] = []
+
+    /// Writes `value` as one compact JSON line.
+    public func writeLine(_ value: JSONValue) throws {
+        buffer.removeAll(keepingCapacity: true)
+        value.write(into: &buffer)
+        buffer.append(0x0A)
+        guard let file else { throw InputError(file: path, message: "writer already closed") }
+        let written = buffer.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
+        guard written == buffer.count else {
+            throw InputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
     public func writeLine(_ line: String) throws {
         guard let file else { throw InputError(file: path, message: "writer already closed") }
         var line = line + "\n"

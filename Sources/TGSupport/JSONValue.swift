@@ -301,34 +301,36 @@ private struct JSONParser {
 extension JSONValue {
     /// Compact JSON text, members in order, non-ASCII written as is.
     public var jsonText: String {
-        var output = ""
-        write(to: &output)
-        return output
+        var bytes: [UInt8] = []
+        write(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    public func write(to output: inout String) {
+    /// Appends the value as compact JSON to `output` (bytes: appending to
+    /// a byte array is several times faster than growing a `String`).
+    public func write(into output: inout [UInt8]) {
         switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .integer(let value): output += String(value)
-        case .number(let value): output += JSONValue.format(value)
-        case .string(let value): JSONValue.writeString(value, to: &output)
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): output.append(contentsOf: String(value).utf8)
+        case .number(let value): output.append(contentsOf: JSONValue.format(value).utf8)
+        case .string(let value): JSONValue.writeString(value, into: &output)
         case .array(let elements):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { output += "," }
-                element.write(to: &output)
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                element.write(into: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
-                if index > 0 { output += "," }
-                JSONValue.writeString(member.0, to: &output)
-                output += ":"
-                member.1.write(to: &output)
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(member.0, into: &output)
+                output.append(UInt8(ascii: ":"))
+                member.1.write(into: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
@@ -336,38 +338,52 @@ extension JSONValue {
     /// keep a ".0" so they read back as numbers, not integers.
     public static func format(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
-        var text = "\(value)"
-        if text.hasSuffix(".0"), value.magnitude < 1e15 { return text }
-        if !text.contains("."), !text.contains("e") { text += ".0" }
-        return text
+        if value == value.rounded(), value.magnitude < 1e15 { return String(Int64(value)) + ".0" }
+        // Non-integral (or huge) doubles always print with "." or "e".
+        return "\(value)"
     }
 
-    public static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        // Most strings need no escaping: copy them whole.
-        var needsEscape = false
-        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0xE2 {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            output += value
-            output += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// A JSON string literal: quotes, backslashes and control characters
+    /// escaped, and U+2028 / U+2029 too (JavaScript reads them as line
+    /// ends); everything else as UTF-8.
+    public static func writeString(_ value: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            var runStart = 0
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                var escape: [UInt8]?
+                switch byte {
+                case 0x22: escape = [0x5C, 0x22]
+                case 0x5C: escape = [0x5C, 0x5C]
+                case 0x0A: escape = [0x5C, UInt8(ascii: "n")]
+                case 0x0D: escape = [0x5C, UInt8(ascii: "r")]
+                case 0x09: escape = [0x5C, UInt8(ascii: "t")]
+                case 0..<0x20:
+                    escape = [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
+                case 0xE2 where index + 2 < count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                    escape = Array("\\u202".utf8) + [bytes[index + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9")]
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                    output.append(contentsOf: escape!)
+                    index += 3
+                    runStart = index
+                    continue
+                default: break
+                }
+                if let escape {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                    output.append(contentsOf: escape)
+                    runStart = index + 1
+                }
+                index += 1
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
 }
