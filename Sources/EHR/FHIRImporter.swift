@@ -74,7 +74,9 @@ public struct FHIRImporter {
         for file in files {
             summary.files += 1
             let name = (file as NSString).lastPathComponent
-            let reader = try LineReader(path: file)
+            // Inline attachments make long lines: allow 256 MB, so an
+            // oversized note is rejected by the mapper with its resource id.
+            let reader = try LineReader(path: file, maximumLineLength: 256 << 20)
             while let bytes = try reader.nextLine() {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 summary.rows += 1
