@@ -43,9 +43,12 @@ let package = Package(
         // writers and progress to come).
         .target(name: "Runtime", dependencies: ["TGSupport"]),
 
+        // Stage 1: concepts of every event (structured values and free text).
+        .target(name: "Extraction", dependencies: ["EHR", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport"]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "EHR", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
+            "EHR", "Extraction", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -132,22 +132,13 @@ public struct SampleIndex {
     /// seeded generator (Algorithm R).
     struct Reservoir {
         let capacity: Int
-        var state: UInt64
+        var generator: SplitMix64
         var seen = 0
         var kept: [(ordinal: Int, sample: Sample)] = []
 
         init(capacity: Int, seed: UInt64) {
             self.capacity = capacity
-            state = seed
-        }
-
-        mutating func next() -> UInt64 {
-            // SplitMix64.
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            generator = SplitMix64(seed: seed)
         }
 
         mutating func offer(ordinal: Int, _ sample: Sample) {
@@ -155,7 +146,7 @@ public struct SampleIndex {
             if kept.count < capacity {
                 kept.append((ordinal, sample))
             } else {
-                let slot = Int(next() % UInt64(seen))
+                let slot = Int(generator.next() % UInt64(seen))
                 if slot < capacity { kept[slot] = (ordinal, sample) }
             }
         }

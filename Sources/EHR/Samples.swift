@@ -170,21 +170,6 @@ public struct SampleBuilder: Sendable {
     }
 }
 
-/// FNV-1a, 64 bits, then SplitMix64's finaliser: stable across runs,
-/// machines and Swift versions (Swift's `Hasher` is seeded per process).
-/// FNV-1a alone leaves the high bits poorly mixed for ids that differ in
-/// their last characters (`patient-1`, `patient-2` ...); the finaliser
-/// spreads every input bit over all output bits.
-public enum StableHash {
-    public static func of(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
-        return hash ^ (hash >> 31)
-    }
-}
-
 extension TimelineRenderer {
     /// A sample's context as a model sees it. Under a token budget the
     /// oldest events go first, but the admission event and the previous

@@ -148,6 +148,11 @@ extension Event {
 public struct TimelineProblem: Error, Equatable, Sendable {
     public var field: String
     public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
 }
 
 extension Patient {

@@ -142,6 +142,31 @@ public final class LexiconStore {
         statement.reset()
     }
 
+    /// Code → concept id (CUI) for one source's codes, keyed by the code
+    /// upper-cased without dots (`J44.1` and MIMIC's `J441` meet); where a
+    /// code names several concepts, the one it is a preferred term of wins.
+    public func conceptsByCode(source: String) throws -> [String: String] {
+        var result: [String: (cui: String, preferred: Bool)] = [:]
+        let rows = try database.prepare("""
+            SELECT t.code, c.cui, t.preferred FROM terms t JOIN sources s ON s.id = t.source
+            JOIN concepts c ON c.id = t.concept WHERE s.sab = ? AND t.code IS NOT NULL ORDER BY c.cui
+            """)
+        try rows.bind([.text(source)])
+        while try rows.step() {
+            let key = Self.codeKey(rows.text(0))
+            let entry = (cui: rows.text(1), preferred: rows.int(2) != 0)
+            if let existing = result[key], existing.preferred || !entry.preferred { continue }
+            result[key] = entry
+        }
+        rows.reset()
+        return result.mapValues(\.cui)
+    }
+
+    /// A code as `conceptsByCode` keys it.
+    public static func codeKey(_ code: String) -> String {
+        String(code.uppercased().filter { $0 != "." && $0 != " " })
+    }
+
     /// Codes filed by one source (e.g. every ICD10CM code).
     public func codes(source: String) throws -> Set<String> {
         let codes = try database.prepare("""

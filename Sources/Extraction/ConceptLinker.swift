@@ -1,0 +1,183 @@
+import EHR
+import Lexicon
+import Matcher
+import SimString
+import TGSupport
+
+/// How a concept was found.
+public enum LinkKind: String, Sendable {
+    /// A structured value whose normalised form is a lexicon string.
+    case exact
+    /// A code (ICD-10-CM) looked up in the lexicon's code index.
+    case code
+    /// A structured value matched approximately (SimString).
+    case approximate
+    /// A structured value with no lexicon concept: kept as a string concept
+    /// (`STR:` + normalised value) so co-occurrence still counts it.
+    case string
+    /// Found in free text by the concept matcher.
+    case text
+}
+
+/// One concept of an event.
+public struct LinkedConcept: Equatable, Sendable {
+    public var concept: String
+    public var name: String
+    public var surface: String
+    public var link: LinkKind
+    public var similarity: Double
+    /// The record key (or `text`) it came from.
+    public var field: String
+    public var context: MentionContext
+
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("concept", .string(concept)), ("name", .string(name)), ("surface", .string(surface)),
+            ("link", .string(link.rawValue)), ("similarity", .number((similarity * 1000).rounded() / 1000)),
+            ("field", .string(field)),
+        ]
+        if context.negated { members.append(("negated", .bool(true))) }
+        if context.hypothetical { members.append(("hypothetical", .bool(true))) }
+        if context.historical { members.append(("historical", .bool(true))) }
+        if context.family { members.append(("family", .bool(true))) }
+        return .object(members)
+    }
+
+    public init(concept: String, name: String, surface: String, link: LinkKind, similarity: Double, field: String,
+                context: MentionContext = MentionContext()) {
+        self.concept = concept
+        self.name = name
+        self.surface = surface
+        self.link = link
+        self.similarity = similarity
+        self.field = field
+        self.context = context
+    }
+
+    public init(json value: JSONValue) throws(TimelineProblem) {
+        guard let concept = value["concept"]?.stringValue, let link = value["link"]?.stringValue.flatMap(LinkKind.init) else {
+            throw TimelineProblem(field: "concept", message: "missing or malformed")
+        }
+        self.concept = concept
+        self.link = link
+        name = value["name"]?.stringValue ?? concept
+        surface = value["surface"]?.stringValue ?? ""
+        similarity = value["similarity"]?.doubleValue ?? 1
+        field = value["field"]?.stringValue ?? ""
+        var context = MentionContext()
+        context.negated = value["negated"] == .bool(true)
+        context.hypothetical = value["hypothetical"] == .bool(true)
+        context.historical = value["historical"] == .bool(true)
+        context.family = value["family"] == .bool(true)
+        self.context = context
+    }
+}
+
+/// Links an event's structured values and free text to lexicon concepts.
+///
+/// Structured values (the keys tasks predict, plus any configured): a
+/// record's ICD-10-CM code first (when the value is the title of a coded
+/// row), then the exact normalised string, then the best SimString hit at
+/// `valueThreshold`, else a string concept. Free text goes through the
+/// concept matcher with its negation / family context. Immutable and
+/// `Sendable`; per-thread state lives in `Session`.
+public final class ConceptLinker: Sendable {
+    public let matcher: ConceptMatcher
+    public let fields: Set<String>
+    public let valueThreshold: Double
+    private let exact: [String: Int]
+    private let codes: [String: String]
+    private let conceptNames: [String: String]
+
+    public init(lexicon: LexiconStore, matcher: ConceptMatcher, fields: Set<String>, valueThreshold: Double = 0.8) throws {
+        self.matcher = matcher
+        self.fields = fields
+        self.valueThreshold = valueThreshold
+        var exact: [String: Int] = [:]
+        try lexicon.forEachString { id, text in exact[text] = Int(id) - 1 }
+        self.exact = exact
+        codes = try lexicon.conceptsByCode(source: "ICD10CM")
+        var names: [String: String] = [:]
+        for concept in matcher.concepts.concepts { names[concept.cui] = concept.preferredName }
+        conceptNames = names
+    }
+
+    /// Per-thread state: the matcher's session and a searcher for values.
+    public struct Session {
+        var matching: ConceptMatcher.Session
+        var searcher: SimStringSearcher
+        var cache: [String: LinkedConcept?] = [:]
+    }
+
+    public func makeSession() -> Session {
+        Session(matching: matcher.makeSession(), searcher: SimStringSearcher(index: matcher.index))
+    }
+
+    /// The concepts of one event: its records' linked fields, then its text.
+    public func concepts(of event: Event, session: inout Session) throws -> [LinkedConcept] {
+        var found: [LinkedConcept] = []
+        for record in event.records {
+            for item in record.items where fields.contains(item.key) {
+                let value = item.value.description
+                guard !value.isEmpty else { continue }
+                if let linked = try link(value, field: item.key, record: record, session: &session) {
+                    found.append(linked)
+                }
+            }
+        }
+        if let text = event.text, !text.isEmpty {
+            for mention in try matcher.match(text, session: &session.matching) {
+                found.append(LinkedConcept(concept: mention.cui, name: mention.preferredName, surface: mention.ngram,
+                                           link: .text, similarity: mention.similarity, field: "text",
+                                           context: mention.context))
+            }
+        }
+        return found
+    }
+
+    func link(_ value: String, field: String, record: Record, session: inout Session) throws -> LinkedConcept? {
+        // A coded row (ICD-10-CM diagnosis): its code decides.
+        if record["icd_version"] == .integer(10) || record["code_system"] == .string("ICD-10-CM"),
+           let code = (record["icd_code"] ?? record["code"])?.description,
+           let cui = codes[LexiconStore.codeKey(code)] {
+            return LinkedConcept(concept: cui, name: conceptNames[cui] ?? value, surface: value, link: .code,
+                                 similarity: 1, field: field)
+        }
+        let normalized = matcher.normalizer.normalize(value)
+        guard !normalized.isEmpty else { return nil }
+        if let cached = session.cache[normalized] { return cached.map { relabel($0, surface: value, field: field) } }
+        var result: LinkedConcept
+        if let string = exact[normalized], let best = bestEntry(string) {
+            result = LinkedConcept(concept: best.cui, name: best.preferredName, surface: value, link: .exact,
+                                   similarity: 1, field: field)
+        } else {
+            let hits = try session.searcher.search(normalized, measure: .jaccard, threshold: valueThreshold)
+            let top = hits.max { a, b in a.similarity != b.similarity ? a.similarity < b.similarity : a.id > b.id }
+            if let top, let best = bestEntry(top.id) {
+                result = LinkedConcept(concept: best.cui, name: best.preferredName, surface: value, link: .approximate,
+                                       similarity: top.similarity, field: field)
+            } else {
+                result = LinkedConcept(concept: "STR:" + normalized, name: value, surface: value, link: .string,
+                                       similarity: 1, field: field)
+            }
+        }
+        if session.cache.count > 100_000 { session.cache.removeAll(keepingCapacity: true) }
+        session.cache[normalized] = result
+        return result
+    }
+
+    private func relabel(_ concept: LinkedConcept, surface: String, field: String) -> LinkedConcept {
+        var concept = concept
+        concept.surface = surface
+        concept.field = field
+        return concept
+    }
+
+    /// The concept a string names: the one it is a preferred term of, else
+    /// the first by id.
+    private func bestEntry(_ string: Int) -> ConceptTable.Concept? {
+        let entries = matcher.concepts.entries(forString: string)
+        guard let entry = entries.first(where: \.preferred) ?? entries.first else { return nil }
+        return matcher.concepts.concepts[entry.concept]
+    }
+}

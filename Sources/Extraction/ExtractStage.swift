@@ -1,0 +1,106 @@
+import EHR
+import Foundation
+import Runtime
+import TGSupport
+
+/// Stage 1 over a run: for every patient of the chunk that has samples, the
+/// concepts of each event, one JSONL record per patient:
+///
+///     {"id": "10000032", "events": [{"event": 3, "concepts": [{"concept": "C0017725", ...}]}]}
+///
+/// Event indices are positions in the patient's timeline, as in
+/// samples.jsonl. Events without concepts are left out.
+public struct ExtractStage {
+    public var linker: ConceptLinker
+    public var chunk: Chunk
+    public var strategy: ChunkStrategy
+    public var saveEvery: Int
+
+    public init(linker: ConceptLinker, chunk: Chunk, strategy: ChunkStrategy, saveEvery: Int) {
+        self.linker = linker
+        self.chunk = chunk
+        self.strategy = strategy
+        self.saveEvery = saveEvery
+    }
+
+    public struct Summary: Sendable {
+        public var patients = 0
+        public var skipped = 0
+        public var events = 0
+        public var concepts = 0
+        public var byLink: [String: Int] = [:]
+        public var alreadyComplete = false
+
+        public var json: JSONValue {
+            .object([("patients", .integer(Int64(patients))), ("resumed", .integer(Int64(skipped))),
+                     ("events", .integer(Int64(events))), ("concepts", .integer(Int64(concepts))),
+                     ("by_link", .object(byLink.keys.sorted().map { ($0, .integer(Int64(byLink[$0]!))) }))])
+        }
+    }
+
+    /// The ids of the patients that have samples, in timeline-file order.
+    public static func patientsWithSamples(run: RunFolder) throws -> [String] {
+        var wanted = Set<String>()
+        let reader = try LineReader(path: run.samples)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            guard let patient = try JSONValue.parse(line)["patient"]?.stringValue else {
+                throw InputError(file: run.samples, line: reader.lineNumber, field: "patient", message: "missing")
+            }
+            wanted.insert(patient)
+        }
+        var ordered: [String] = []
+        let timelines = try LineReader(path: run.patients)
+        while let line = try timelines.nextLine() {
+            guard !line.isEmpty, let id = try JSONValue.parse(line)["patient"]?.stringValue, wanted.contains(id) else { continue }
+            ordered.append(id)
+        }
+        return ordered
+    }
+
+    public func run(_ run: RunFolder, configuration: [(String, JSONValue)], progressLabel: String, quiet: Bool) throws -> Summary {
+        try FileManager.default.createDirectory(atPath: run.chunkDirectory("extract"), withIntermediateDirectories: true)
+        let writer = try ChunkWriter(path: run.chunkFile("extract", chunk), saveEvery: saveEvery)
+        var summary = Summary()
+        if writer.isComplete {
+            summary.alreadyComplete = true
+            summary.skipped = writer.resumed
+            return summary
+        }
+        let ids = try Self.patientsWithSamples(run: run)
+        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
+        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+        progress.advance(by: 0)
+        var session = linker.makeSession()
+        let reader = try TimelineReader(path: run.patients)
+        while let patient = try reader.next() {
+            guard mine.contains(patient.id) else { continue }
+            if writer.contains(patient.id) {
+                summary.skipped += 1
+                progress.advance()
+                continue
+            }
+            var events: [JSONValue] = []
+            for (index, event) in patient.events.enumerated() {
+                // The same concept from several rows or mentions of one
+                // event is listed once per field, surface and context.
+                var seen = Set<String>()
+                let concepts = try linker.concepts(of: event, session: &session).filter { concept in
+                    seen.insert("\(concept.concept)\u{0}\(concept.field)\u{0}\(concept.surface)\u{0}\(concept.context)").inserted
+                }
+                guard !concepts.isEmpty else { continue }
+                summary.events += 1
+                summary.concepts += concepts.count
+                for concept in concepts { summary.byLink[concept.link.rawValue, default: 0] += 1 }
+                events.append(.object([("event", .integer(Int64(index))), ("name", .string(event.name)),
+                                       ("concepts", .array(concepts.map(\.json)))]))
+            }
+            try writer.write(.object([("id", .string(patient.id)), ("events", .array(events))]), id: patient.id)
+            summary.patients += 1
+            progress.advance()
+        }
+        try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
+        progress.report(final: true)
+        return summary
+    }
+}

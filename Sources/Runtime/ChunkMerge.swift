@@ -1,0 +1,81 @@
+import Foundation
+import TGSupport
+
+/// Joins a stage's chunk files into one output: checks that every chunk of
+/// the run finished (its `.done` marker), names the missing ones, and keeps
+/// the first record of every id (a record can appear twice only if a chunk
+/// was re-run with another split; merged output never doubles one).
+public struct ChunkMerge {
+    public struct Missing: Error, CustomStringConvertible {
+        public var directory: String
+        public var count: Int
+        public var missing: [Int]
+        public var description: String {
+            "\(directory): \(missing.count) of \(count) chunks not complete: "
+                + missing.map(String.init).joined(separator: ", ")
+                + " (run those chunk indexes again; they resume where they stopped)"
+        }
+    }
+
+    public struct Summary: Sendable {
+        public var chunks = 0
+        public var records = 0
+        public var duplicates = 0
+    }
+
+    /// The chunk files in `directory` (`chunk-IIII-of-NNNN.jsonl`) by index,
+    /// and their chunk count; throws if files of different counts are mixed.
+    public static func chunkFiles(in directory: String) throws -> (count: Int, files: [Int: String]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var count: Int?
+        var files: [Int: String] = [:]
+        for name in names where name.hasPrefix("chunk-") && name.hasSuffix(".jsonl") {
+            let parts = name.dropFirst(6).dropLast(6).split(separator: "-")
+            guard parts.count == 3, parts[1] == "of", let index = Int(parts[0]), let total = Int(parts[2]) else { continue }
+            if let count, count != total {
+                throw UsageError("\(directory): chunk files of different runs (\(count) and \(total) chunks); remove the stale ones")
+            }
+            count = total
+            files[index] = directory + "/" + name
+        }
+        guard let count else { throw UsageError("\(directory): no chunk files (run the stage first)") }
+        return (count, files)
+    }
+
+    /// Merges into `output` (written atomically), or throws `Missing`.
+    public static func merge(directory: String, into output: String) throws -> Summary {
+        let (count, files) = try chunkFiles(in: directory)
+        let missing = (0..<count).filter { index in
+            guard let file = files[index] else { return true }
+            return !FileManager.default.fileExists(atPath: ChunkWriter.markerPath(for: file))
+        }
+        guard missing.isEmpty else { throw Missing(directory: directory, count: count, missing: missing) }
+        let writer = try JSONLinesWriter(path: output)
+        var seen = Set<String>()
+        var summary = Summary()
+        summary.chunks = count
+        for index in 0..<count {
+            let reader = try LineReader(path: files[index]!)
+            while let line = try reader.nextLine() {
+                guard !line.isEmpty else { continue }
+                let value: JSONValue
+                do {
+                    value = try JSONValue.parse(line)
+                } catch {
+                    throw InputError(file: files[index]!, line: reader.lineNumber, message: "\(error)")
+                }
+                guard let id = value["id"]?.stringValue else {
+                    throw InputError(file: files[index]!, line: reader.lineNumber, field: "id", message: "missing")
+                }
+                guard seen.insert(id).inserted else {
+                    summary.duplicates += 1
+                    continue
+                }
+                try writer.writeLine(value)
+                summary.records += 1
+            }
+        }
+        try writer.commit()
+        return summary
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TGSupport
+
+/// The one writer of a chunk's output: a JSONL file of self-contained
+/// records, each with a stable `id`, that survives `kill -9` at any moment.
+///
+/// Records are buffered and written, flushed and fsync'ed every
+/// `saveEvery` records (a checkpoint). On open, an existing file is read
+/// back: a torn last line (the process died mid-write) is cut off, the ids
+/// already written are remembered so the stage skips them, and writing
+/// goes on at the end. Finishing writes a completion marker beside the
+/// file (`NAME.done`) that `merge` requires. An exclusive lock (`NAME.lock`)
+/// refuses a second worker on the same chunk.
+public final class ChunkWriter {
+    public let path: String
+    public let saveEvery: Int
+    /// Ids in the file, from earlier runs and this one.
+    public private(set) var writtenIDs: Set<String> = []
+    /// Records this run wrote.
+    public private(set) var writtenNow = 0
+    /// Records found in the file at open.
+    public let resumed: Int
+    /// Bytes cut off a torn last line at open.
+    public let truncatedBytes: Int
+
+    private var descriptor: Int32
+    private let lockDescriptor: Int32
+    private var buffer: [UInt8] = []
+    private var pending = 0
+
+    public var markerPath: String { Self.markerPath(for: path) }
+    public static func markerPath(for path: String) -> String {
+        (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".done"
+    }
+
+    public init(path: String, saveEvery: Int = 100) throws {
+        self.path = path
+        self.saveEvery = max(1, saveEvery)
+        lockDescriptor = open(path + ".lock", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard lockDescriptor >= 0 else {
+            throw InputError(file: path + ".lock", message: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(lockDescriptor)
+            throw UsageError("\(path): another worker is writing this chunk (lock held on \(path).lock)")
+        }
+        // Read back what an earlier run wrote. Every line but the last must
+        // be a record; the last is torn if the file does not end with a
+        // newline or the line is not a record, and is cut off.
+        var ids = Set<String>()
+        var keep = 0
+        var torn = 0
+        var information = stat()
+        if stat(path, &information) == 0, information.st_size > 0 {
+            let size = Int(information.st_size)
+            let endsWithNewline = Self.byte(of: path, at: size - 1) == 0x0A
+            let reader = try LineReader(path: path)
+            var offset = 0
+            var pendingError: InputError?
+            while let line = try reader.nextLine() {
+                if let pendingError {
+                    close(lockDescriptor)
+                    throw pendingError
+                }
+                let lineStart = offset
+                offset = min(size, offset + line.count + 1)
+                let isLast = offset >= size
+                if let id = Self.id(of: line), !isLast || endsWithNewline {
+                    ids.insert(id)
+                    keep = offset
+                } else if isLast {
+                    torn = size - lineStart
+                } else {
+                    pendingError = InputError(file: path, line: reader.lineNumber,
+                                              message: "not a complete JSON record with an \"id\" (damaged chunk file; remove it to redo the chunk)")
+                }
+            }
+            if let pendingError {
+                close(lockDescriptor)
+                throw pendingError
+            }
+        }
+        descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            close(lockDescriptor)
+            throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
+        }
+        if torn > 0 { _ = ftruncate(descriptor, off_t(keep)) }
+        _ = lseek(descriptor, off_t(keep), SEEK_SET)
+        writtenIDs = ids
+        resumed = ids.count
+        truncatedBytes = torn
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        close(lockDescriptor)
+    }
+
+    /// Whether the chunk was finished by an earlier run.
+    public var isComplete: Bool { access(markerPath, F_OK) == 0 }
+
+    public func contains(_ id: String) -> Bool { writtenIDs.contains(id) }
+
+    /// Adds one record (its `id` member is its identity); checkpoints every
+    /// `saveEvery` records.
+    public func write(_ record: JSONValue, id: String) throws {
+        guard !writtenIDs.contains(id) else { return }
+        record.write(into: &buffer)
+        buffer.append(0x0A)
+        writtenIDs.insert(id)
+        writtenNow += 1
+        pending += 1
+        if pending >= saveEvery { try checkpoint() }
+    }
+
+    /// Writes buffered records and syncs them to disk.
+    public func checkpoint() throws {
+        var written = 0
+        while written < buffer.count {
+            let count = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw InputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
+            }
+            written += count
+        }
+        buffer.removeAll(keepingCapacity: true)
+        pending = 0
+        guard fsync(descriptor) == 0 else {
+            throw InputError(file: path, message: "fsync failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Checkpoints and writes the completion marker (records in the file,
+    /// time), atomically.
+    public func finish(extra: [(String, JSONValue)] = []) throws {
+        try checkpoint()
+        let marker = try JSONLinesWriter(path: markerPath)
+        try marker.writeLine(.object([("records", .integer(Int64(writtenIDs.count))),
+                                      ("finished", .string(RunManifest.now()))] + extra))
+        try marker.commit()
+    }
+
+    static func id(of line: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let value = try? JSONValue.parse(line) else { return nil }
+        return value["id"]?.stringValue
+    }
+
+    static func byte(of path: String, at offset: Int) -> UInt8? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var byte: UInt8 = 0
+        return pread(descriptor, &byte, 1, off_t(offset)) == 1 ? byte : nil
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Runtime
+import TGSupport
+
+/// The options every chunked stage shares.
+struct ChunkOptions: ParsableArguments {
+    @Option(help: "Number of chunks (default: SLURM_ARRAY_TASK_COUNT, else 1).")
+    var chunkNum: Int?
+
+    @Option(help: "This worker's chunk, 0-based (default: SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, else 0).")
+    var chunkIdx: Int?
+
+    @Option(help: "How items are dealt to chunks: hash (stable as the input grows) or shuffle (EHR-R1's seeded shuffle and contiguous cuts).")
+    var split: SplitName = .hash
+
+    @Option(help: "Seed of the shuffle split.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Write, flush and fsync the output every K records (a checkpoint).")
+    var saveEvery = 100
+
+    @Flag(help: "Print no progress on standard error.")
+    var quiet = false
+
+    @Flag(help: "Print a one-line JSON summary on standard output at the end.")
+    var json = false
+
+    enum SplitName: String, ExpressibleByArgument { case hash, shuffle }
+
+    func chunk() throws -> Chunk {
+        try Chunk.resolve(count: chunkNum, index: chunkIdx, environment: ProcessInfo.processInfo.environment)
+    }
+
+    var strategy: ChunkStrategy { split == .hash ? .hash : .shuffle(seed: seed) }
+
+    func validate() throws {
+        guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1") }
+    }
+}
+
+/// Merges a chunked stage and records it in run.json.
+enum StageMerge {
+    static func run(stage: String, runFolder: String, json: Bool) throws {
+        let run = try RunFolder(runFolder)
+        let started = RunManifest.now()
+        let directory = run.chunkDirectory(stage)
+        let summary = try ChunkMerge.merge(directory: directory, into: run.merged(stage))
+        // Every chunk must have run with the same configuration.
+        let (_, files) = try ChunkMerge.chunkFiles(in: directory)
+        var configuration: JSONValue?
+        var counts: [String: Int64] = [:]
+        for index in files.keys.sorted() {
+            let marker = try String(contentsOfFile: ChunkWriter.markerPath(for: files[index]!), encoding: .utf8)
+            let value = try JSONValue.parse(marker.trimmingCharacters(in: .whitespacesAndNewlines))
+            if let configuration, configuration != value["configuration"] {
+                throw UsageError("\(files[index]!): chunk \(index) ran with another configuration than chunk 0; re-run it")
+            }
+            configuration = value["configuration"]
+            for (key, count) in value["summary"]?.objectValue ?? [] {
+                if case .integer(let number) = count { counts[key, default: 0] += number }
+            }
+        }
+        var manifest = try RunManifest(directory: run.path)
+        var entry = RunManifest.Stage(status: "complete")
+        entry.started = manifest.stage(stage)?.started ?? started
+        entry.finished = RunManifest.now()
+        entry.configuration = (configuration?.objectValue ?? []) + [("chunks", .integer(Int64(summary.chunks)))]
+        entry.outputs = [(stage + ".jsonl", try sha256OfFile(atPath: run.merged(stage)))]
+        entry.counts = .object([("records", .integer(Int64(summary.records))),
+                                ("duplicates_dropped", .integer(Int64(summary.duplicates)))]
+            + counts.keys.sorted().map { ($0, .integer(counts[$0]!)) })
+        manifest.set(stage, entry)
+        try manifest.save()
+        if json {
+            print(entry.counts.jsonText)
+        } else {
+            print("\(stage): merged \(summary.chunks) chunks, \(summary.records) records (\(summary.duplicates) duplicates dropped) -> \(run.merged(stage))")
+        }
+    }
+}
