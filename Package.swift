@@ -46,9 +46,12 @@ let package = Package(
         // Stage 1: concepts of every event (structured values and free text).
         .target(name: "Extraction", dependencies: ["EHR", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport"]),
 
+        // Stage 2: task-wise co-occurrence counts and lift.
+        .target(name: "Cooccurrence", dependencies: ["EHR", "Extraction", "Runtime", "SQLiteDB", "TGSupport"]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "EHR", "Extraction", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
+            "Cooccurrence", "EHR", "Extraction", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

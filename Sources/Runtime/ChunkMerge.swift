@@ -10,6 +10,13 @@ public struct ChunkMerge {
         public var directory: String
         public var count: Int
         public var missing: [Int]
+
+        public init(directory: String, count: Int, missing: [Int]) {
+            self.directory = directory
+            self.count = count
+            self.missing = missing
+        }
+
         public var description: String {
             "\(directory): \(missing.count) of \(count) chunks not complete: "
                 + missing.map(String.init).joined(separator: ", ")

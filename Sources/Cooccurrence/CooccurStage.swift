@@ -1,0 +1,123 @@
+import EHR
+import Extraction
+import Foundation
+import Runtime
+import TGSupport
+
+/// Stage 2 for one chunk of patients: counts the training samples of every
+/// task into a partial matrix (`RUN/cooccur/CHUNK.sqlite`).
+///
+/// T (targets) = the concepts of the target event's task key; H (history)
+/// = every concept of the context events; each concept once per sample.
+/// Negated and family mentions are left out of the history unless asked.
+/// A chunk is all or nothing: its file is written under a temporary name
+/// and renamed, then marked done; a killed worker simply redoes its chunk.
+public struct CooccurStage {
+    public var tasks: [TaskDefinition]
+    public var chunk: Chunk
+    public var strategy: ChunkStrategy
+    public var keepNegated = false
+    public var keepFamily = false
+
+    public init(tasks: [TaskDefinition], chunk: Chunk, strategy: ChunkStrategy) {
+        self.tasks = tasks
+        self.chunk = chunk
+        self.strategy = strategy
+    }
+
+    public struct Summary: Sendable {
+        public var patients = 0
+        public var samples = 0
+        public var pairs = 0
+        public var alreadyComplete = false
+        public var json: JSONValue {
+            .object([("patients", .integer(Int64(patients))), ("samples", .integer(Int64(samples))),
+                     ("distinct_pairs", .integer(Int64(pairs)))])
+        }
+    }
+
+    public func chunkPath(_ run: RunFolder) -> String { run.chunkDirectory("cooccur") + "/" + chunk.name + ".sqlite" }
+
+    public func run(_ run: RunFolder, configuration: [(String, JSONValue)], progressLabel: String, quiet: Bool) throws -> Summary {
+        let directory = run.chunkDirectory("cooccur")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let output = chunkPath(run)
+        let marker = directory + "/" + chunk.name + ".done"
+        var summary = Summary()
+        if FileManager.default.fileExists(atPath: marker), FileManager.default.fileExists(atPath: output) {
+            summary.alreadyComplete = true
+            return summary
+        }
+        let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
+
+        // The training samples of this chunk's patients.
+        var samplesByPatient: [String: [Sample]] = [:]
+        var patientOrder: [String] = []
+        let reader = try LineReader(path: run.samples)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            let sample: Sample
+            do {
+                sample = try Sample(json: JSONValue.parse(line))
+            } catch let problem as TimelineProblem {
+                throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
+            }
+            guard sample.split == .train, byTask[sample.task] != nil else { continue }
+            if samplesByPatient[sample.patient] == nil { patientOrder.append(sample.patient) }
+            samplesByPatient[sample.patient, default: []].append(sample)
+        }
+        let mine = Set(strategy.select(patientOrder, chunk: chunk).map { patientOrder[$0] })
+        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+
+        var counts = CooccurrenceCounts()
+        let extract = try LineReader(path: run.merged("extract"))
+        while let line = try extract.nextLine() {
+            guard !line.isEmpty else { continue }
+            let record = try JSONValue.parse(line)
+            guard let patient = record["id"]?.stringValue, mine.contains(patient), let samples = samplesByPatient[patient] else {
+                continue
+            }
+            // Event index → its concepts (interned), split by field.
+            var eventConcepts: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
+            for event in record["events"]?.arrayValue ?? [] {
+                guard case .integer(let index)? = event["event"] else { continue }
+                for value in event["concepts"]?.arrayValue ?? [] {
+                    let concept: LinkedConcept
+                    do {
+                        concept = try LinkedConcept(json: value)
+                    } catch {
+                        throw InputError(file: run.merged("extract"), line: extract.lineNumber, field: "concept", message: error.message)
+                    }
+                    let excluded = (concept.context.negated && !keepNegated) || (concept.context.family && !keepFamily)
+                    eventConcepts[Int(index), default: []].append(
+                        (counts.intern(concept.concept, name: concept.name), concept.field, excluded))
+                }
+            }
+            for sample in samples {
+                let task = byTask[sample.task]!
+                let targets = Set((eventConcepts[sample.targetEvent] ?? []).filter { $0.field == task.targetKey }.map(\.id))
+                guard !targets.isEmpty else { continue }
+                var history = Set<UInt32>()
+                for index in sample.contextEvents {
+                    for concept in eventConcepts[index] ?? [] where !concept.excluded { history.insert(concept.id) }
+                }
+                counts.add(task: sample.task, targets: targets, history: history)
+                summary.samples += 1
+            }
+            summary.patients += 1
+            progress.advance()
+        }
+        summary.pairs = counts.pairCount
+        let partial = output + ".partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: partial)
+        try counts.write(to: partial)
+        try? FileManager.default.removeItem(atPath: output)
+        try FileManager.default.moveItem(atPath: partial, toPath: output)
+        let done = try JSONLinesWriter(path: marker)
+        try done.writeLine(.object([("finished", .string(RunManifest.now())), ("configuration", .object(configuration)),
+                                    ("summary", summary.json)]))
+        try done.commit()
+        progress.report(final: true)
+        return summary
+    }
+}
