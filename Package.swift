@@ -60,6 +60,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MatcherTests", dependencies: ["Matcher", "Lexicon", "SimString", "TestSupport"]),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
+        .testTarget(name: "CooccurrenceTests", dependencies: ["Cooccurrence"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),

@@ -129,3 +129,47 @@ struct SmallRun {
         #expect(expected == actual)
     }
 }
+
+@Suite struct CooccurCLITests {
+    func top(_ run: String, _ extra: [String] = []) throws -> String {
+        let result = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "diagnoses", "--concept", "Pneumonia",
+                                         "--min-support", "1", "-k", "50", "--json"] + extra)
+        #expect(result.status == 0, "\(result.standardError)")
+        return result.standardOutput
+    }
+
+    @Test func chunkedCountsEqualOneChunkAndNegationsStayOut() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let timelines = try small.prepare(patients: 12)
+        var outputs: [String] = []
+        for (name, chunks) in [("one", 1), ("three", 3)] {
+            let run = try small.makeRun(name, timelines: timelines)
+            #expect(try Thinkgraph.run(["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"]).status == 0)
+            #expect(try Thinkgraph.run(["extract", "merge", "--run", run]).status == 0)
+            for index in 0..<chunks {
+                let counted = try Thinkgraph.run(["cooccur", "--run", run, "--chunk-num", String(chunks), "--chunk-idx", String(index),
+                                                  "--split", "shuffle", "--quiet"])
+                #expect(counted.status == 0, "\(counted.standardError)")
+            }
+            let merged = try Thinkgraph.run(["cooccur", "merge", "--run", run, "--json"])
+            #expect(merged.status == 0, "\(merged.standardError)")
+            outputs.append(try top(run))
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0].contains(#""name":"Seizure""#))
+        // "denies fever" is negated: out of the history unless kept.
+        #expect(!outputs[0].contains(#""name":"Fever""#))
+        let run = small.folder + "/one"
+        try FileManager.default.removeItem(atPath: run + "/cooccur")
+        #expect(try Thinkgraph.run(["cooccur", "--run", run, "--keep-negated", "--quiet"]).status == 0)
+        #expect(try Thinkgraph.run(["cooccur", "merge", "--run", run]).status == 0)
+        #expect(try top(run).contains(#""name":"Fever""#))
+
+        let readable = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "diagnoses", "--concept", "pneumonia",
+                                           "--min-support", "1"])
+        #expect(readable.standardOutput.contains("as target in diagnoses (min support 1):"), "\(readable.standardOutput)")
+        let unknown = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "nope", "--concept", "x"])
+        #expect(unknown.status != 0 && unknown.standardError.contains("no task \"nope\""))
+    }
+}
