@@ -36,6 +36,40 @@ public struct CooccurStage {
         }
     }
 
+    /// Event index → the event's concepts, interned.
+    private func concepts(of record: JSONValue, counts: inout CooccurrenceCounts, file: String) throws
+        -> [Int: [(id: UInt32, field: String, excluded: Bool)]] {
+        var result: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
+        for event in record["events"]?.arrayValue ?? [] {
+            guard case .integer(let index)? = event["event"] else { continue }
+            for value in event["concepts"]?.arrayValue ?? [] {
+                let concept: LinkedConcept
+                do {
+                    concept = try LinkedConcept(json: value)
+                } catch {
+                    throw InputError(file: file, field: "concept", message: error.message)
+                }
+                let excluded = (concept.context.negated && !keepNegated) || (concept.context.family && !keepFamily)
+                result[Int(index), default: []].append((counts.intern(concept.concept, name: concept.name), concept.field, excluded))
+            }
+        }
+        return result
+    }
+
+    /// The id of a record that starts `{"id":"...",` without escapes (as
+    /// our writers emit it), read without parsing the whole line.
+    static func leadingID(_ line: UnsafeBufferPointer<UInt8>) -> String? {
+        let prefix = Array(#"{"id":""#.utf8)
+        guard line.count > prefix.count, zip(line, prefix).allSatisfy({ $0 == $1 }) else { return nil }
+        var end = prefix.count
+        while end < line.count, line[end] != 0x22 {
+            if line[end] == 0x5C { return nil }
+            end += 1
+        }
+        guard end < line.count else { return nil }
+        return decodeUTF8(UnsafeBufferPointer(rebasing: line[prefix.count..<end]))
+    }
+
     public func chunkPath(_ run: RunFolder) -> String { run.chunkDirectory("cooccur") + "/" + chunk.name + ".sqlite" }
 
     public func run(_ run: RunFolder, configuration: [(String, JSONValue)], progressLabel: String, quiet: Bool) throws -> Summary {
@@ -50,9 +84,34 @@ public struct CooccurStage {
         }
         let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
 
-        // The training samples of this chunk's patients.
-        var samplesByPatient: [String: [Sample]] = [:]
+        // Where each patient's concepts are in extract.jsonl (one offset per
+        // patient), and which patients are this chunk's.
+        let extractPath = run.merged("extract")
+        var offsets: [String: (offset: Int, length: Int)] = [:]
         var patientOrder: [String] = []
+        do {
+            let reader = try LineReader(path: extractPath)
+            var offset = 0
+            while let line = try reader.nextLine() {
+                defer { offset += line.count + 1 }
+                guard !line.isEmpty else { continue }
+                guard let id = try Self.leadingID(line) ?? JSONValue.parse(line)["id"]?.stringValue else {
+                    throw InputError(file: extractPath, line: reader.lineNumber, field: "id", message: "missing")
+                }
+                offsets[id] = (offset, line.count)
+                patientOrder.append(id)
+            }
+        }
+        let mine = Set(strategy.select(patientOrder, chunk: chunk).map { patientOrder[$0] })
+        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+
+        // Samples are streamed; consecutive samples of one patient share its
+        // parsed concepts. Memory holds one patient and the counts.
+        var counts = CooccurrenceCounts()
+        let extract = try FileReader(path: extractPath)
+        var cachedPatient: String?
+        var eventConcepts: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
+        var seenPatients = Set<String>()
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
@@ -62,50 +121,28 @@ public struct CooccurStage {
             } catch let problem as TimelineProblem {
                 throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
             }
-            guard sample.split == .train, byTask[sample.task] != nil else { continue }
-            if samplesByPatient[sample.patient] == nil { patientOrder.append(sample.patient) }
-            samplesByPatient[sample.patient, default: []].append(sample)
-        }
-        let mine = Set(strategy.select(patientOrder, chunk: chunk).map { patientOrder[$0] })
-        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
-
-        var counts = CooccurrenceCounts()
-        let extract = try LineReader(path: run.merged("extract"))
-        while let line = try extract.nextLine() {
-            guard !line.isEmpty else { continue }
-            let record = try JSONValue.parse(line)
-            guard let patient = record["id"]?.stringValue, mine.contains(patient), let samples = samplesByPatient[patient] else {
-                continue
-            }
-            // Event index → its concepts (interned), split by field.
-            var eventConcepts: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
-            for event in record["events"]?.arrayValue ?? [] {
-                guard case .integer(let index)? = event["event"] else { continue }
-                for value in event["concepts"]?.arrayValue ?? [] {
-                    let concept: LinkedConcept
-                    do {
-                        concept = try LinkedConcept(json: value)
-                    } catch {
-                        throw InputError(file: run.merged("extract"), line: extract.lineNumber, field: "concept", message: error.message)
-                    }
-                    let excluded = (concept.context.negated && !keepNegated) || (concept.context.family && !keepFamily)
-                    eventConcepts[Int(index), default: []].append(
-                        (counts.intern(concept.concept, name: concept.name), concept.field, excluded))
+            guard sample.split == .train, let task = byTask[sample.task], mine.contains(sample.patient) else { continue }
+            if sample.patient != cachedPatient {
+                guard let location = offsets[sample.patient] else {
+                    throw InputError(file: extractPath, field: "id",
+                                     message: "no concepts for patient \"\(sample.patient)\" (extract and samples disagree; re-run extract)")
+                }
+                let record = try JSONValue.parse(try extract.read(offset: location.offset, length: location.length))
+                eventConcepts = try concepts(of: record, counts: &counts, file: extractPath)
+                cachedPatient = sample.patient
+                if seenPatients.insert(sample.patient).inserted {
+                    summary.patients += 1
+                    progress.advance()
                 }
             }
-            for sample in samples {
-                let task = byTask[sample.task]!
-                let targets = Set((eventConcepts[sample.targetEvent] ?? []).filter { $0.field == task.targetKey }.map(\.id))
-                guard !targets.isEmpty else { continue }
-                var history = Set<UInt32>()
-                for index in sample.contextEvents {
-                    for concept in eventConcepts[index] ?? [] where !concept.excluded { history.insert(concept.id) }
-                }
-                counts.add(task: sample.task, targets: targets, history: history)
-                summary.samples += 1
+            let targets = Set((eventConcepts[sample.targetEvent] ?? []).filter { $0.field == task.targetKey }.map(\.id))
+            guard !targets.isEmpty else { continue }
+            var history = Set<UInt32>()
+            for index in sample.contextEvents {
+                for concept in eventConcepts[index] ?? [] where !concept.excluded { history.insert(concept.id) }
             }
-            summary.patients += 1
-            progress.advance()
+            counts.add(task: sample.task, targets: targets, history: history)
+            summary.samples += 1
         }
         summary.pairs = counts.pairCount
         let partial = output + ".partial-\(getpid())"

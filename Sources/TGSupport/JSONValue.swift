@@ -87,6 +87,10 @@ extension JSONValue {
         return value
     }
 
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { try parse($0) }
+    }
+
     public static func parse(_ text: String) throws -> JSONValue {
         var text = text
         return try text.withUTF8 { try parse($0) }
