@@ -35,5 +35,28 @@ sample="$(grep -m1 '"task":"labevents"' "$run/samples.jsonl" | sed 's/^{"id":"\(
 echo
 echo "the context of sample $sample, as a model will read it:"
 "$thinkgraph" render --run "$run" --sample "$sample" --max-tokens 800
+
 echo
-echo "demo: timelines in $run/patients.jsonl, samples in $run/samples.jsonl, manifest in $run/run.json"
+echo "stage 1 (extract) and stage 2 (co-occurrence), two workers each:"
+rm -rf "$run/extract" "$run/cooccur"
+for i in 0 1; do "$thinkgraph" extract --run "$run" --lexicon "$root/Lexicons/built/default" --chunk-num 2 --chunk-idx "$i" & done
+wait
+"$thinkgraph" extract merge --run "$run"
+for i in 0 1; do "$thinkgraph" cooccur --run "$run" --chunk-num 2 --chunk-idx "$i" & done
+wait
+"$thinkgraph" cooccur merge --run "$run"
+# The most frequent coded diagnosis of the cohort, as an example.
+concept="$(python3 - "$run/cooccur.sqlite" <<'PY'
+import sqlite3, sys
+row = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT concept FROM concepts WHERE task = 'diagnoses' AND concept NOT LIKE 'STR:%' ORDER BY n DESC, concept LIMIT 1").fetchone()
+print(row[0] if row else "")
+PY
+)"
+if [ -n "$concept" ]; then
+  "$thinkgraph" cooccur top --run "$run" --task diagnoses --concept "$concept" --min-support 2 -k 10
+fi
+
+echo
+echo "demo: timelines $run/patients.jsonl, samples $run/samples.jsonl, concepts $run/extract.jsonl,"
+echo "      co-occurrence $run/cooccur.sqlite, manifest $run/run.json"

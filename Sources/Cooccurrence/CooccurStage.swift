@@ -72,16 +72,23 @@ public struct CooccurStage {
 
     public func chunkPath(_ run: RunFolder) -> String { run.chunkDirectory("cooccur") + "/" + chunk.name + ".sqlite" }
 
-    public func run(_ run: RunFolder, configuration: [(String, JSONValue)], progressLabel: String, quiet: Bool) throws -> Summary {
+    /// `inputs` are the checksums of the files read; with the configuration
+    /// they form the fingerprint a finished chunk is recognised by (a chunk
+    /// finished on other inputs is counted again).
+    public func run(_ run: RunFolder, inputs: [String], configuration: [(String, JSONValue)], progressLabel: String,
+                    quiet: Bool) throws -> Summary {
+        let fingerprint = JSONValue.object([("inputs", .array(inputs.map { .string($0) })), ("configuration", .object(configuration))])
         let directory = run.chunkDirectory("cooccur")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let output = chunkPath(run)
         let marker = directory + "/" + chunk.name + ".done"
         var summary = Summary()
-        if FileManager.default.fileExists(atPath: marker), FileManager.default.fileExists(atPath: output) {
+        if FileManager.default.fileExists(atPath: output), let data = FileManager.default.contents(atPath: marker),
+           let done = try? JSONValue.parse([UInt8](data)), done["fingerprint"] == fingerprint {
             summary.alreadyComplete = true
             return summary
         }
+        try? FileManager.default.removeItem(atPath: marker)
         let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
 
         // Where each patient's concepts are in extract.jsonl (one offset per
@@ -152,7 +159,7 @@ public struct CooccurStage {
         try FileManager.default.moveItem(atPath: partial, toPath: output)
         let done = try JSONLinesWriter(path: marker)
         try done.writeLine(.object([("finished", .string(RunManifest.now())), ("configuration", .object(configuration)),
-                                    ("summary", summary.json)]))
+                                    ("fingerprint", fingerprint), ("summary", summary.json)]))
         try done.commit()
         progress.report(final: true)
         return summary

@@ -58,9 +58,15 @@ public struct ExtractStage {
         return ordered
     }
 
-    public func run(_ run: RunFolder, configuration: [(String, JSONValue)], progressLabel: String, quiet: Bool) throws -> Summary {
+    /// `inputs` are the checksums of the files read (they and the
+    /// configuration make the chunk's fingerprint: a resume on other inputs
+    /// is refused).
+    public func run(_ run: RunFolder, inputs: [String], configuration: [(String, JSONValue)], progressLabel: String,
+                    quiet: Bool) throws -> Summary {
         try FileManager.default.createDirectory(atPath: run.chunkDirectory("extract"), withIntermediateDirectories: true)
-        let writer = try ChunkWriter(path: run.chunkFile("extract", chunk), saveEvery: saveEvery)
+        let fingerprint = JSONValue.object([("inputs", .array(inputs.map { .string($0) })), ("configuration", .object(configuration)),
+                                            ("chunk", .string(chunk.name))]).jsonText
+        let writer = try ChunkWriter(path: run.chunkFile("extract", chunk), saveEvery: saveEvery, fingerprint: fingerprint)
         var summary = Summary()
         if writer.isComplete {
             summary.alreadyComplete = true

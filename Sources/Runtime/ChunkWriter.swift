@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import TGSupport
 
 /// The one writer of a chunk's output: a JSONL file of self-contained
@@ -31,11 +32,18 @@ public final class ChunkWriter {
     private var pending = 0
 
     public var markerPath: String { Self.markerPath(for: path) }
+    static func metaPath(for path: String) -> String {
+        (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".meta"
+    }
     public static func markerPath(for path: String) -> String {
         (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".done"
     }
 
-    public init(path: String, saveEvery: Int = 100) throws {
+    /// `fingerprint` names the inputs and configuration the chunk is made
+    /// from (checksums, options); it is kept beside the file (`NAME.meta`)
+    /// and a resume with another fingerprint is refused, so records made
+    /// from other inputs are never mixed in.
+    public init(path: String, saveEvery: Int = 100, fingerprint: String = "") throws {
         self.path = path
         self.saveEvery = max(1, saveEvery)
         lockDescriptor = open(path + ".lock", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
@@ -80,6 +88,23 @@ public final class ChunkWriter {
             if let pendingError {
                 close(lockDescriptor)
                 throw pendingError
+            }
+        }
+        let metaPath = Self.metaPath(for: path)
+        if let recorded = try? String(contentsOfFile: metaPath, encoding: .utf8), access(path, F_OK) == 0 {
+            guard recorded == fingerprint else {
+                close(lockDescriptor)
+                throw UsageError("""
+                    \(path): this chunk was started with other inputs or options; \
+                    remove \((path as NSString).deletingLastPathComponent) to start the stage over
+                    """)
+            }
+        } else {
+            do {
+                try fingerprint.write(toFile: metaPath, atomically: true, encoding: .utf8)
+            } catch {
+                close(lockDescriptor)
+                throw InputError(file: metaPath, message: "cannot write: \(error.localizedDescription)")
             }
         }
         descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)

@@ -37,8 +37,8 @@ struct CooccurRunCommand: ParsableCommand {
 
     func run() throws {
         let run = try RunFolder(runFolder)
-        try run.verify("samples.jsonl", producedBy: "samples", force: force)
-        try run.verify("extract.jsonl", producedBy: "extract", force: force)
+        let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
+                      try run.verify("extract.jsonl", producedBy: "extract", force: force)]
         let chunk = try chunking.chunk()
         let taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
         var stage = CooccurStage(tasks: taskSet.tasks, chunk: chunk, strategy: chunking.strategy)
@@ -49,7 +49,7 @@ struct CooccurRunCommand: ParsableCommand {
             ("keep_family", .bool(keepFamily)), ("split", .string(chunking.split.rawValue)),
             ("seed", .integer(Int64(chunking.seed))),
         ]
-        let summary = try stage.run(run, configuration: configuration, progressLabel: "cooccur \(chunk)", quiet: chunking.quiet)
+        let summary = try stage.run(run, inputs: inputs, configuration: configuration, progressLabel: "cooccur \(chunk)", quiet: chunking.quiet)
         if summary.alreadyComplete, !chunking.quiet {
             FileHandle.standardError.write(Data("cooccur \(chunk): already complete\n".utf8))
         }

@@ -51,8 +51,8 @@ struct ExtractRunCommand: ParsableCommand {
 
     func run() throws {
         let run = try RunFolder(runFolder)
-        try run.verify("patients.jsonl", producedBy: "import", force: force)
-        try run.verify("samples.jsonl", producedBy: "samples", force: force)
+        let inputs = [try run.verify("patients.jsonl", producedBy: "import", force: force),
+                      try run.verify("samples.jsonl", producedBy: "samples", force: force)]
         let chunk = try chunking.chunk()
         let taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
         let linked = Set(taskSet.tasks.map(\.targetKey)).union(
@@ -68,7 +68,7 @@ struct ExtractRunCommand: ParsableCommand {
             ("split", .string(chunking.split.rawValue)), ("seed", .integer(Int64(chunking.seed))),
         ]
         let stage = ExtractStage(linker: linker, chunk: chunk, strategy: chunking.strategy, saveEvery: chunking.saveEvery)
-        let summary = try stage.run(run, configuration: configuration, progressLabel: "extract \(chunk)", quiet: chunking.quiet)
+        let summary = try stage.run(run, inputs: inputs, configuration: configuration, progressLabel: "extract \(chunk)", quiet: chunking.quiet)
         if summary.alreadyComplete, !chunking.quiet {
             FileHandle.standardError.write(Data("extract \(chunk): already complete (\(summary.skipped) patients)\n".utf8))
         }

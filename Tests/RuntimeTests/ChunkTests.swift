@@ -94,6 +94,18 @@ import TGSupport
         _ = first
     }
 
+    @Test func refusesToResumeOnOtherInputs() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/chunk-0000-of-0001.jsonl"
+        do {
+            let writer = try ChunkWriter(path: path, saveEvery: 1, fingerprint: "inputs A")
+            try writer.write(record("a"), id: "a")
+        }
+        #expect(throws: UsageError.self) { try ChunkWriter(path: path, fingerprint: "inputs B") }
+        #expect(try ChunkWriter(path: path, fingerprint: "inputs A").resumed == 1)
+    }
+
     @Test func mergeNamesMissingChunksAndDropsDuplicates() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder + "/stage", withIntermediateDirectories: true)
