@@ -142,11 +142,16 @@ public struct CooccurStage {
                     progress.advance()
                 }
             }
-            let targets = Set((eventConcepts[sample.targetEvent] ?? []).filter { $0.field == task.targetKey }.map(\.id))
+            var seen = Set<UInt32>()
+            let targets = (eventConcepts[sample.targetEvent] ?? []).filter { $0.field == task.targetKey && seen.insert($0.id).inserted }
+                .map(\.id)
             guard !targets.isEmpty else { continue }
-            var history = Set<UInt32>()
+            seen.removeAll(keepingCapacity: true)
+            var history: [UInt32] = []
             for index in sample.contextEvents {
-                for concept in eventConcepts[index] ?? [] where !concept.excluded { history.insert(concept.id) }
+                for concept in eventConcepts[index] ?? [] where !concept.excluded && seen.insert(concept.id).inserted {
+                    history.append(concept.id)
+                }
             }
             counts.add(task: sample.task, targets: targets, history: history)
             summary.samples += 1

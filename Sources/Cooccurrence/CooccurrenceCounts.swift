@@ -5,18 +5,22 @@ import TGSupport
 /// samples counted), n(c) (samples whose target or history holds c) and
 /// c(t, h) (samples with t among their targets and h in their history).
 ///
-/// Concepts are interned to 32-bit numbers and a pair is one 64-bit key, so
-/// memory grows with distinct concepts and pairs, never with samples.
+/// Concepts are interned to 32-bit numbers and a pair is one 64-bit key in
+/// an open-addressing table, so memory grows with distinct concepts and
+/// pairs, never with samples.
 public struct CooccurrenceCounts {
     public private(set) var conceptIDs: [String: UInt32] = [:]
     public private(set) var conceptKeys: [String] = []
     public private(set) var names: [String] = []
-    public private(set) var tasks: [String: TaskCounts] = [:]
+    var taskIndex: [String: Int] = [:]
+    var taskNames: [String] = []
+    var taskCounts: [TaskCounts] = []
 
-    public struct TaskCounts {
-        public var samples = 0
-        public var concepts: [UInt32: Int] = [:]
-        public var pairs: [UInt64: Int] = [:]
+    struct TaskCounts {
+        var samples = 0
+        /// n(c) by interned concept id.
+        var concepts: [UInt32] = []
+        var pairs = PairTable()
     }
 
     public init() {}
@@ -30,89 +34,152 @@ public struct CooccurrenceCounts {
         return id
     }
 
-    /// Counts one sample: `targets` and `history` are its concepts (sets).
-    public mutating func add(task: String, targets: Set<UInt32>, history: Set<UInt32>) {
-        var counts = tasks.removeValue(forKey: task) ?? TaskCounts()
-        counts.samples += 1
-        for concept in targets.union(history) { counts.concepts[concept, default: 0] += 1 }
-        for target in targets {
-            for concept in history { counts.pairs[UInt64(target) << 32 | UInt64(concept), default: 0] += 1 }
-        }
-        tasks[task] = counts
+    mutating func task(_ name: String) -> Int {
+        if let index = taskIndex[name] { return index }
+        taskIndex[name] = taskNames.count
+        taskNames.append(name)
+        taskCounts.append(TaskCounts())
+        return taskNames.count - 1
     }
 
-    public var pairCount: Int { tasks.values.reduce(0) { $0 + $1.pairs.count } }
+    /// Counts one sample: `targets` and `history` hold each concept once.
+    public mutating func add(task name: String, targets: [UInt32], history: [UInt32]) {
+        let index = task(name)
+        taskCounts[index].samples += 1
+        var seen = Set<UInt32>()
+        for concept in targets + history where seen.insert(concept).inserted { increment(index, concept, by: 1) }
+        for target in targets {
+            for concept in history { taskCounts[index].pairs.add(UInt64(target) << 32 | UInt64(concept)) }
+        }
+    }
+
+    mutating func increment(_ task: Int, _ concept: UInt32, by amount: UInt32) {
+        let position = Int(concept)
+        if taskCounts[task].concepts.count <= position {
+            taskCounts[task].concepts.append(contentsOf: repeatElement(0, count: position + 1 - taskCounts[task].concepts.count))
+        }
+        taskCounts[task].concepts[position] &+= amount
+    }
+
+    public var pairCount: Int { taskCounts.reduce(0) { $0 + $1.pairs.count } }
+    public var sampleCounts: [(task: String, samples: Int)] {
+        taskNames.indices.map { (taskNames[$0], taskCounts[$0].samples) }.sorted { $0.task < $1.task }
+    }
 
     // MARK: SQLite
 
+    /// Integer ids throughout; text once, in `names` and `tasks`.
     static let schema = """
-        CREATE TABLE IF NOT EXISTS tasks (task TEXT PRIMARY KEY, samples INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS names (concept TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS concepts (task TEXT NOT NULL, concept TEXT NOT NULL, n INTEGER NOT NULL,
+        CREATE TABLE tasks (id INTEGER PRIMARY KEY, task TEXT NOT NULL UNIQUE, samples INTEGER NOT NULL);
+        CREATE TABLE names (id INTEGER PRIMARY KEY, concept TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+        CREATE TABLE concepts (task INTEGER NOT NULL, concept INTEGER NOT NULL, n INTEGER NOT NULL,
             PRIMARY KEY (task, concept)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS pairs (task TEXT NOT NULL, target TEXT NOT NULL, history TEXT NOT NULL,
+        """
+
+    /// The merged matrix is read by (task, target) and (task, history), so
+    /// its pairs are a clustered B-tree; a chunk file is only read through
+    /// once by merge, so its pairs are a plain table (faster to write).
+    static let keyedPairs = """
+        CREATE TABLE pairs (task INTEGER NOT NULL, target INTEGER NOT NULL, history INTEGER NOT NULL,
             count INTEGER NOT NULL, PRIMARY KEY (task, target, history)) WITHOUT ROWID;
+        """
+    static let plainPairs = """
+        CREATE TABLE pairs (task INTEGER NOT NULL, target INTEGER NOT NULL, history INTEGER NOT NULL, count INTEGER NOT NULL);
         """
 
     /// Lift and support computed when read, so thresholds change without
     /// recounting: lift(t, h) = c(t, h) · N / (n(t) · n(h)).
     static let views = """
-        CREATE VIEW IF NOT EXISTS lift AS
-            SELECT p.task, p.target, p.history, p.count, ct.n AS n_target, ch.n AS n_history, t.samples,
-                   CAST(p.count AS REAL) * t.samples / (CAST(ct.n AS REAL) * ch.n) AS lift
+        CREATE VIEW lift AS
+            SELECT tk.task AS task, nt.concept AS target, nh.concept AS history, p.count, ct.n AS n_target,
+                   ch.n AS n_history, tk.samples,
+                   CAST(p.count AS REAL) * tk.samples / (CAST(ct.n AS REAL) * ch.n) AS lift,
+                   nt.name AS target_name, nh.name AS history_name
             FROM pairs p
-            JOIN tasks t ON t.task = p.task
+            JOIN tasks tk ON tk.id = p.task
             JOIN concepts ct ON ct.task = p.task AND ct.concept = p.target
-            JOIN concepts ch ON ch.task = p.task AND ch.concept = p.history;
+            JOIN concepts ch ON ch.task = p.task AND ch.concept = p.history
+            JOIN names nt ON nt.id = p.target
+            JOIN names nh ON nh.id = p.history;
         """
 
-    /// Writes the counts as a new SQLite file (a chunk's partial counts).
-    public func write(to path: String) throws {
+    /// Writes the counts as a new SQLite file (a chunk's partial counts, or
+    /// the merged matrix with `forReading`: the lift view and an index by
+    /// history concept).
+    public func write(to path: String, forReading: Bool = false) throws {
         let database = try Database(path: path, mode: .create)
-        try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-        try database.execute(Self.schema)
+        try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
+        try database.execute(Self.schema + (forReading ? Self.keyedPairs : Self.plainPairs))
         try database.transaction {
-            let task = try database.prepare("INSERT INTO tasks (task, samples) VALUES (?, ?)")
-            let name = try database.prepare("INSERT INTO names (concept, name) VALUES (?, ?)")
+            let name = try database.prepare("INSERT INTO names (id, concept, name) VALUES (?, ?, ?)")
+            for (index, key) in conceptKeys.enumerated() { try name.run(.integer(Int64(index)), .text(key), .text(names[index])) }
+            let task = try database.prepare("INSERT INTO tasks (id, task, samples) VALUES (?, ?, ?)")
             let concept = try database.prepare("INSERT INTO concepts (task, concept, n) VALUES (?, ?, ?)")
             let pair = try database.prepare("INSERT INTO pairs (task, target, history, count) VALUES (?, ?, ?, ?)")
-            for (index, key) in conceptKeys.enumerated() { try name.run(.text(key), .text(names[index])) }
-            for taskName in tasks.keys.sorted() {
-                let counts = tasks[taskName]!
-                try task.run(.text(taskName), .integer(Int64(counts.samples)))
-                for (id, n) in counts.concepts { try concept.run(.text(taskName), .text(conceptKeys[Int(id)]), .integer(Int64(n))) }
-                for (key, count) in counts.pairs {
-                    try pair.run(.text(taskName), .text(conceptKeys[Int(key >> 32)]), .text(conceptKeys[Int(key & 0xFFFF_FFFF)]),
-                                 .integer(Int64(count)))
+            for (index, counts) in taskCounts.enumerated() {
+                let taskID = Int64(index)
+                try task.run(.integer(taskID), .text(taskNames[index]), .integer(Int64(counts.samples)))
+                for (id, n) in counts.concepts.enumerated() where n > 0 {
+                    try concept.run(.integer(taskID), .integer(Int64(id)), .integer(Int64(n)))
+                }
+                for (key, count) in counts.pairs.sortedEntries() {
+                    try pair.bind(taskID, at: 1)
+                    try pair.bind(Int64(key >> 32), at: 2)
+                    try pair.bind(Int64(key & 0xFFFF_FFFF), at: 3)
+                    try pair.bind(Int64(count), at: 4)
+                    _ = try pair.step()
+                    pair.reset()
                 }
             }
         }
+        if forReading {
+            try database.execute(Self.views)
+            try database.execute("CREATE INDEX pairs_by_history ON pairs (task, history)")
+            try database.execute("ANALYZE")
+        }
     }
 
-    /// Sums chunk files into one matrix file (map/reduce), with the lift
-    /// view; written to `path` (which must not exist yet).
-    public static func merge(_ chunks: [String], into path: String) throws {
-        let database = try Database(path: path, mode: .create)
-        try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-        try database.execute(schema)
-        for chunk in chunks {
-            try database.prepare("ATTACH DATABASE ? AS chunk").run(.text(chunk))
-            try database.transaction {
-                try database.execute("""
-                    INSERT INTO tasks SELECT task, samples FROM chunk.tasks WHERE true
-                        ON CONFLICT (task) DO UPDATE SET samples = samples + excluded.samples;
-                    INSERT INTO names SELECT concept, name FROM chunk.names WHERE true ON CONFLICT (concept) DO NOTHING;
-                    INSERT INTO concepts SELECT task, concept, n FROM chunk.concepts WHERE true
-                        ON CONFLICT (task, concept) DO UPDATE SET n = n + excluded.n;
-                    INSERT INTO pairs SELECT task, target, history, count FROM chunk.pairs WHERE true
-                        ON CONFLICT (task, target, history) DO UPDATE SET count = count + excluded.count;
-                    """)
-            }
-            try database.execute("DETACH DATABASE chunk")
+    /// Adds a chunk file's counts (map/reduce: concepts and tasks are
+    /// matched by their text, so chunks may number them differently).
+    public mutating func add(chunk path: String) throws {
+        let database = try Database(path: path, mode: .readOnly)
+        try database.execute("PRAGMA cache_size = -65536")
+        var conceptMap: [Int64: UInt32] = [:]
+        let names = try database.prepare("SELECT id, concept, name FROM names")
+        try names.bind([])
+        while try names.step() { conceptMap[names.int(0)] = intern(names.text(1), name: names.text(2)) }
+        var taskMap: [Int64: Int] = [:]
+        let tasks = try database.prepare("SELECT id, task, samples FROM tasks")
+        try tasks.bind([])
+        while try tasks.step() {
+            let index = task(tasks.text(1))
+            taskMap[tasks.int(0)] = index
+            taskCounts[index].samples += Int(tasks.int(2))
         }
-        try database.execute(views)
-        try database.execute("CREATE INDEX pairs_by_history ON pairs (task, history)")
-        try database.execute("ANALYZE")
+        func lookup<T>(_ map: [Int64: T], _ id: Int64, _ what: String) throws -> T {
+            guard let value = map[id] else { throw InputError(file: path, field: what, message: "unknown id \(id) (damaged chunk file)") }
+            return value
+        }
+        let concepts = try database.prepare("SELECT task, concept, n FROM concepts")
+        try concepts.bind([])
+        while try concepts.step() {
+            increment(try lookup(taskMap, concepts.int(0), "task"), try lookup(conceptMap, concepts.int(1), "concept"),
+                      by: UInt32(concepts.int(2)))
+        }
+        let pairs = try database.prepare("SELECT task, target, history, count FROM pairs")
+        try pairs.bind([])
+        while try pairs.step() {
+            let index = try lookup(taskMap, pairs.int(0), "task")
+            let key = UInt64(try lookup(conceptMap, pairs.int(1), "target")) << 32 | UInt64(try lookup(conceptMap, pairs.int(2), "history"))
+            taskCounts[index].pairs.add(key, UInt32(pairs.int(3)))
+        }
+    }
+
+    /// Sums chunk files into one matrix file, written to `path`.
+    public static func merge(_ chunks: [String], into path: String) throws {
+        var total = CooccurrenceCounts()
+        for chunk in chunks { try total.add(chunk: chunk) }
+        try total.write(to: path, forReading: true)
     }
 }
 
@@ -149,12 +216,12 @@ public struct CooccurrenceMatrix {
     /// history concept has n(h) < `minimumSupport` are dropped, as the
     /// reference does.
     public func partners(task: String, concept: String, asTarget: Bool, minimumSupport: Int, limit: Int) throws -> [Partner] {
+        // Column names are fixed here, never taken from input.
         let (mine, other) = asTarget ? ("target", "history") : ("history", "target")
         return try database.prepare("""
-            SELECT l.\(other), coalesce(nm.name, l.\(other)), l.count, l.n_target, l.n_history, l.samples, l.lift
-            FROM lift l LEFT JOIN names nm ON nm.concept = l.\(other)
-            WHERE l.task = ? AND l.\(mine) = ? AND l.n_history >= ?
-            ORDER BY l.lift DESC, l.count DESC, l.\(other) LIMIT ?
+            SELECT \(other), \(other)_name, count, n_target, n_history, samples, lift FROM lift
+            WHERE task = ? AND \(mine) = ? AND n_history >= ?
+            ORDER BY lift DESC, count DESC, \(other) LIMIT ?
             """).rows(.text(task), .text(concept), .integer(Int64(minimumSupport)), .integer(Int64(limit))) { row in
             Partner(concept: row.text(0), name: row.text(1), count: Int(row.int(2)), nTarget: Int(row.int(3)),
                     nHistory: Int(row.int(4)), samples: Int(row.int(5)), lift: row.double(6))

@@ -10,8 +10,8 @@ import Testing
         // Four samples of one task split over two chunks:
         //   T={a} H={x,y}; T={a} H={x}; T={b} H={y}; T={a,b} H={x}
         var first = CooccurrenceCounts(), second = CooccurrenceCounts()
-        func ids(_ counts: inout CooccurrenceCounts, _ names: [String]) -> Set<UInt32> {
-            Set(names.map { counts.intern($0, name: $0.uppercased()) })
+        func ids(_ counts: inout CooccurrenceCounts, _ names: [String]) -> [UInt32] {
+            names.map { counts.intern($0, name: $0.uppercased()) }
         }
         first.add(task: "dx", targets: ids(&first, ["a"]), history: ids(&first, ["x", "y"]))
         first.add(task: "dx", targets: ids(&first, ["a"]), history: ids(&first, ["x"]))
@@ -35,6 +35,19 @@ import Testing
         // The other direction: targets of history concept y.
         #expect(try matrix.partners(task: "dx", concept: "y", asTarget: false, minimumSupport: 1, limit: 10).map(\.concept) == ["b", "a"])
         #expect(try matrix.resolve("A") == ["a"])
+        // The pair table agrees with a dictionary over many random pairs.
+        var table = PairTable(capacity: 4)
+        var reference: [UInt64: UInt32] = [:]
+        var state: UInt64 = 7
+        for _ in 0..<50_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let key = (state >> 40) % 3000
+            table.add(key)
+            reference[key, default: 0] += 1
+        }
+        var seen: [UInt64: UInt32] = [:]
+        table.forEach { seen[$0] = $1 }
+        #expect(seen == reference && table.count == reference.count)
         // A concept in both target and history of a sample pairs with itself.
         #expect(try matrix.partners(task: "other", concept: "a", asTarget: true, minimumSupport: 1, limit: 5).first?.count == 1)
     }
