@@ -57,7 +57,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TGSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "MatcherTests", dependencies: ["Matcher", "Lexicon", "SimString", "TestSupport"]),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
         .testTarget(name: "CooccurrenceTests", dependencies: ["Cooccurrence"]),

@@ -103,20 +103,26 @@ public struct MIMICImporter {
         }
     }
 
+    /// The next well-formed row; a malformed one (wrong field count, bad
+    /// UTF-8, open quote) is rejected by the import mode and skipped.
+    private func nextRow(_ csv: CSVReader, _ state: inout ImportState) throws -> [String]? {
+        while true {
+            do {
+                guard let row = try csv.next() else { return nil }
+                state.summary.rows += 1
+                return row
+            } catch let error as InputError where error.line != nil {
+                state.summary.rows += 1
+                try state.reject(error, kind: "bad row")
+            }
+        }
+    }
+
     private func importPatients(_ file: String, _ partitioner: PatientPartitioner, _ state: inout ImportState) throws {
         let csv = try CSVReader(path: file)
         let columns = try csv.columns(["subject_id", "gender", "anchor_age", "anchor_year", "anchor_year_group", "dod"])
         state.summary.files += 1
-        while true {
-            let row: [String]
-            do {
-                guard let next = try csv.next() else { break }
-                row = next
-            } catch let error as InputError where error.line != nil {
-                try state.reject(error, kind: "bad row")
-                continue
-            }
-            state.summary.rows += 1
+        while let row = try nextRow(csv, &state) {
             let subject = row[columns[0]]
             guard !subject.isEmpty else {
                 try state.reject(InputError(file: file, line: csv.recordLine, field: "subject_id", message: "empty"), kind: "no subject")
@@ -173,16 +179,7 @@ public struct MIMICImporter {
         }
         let tableName = (file as NSString).lastPathComponent
 
-        while true {
-            let row: [String]
-            do {
-                guard let next = try csv.next() else { break }
-                row = next
-            } catch let error as InputError where error.line != nil {
-                try state.reject(error, kind: "bad row")
-                continue
-            }
-            state.summary.rows += 1
+        while let row = try nextRow(csv, &state) {
             func fail(_ field: String?, _ message: String, _ kind: String) throws {
                 try state.reject(InputError(file: file, line: csv.recordLine, field: field, message: message), kind: kind)
             }

@@ -46,6 +46,19 @@ struct ImportDestination: ParsableArguments {
         FileHandle.standardError.write(Data("import: \(message)\n".utf8))
     }
 
+    /// Opens the timeline and rejects files, runs `body`, and commits both
+    /// only if it succeeds; then reports.
+    func perform(source: String, kind: String, _ body: (JSONLinesWriter, RejectLog) throws -> ImportSummary) throws {
+        try prepare()
+        let started = RunManifest.now()
+        let output = try JSONLinesWriter(path: timelinePath)
+        let rejects = try RejectLog(mode: mode, path: rejectsPath)
+        let summary = try body(output, rejects)
+        try rejects.commit()
+        try output.commit()
+        try finish(summary, source: source, kind: kind, started: started)
+    }
+
     /// Reports the summary and, in a run folder, records the stage in
     /// run.json with the timeline's checksum.
     func finish(_ summary: ImportSummary, source: String, kind: String, started: String) throws {
@@ -84,18 +97,12 @@ struct ImportFHIRCommand: ParsableCommand {
     var maxTextBytes = 4 << 20
 
     func run() throws {
-        try destination.prepare()
-        let started = RunManifest.now()
         var importer = FHIRImporter()
         importer.mode = destination.mode
         importer.mapper = FHIRMapper(maximumTextBytes: maxTextBytes)
-        let output = try JSONLinesWriter(path: destination.timelinePath)
-        let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
-        let summary = try importer.run(directory: directory, output: output, rejects: rejects,
-                                       progress: destination.progress)
-        try rejects.commit()
-        try output.commit()
-        try destination.finish(summary, source: directory, kind: "fhir-r4", started: started)
+        try destination.perform(source: directory, kind: "fhir-r4") { output, rejects in
+            try importer.run(directory: directory, output: output, rejects: rejects, progress: destination.progress)
+        }
     }
 }
 
@@ -125,18 +132,13 @@ struct ImportMIMICCommand: ParsableCommand {
     var maxTextBytes = 4 << 20
 
     func run() throws {
-        try destination.prepare()
-        let started = RunManifest.now()
         var importer = MIMICImporter()
         importer.mode = destination.mode
         importer.maximumTextBytes = maxTextBytes
-        let output = try JSONLinesWriter(path: destination.timelinePath)
-        let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
-        let summary = try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, note: note), output: output,
-                                       rejects: rejects, progress: destination.progress)
-        try rejects.commit()
-        try output.commit()
-        try destination.finish(summary, source: hosp, kind: "mimic-iv", started: started)
+        try destination.perform(source: hosp, kind: "mimic-iv") { output, rejects in
+            try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, note: note), output: output, rejects: rejects,
+                             progress: destination.progress)
+        }
     }
 }
 
@@ -151,42 +153,38 @@ struct ImportJSONLCommand: ParsableCommand {
     @OptionGroup var destination: ImportDestination
 
     func run() throws {
-        try destination.prepare()
-        let started = RunManifest.now()
         let reader = try TimelineReader(path: file)
         reader.requireTimeOrder = false
-        let output = try JSONLinesWriter(path: destination.timelinePath)
-        let rejects = try RejectLog(mode: destination.mode, path: destination.rejectsPath)
-        var summary = ImportSummary()
-        summary.files = 1
-        var seen = Set<String>()
-        while true {
-            let patient: Patient
-            do {
-                guard let next = try reader.next() else { break }
-                patient = next
-            } catch let error as InputError {
+        try destination.perform(source: file, kind: "jsonl") { output, rejects in
+            var summary = ImportSummary()
+            summary.files = 1
+            var seen = Set<String>()
+            while true {
+                let patient: Patient
+                do {
+                    guard let next = try reader.next() else { break }
+                    patient = next
+                } catch let error as InputError {
+                    summary.rows += 1
+                    try rejects.reject(error, kind: "bad line")
+                    summary.rejected += 1
+                    continue
+                }
                 summary.rows += 1
-                try rejects.reject(error, kind: "bad line")
-                summary.rejected += 1
-                continue
+                guard seen.insert(patient.id).inserted else {
+                    try rejects.reject(InputError(file: file, line: reader.lineNumber, field: "patient",
+                                                  message: "duplicate id \"\(patient.id)\""), kind: "duplicate")
+                    summary.rejected += 1
+                    continue
+                }
+                var sorted = patient
+                sorted.sortEvents()
+                try output.write(sorted)
+                summary.patients += 1
+                summary.events += sorted.events.count
             }
-            summary.rows += 1
-            guard seen.insert(patient.id).inserted else {
-                try rejects.reject(InputError(file: file, line: reader.lineNumber, field: "patient",
-                                              message: "duplicate id \"\(patient.id)\""), kind: "duplicate")
-                summary.rejected += 1
-                continue
-            }
-            var sorted = patient
-            sorted.sortEvents()
-            try output.write(sorted)
-            summary.patients += 1
-            summary.events += sorted.events.count
+            return summary
         }
-        try rejects.commit()
-        try output.commit()
-        try destination.finish(summary, source: file, kind: "jsonl", started: started)
     }
 }
 

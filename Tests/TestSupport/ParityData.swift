@@ -1,17 +1,10 @@
+import TGSupport
+
 /// Deterministic test data shared by the SimString and CLI tests.
 
-/// A small deterministic generator (SplitMix64), so every run tests the same data.
-public struct SeededRandom: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A small deterministic generator (the tool's SplitMix64), so every run
+/// tests the same data.
+public typealias SeededRandom = SplitMix64
 
 /// Strings and queries like those the matcher sends: lexicon terms, the same
 /// terms with 1-3 character edits, random word n-grams, and non-ASCII text.
