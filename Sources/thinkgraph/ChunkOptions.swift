@@ -41,7 +41,9 @@ struct ChunkOptions: ParsableArguments {
 
 /// Merges a chunked stage and records it in run.json.
 enum StageMerge {
-    static func run(stage: String, runFolder: String, json: Bool) throws {
+    /// `inputs` are the run files the stage read (relative names); their
+    /// checksums go into run.json with the stage.
+    static func run(stage: String, runFolder: String, inputs: [String], json: Bool) throws {
         let run = try RunFolder(runFolder)
         let started = RunManifest.now()
         let directory = run.chunkDirectory(stage)
@@ -66,6 +68,7 @@ enum StageMerge {
         entry.started = manifest.stage(stage)?.started ?? started
         entry.finished = RunManifest.now()
         entry.configuration = (configuration?.objectValue ?? []) + [("chunks", .integer(Int64(summary.chunks)))]
+        entry.inputs = try inputs.map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
         entry.outputs = [(stage + ".jsonl", try sha256OfFile(atPath: run.merged(stage)))]
         entry.counts = .object([("records", .integer(Int64(summary.records))),
                                 ("duplicates_dropped", .integer(Int64(summary.duplicates)))]

@@ -104,6 +104,7 @@ struct CooccurMergeCommand: ParsableCommand {
         entry.started = started
         entry.finished = RunManifest.now()
         entry.configuration = [("chunks", .integer(Int64(count)))]
+        entry.inputs = try ["samples.jsonl", "extract.jsonl"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
         entry.outputs = [("cooccur.sqlite", try sha256OfFile(atPath: output))]
         entry.counts = .object([("pairs", .integer(pairs)),
                                 ("samples", .object(tasks.map { ($0.task, .integer(Int64($0.samples))) }))])

@@ -88,6 +88,6 @@ struct ExtractMergeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try StageMerge.run(stage: "extract", runFolder: runFolder, json: json)
+        try StageMerge.run(stage: "extract", runFolder: runFolder, inputs: ["patients.jsonl", "samples.jsonl"], json: json)
     }
 }
