@@ -49,7 +49,8 @@ wait
 concept="$(python3 - "$run/cooccur.sqlite" <<'PY'
 import sqlite3, sys
 row = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT concept FROM concepts WHERE task = 'diagnoses' AND concept NOT LIKE 'STR:%' ORDER BY n DESC, concept LIMIT 1").fetchone()
+    "SELECT nm.concept FROM concepts c JOIN tasks t ON t.id = c.task JOIN names nm ON nm.id = c.concept "
+    "WHERE t.task = 'diagnoses' AND nm.concept NOT LIKE 'STR:%' ORDER BY c.n DESC, nm.concept LIMIT 1").fetchone()
 print(row[0] if row else "")
 PY
 )"

@@ -156,6 +156,8 @@ public struct CooccurStage {
             counts.add(task: sample.task, targets: targets, history: history)
             summary.samples += 1
         }
+        // Patients of the chunk with only test samples have nothing to count.
+        progress.advance(by: mine.count - progress.done)
         summary.pairs = counts.pairCount
         let partial = output + ".partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: partial)
