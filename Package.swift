@@ -49,9 +49,12 @@ let package = Package(
         // Stage 2: task-wise co-occurrence counts and lift.
         .target(name: "Cooccurrence", dependencies: ["EHR", "Extraction", "Runtime", "SQLiteDB", "TGSupport"]),
 
+        // Stage 3: the relation graph and evidence paths.
+        .target(name: "Evidence", dependencies: ["Cooccurrence", "EHR", "Extraction", "Lexicon", "Runtime", "SQLiteDB", "TGSupport"]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Cooccurrence", "EHR", "Extraction", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
+            "Cooccurrence", "EHR", "Evidence", "Extraction", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

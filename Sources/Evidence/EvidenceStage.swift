@@ -1,0 +1,200 @@
+import Cooccurrence
+import EHR
+import Extraction
+import Foundation
+import Lexicon
+import Runtime
+import SQLiteDB
+import TGSupport
+
+/// Graph nodes by concept id and back (positions in the concept table).
+public struct ConceptNodes: Sendable {
+    public let cuis: [String]
+    public let names: [String]
+    private let node: [String: Int]
+
+    public init(table: ConceptTable) {
+        cuis = table.concepts.map(\.cui)
+        names = table.concepts.map(\.preferredName)
+        var node: [String: Int] = [:]
+        for (index, cui) in cuis.enumerated() { node[cui] = index }
+        self.node = node
+    }
+
+    public func node(of concept: String) -> Int? { node[concept] }
+
+    /// A path as the reference writes it: `[term, relation, term, ...]`.
+    public func render(_ path: PathSearch.Path, graph: RelationGraph) -> [String] {
+        var parts = [names[path.nodes[0]]]
+        for (index, label) in path.labels.enumerated() {
+            parts.append(graph.labels[label])
+            parts.append(names[path.nodes[index + 1]])
+        }
+        return parts
+    }
+}
+
+/// Stage 3 for one chunk of samples: for each sample, its strongest
+/// target/history concept pairs (lift above the threshold, history support
+/// at least `minimumSupport`, top-k per target) and the shortest relation
+/// path of each pair; one JSONL record per sample, with `status` `graph`,
+/// `no_path` (pairs, but no path within the limits) or `no_pairs`.
+public struct EvidenceStage {
+    public var search: PathSearch
+    public var nodes: ConceptNodes
+    public var tasks: [TaskDefinition]
+    public var threshold = 5.0
+    public var minimumSupport = 5
+    public var topK = 20
+    public var keepNegated = false
+    public var keepFamily = false
+
+    public init(search: PathSearch, nodes: ConceptNodes, tasks: [TaskDefinition]) {
+        self.search = search
+        self.nodes = nodes
+        self.tasks = tasks
+    }
+
+    public struct Summary: Sendable {
+        public var samples = 0
+        public var skipped = 0
+        public var withGraph = 0
+        public var noPath = 0
+        public var noPairs = 0
+        public var pairs = 0
+        public var paths = 0
+        public var json: JSONValue {
+            .object([("samples", .integer(Int64(samples))), ("resumed", .integer(Int64(skipped))),
+                     ("with_graph", .integer(Int64(withGraph))), ("no_path", .integer(Int64(noPath))),
+                     ("no_pairs", .integer(Int64(noPairs))), ("pairs", .integer(Int64(pairs))), ("paths", .integer(Int64(paths)))])
+        }
+    }
+
+    public func run(_ run: RunFolder, inputs: [String], configuration: [(String, JSONValue)], chunk: Chunk,
+                    strategy: ChunkStrategy, saveEvery: Int, progressLabel: String, quiet: Bool) throws -> Summary {
+        try FileManager.default.createDirectory(atPath: run.chunkDirectory("evidence"), withIntermediateDirectories: true)
+        let fingerprint = JSONValue.object([("inputs", .array(inputs.map { .string($0) })), ("configuration", .object(configuration)),
+                                            ("chunk", .string(chunk.name))]).jsonText
+        let writer = try ChunkWriter(path: run.chunkFile("evidence", chunk), saveEvery: saveEvery, fingerprint: fingerprint)
+        var summary = Summary()
+        if writer.isComplete {
+            summary.skipped = writer.resumed
+            return summary
+        }
+        let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
+        // Sample ids in file order, for the chunk split.
+        var ids: [String] = []
+        let scan = try LineReader(path: run.samples)
+        while let line = try scan.nextLine() {
+            guard !line.isEmpty, let id = try JSONValue.parse(line)["id"]?.stringValue else { continue }
+            ids.append(id)
+        }
+        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
+        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+
+        let extractPath = run.merged("extract")
+        let offsets = try Self.offsets(extractPath)
+        let extract = try FileReader(path: extractPath)
+        let matrix = try Database(path: run.path + "/cooccur.sqlite", mode: .readOnly)
+        let strongest = try matrix.prepare("""
+            SELECT history, lift, count FROM lift WHERE task = ? AND target = ? AND lift > ? AND n_history >= ?
+            ORDER BY lift DESC, count DESC, history
+            """)
+        var partnersCache: [String: [(history: String, lift: Double, count: Int)]] = [:]
+        var cachedPatient: String?
+        var concepts: [Int: [LinkedConcept]] = [:]
+
+        let reader = try LineReader(path: run.samples)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            let sample: Sample
+            do {
+                sample = try Sample(json: JSONValue.parse(line))
+            } catch let problem as TimelineProblem {
+                throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
+            }
+            guard mine.contains(sample.id) else { continue }
+            if writer.contains(sample.id) {
+                summary.skipped += 1
+                progress.advance()
+                continue
+            }
+            guard let task = byTask[sample.task] else { continue }
+            if sample.patient != cachedPatient {
+                concepts = [:]
+                if let location = offsets[sample.patient] {
+                    let record = try JSONValue.parse(try extract.read(offset: location.offset, length: location.length))
+                    for event in record["events"]?.arrayValue ?? [] {
+                        guard case .integer(let index)? = event["event"] else { continue }
+                        concepts[Int(index)] = (event["concepts"]?.arrayValue ?? []).compactMap { try? LinkedConcept(json: $0) }
+                    }
+                }
+                cachedPatient = sample.patient
+            }
+            var targets: [String] = []
+            for concept in concepts[sample.targetEvent] ?? [] where concept.field == task.targetKey && !targets.contains(concept.concept) {
+                targets.append(concept.concept)
+            }
+            var history = Set<String>()
+            for index in sample.contextEvents {
+                for concept in concepts[index] ?? [] {
+                    if (concept.context.negated && !keepNegated) || (concept.context.family && !keepFamily) { continue }
+                    history.insert(concept.concept)
+                }
+            }
+            // The sample's pairs: per target, its history partners above
+            // the threshold, strongest first, top k.
+            var pairs: [JSONValue] = []
+            var paths: [JSONValue] = []
+            for target in targets {
+                let key = sample.task + "\u{0}" + target
+                if partnersCache[key] == nil {
+                    if partnersCache.count > 50_000 { partnersCache.removeAll() }
+                    partnersCache[key] = try strongest.rows(.text(sample.task), .text(target), .real(threshold),
+                                                            .integer(Int64(minimumSupport))) { ($0.text(0), $0.double(1), Int($0.int(2))) }
+                }
+                for partner in partnersCache[key]!.lazy.filter({ history.contains($0.history) && $0.history != target }).prefix(topK) {
+                    pairs.append(.object([("target", .string(target)), ("history", .string(partner.history)),
+                                          ("lift", .number(partner.lift)), ("count", .integer(Int64(partner.count)))]))
+                    guard let from = nodes.node(of: target), let to = nodes.node(of: partner.history),
+                          let path = search.search(from: from, to: to).path else { continue }
+                    paths.append(.object([
+                        ("target", .string(target)), ("history", .string(partner.history)),
+                        ("path", .array(nodes.render(path, graph: search.graph).map { .string($0) })),
+                        ("concepts", .array(path.nodes.map { .string(nodes.cuis[$0]) })),
+                        ("hops", .integer(Int64(path.hops))),
+                    ]))
+                }
+            }
+            let status = paths.isEmpty ? (pairs.isEmpty ? "no_pairs" : "no_path") : "graph"
+            switch status {
+            case "graph": summary.withGraph += 1
+            case "no_path": summary.noPath += 1
+            default: summary.noPairs += 1
+            }
+            summary.samples += 1
+            summary.pairs += pairs.count
+            summary.paths += paths.count
+            try writer.write(.object([("id", .string(sample.id)), ("task", .string(sample.task)), ("status", .string(status)),
+                                      ("targets", .array(targets.map { .string($0) })), ("pairs", .array(pairs)),
+                                      ("paths", .array(paths))]), id: sample.id)
+            progress.advance()
+        }
+        try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
+        progress.report(final: true)
+        return summary
+    }
+
+    /// Patient → where its record is in extract.jsonl.
+    static func offsets(_ path: String) throws -> [String: (offset: Int, length: Int)] {
+        var offsets: [String: (offset: Int, length: Int)] = [:]
+        let reader = try LineReader(path: path)
+        var offset = 0
+        while let line = try reader.nextLine() {
+            defer { offset += line.count + 1 }
+            guard !line.isEmpty, let id = try JSONValue.parse(line)["id"]?.stringValue else { continue }
+            offsets[id] = (offset, line.count)
+        }
+        return offsets
+    }
+}

@@ -1,0 +1,180 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Lexicon
+import SQLiteDB
+import TGSupport
+
+/// The lexicon's relations as a compact adjacency structure (CSR): for
+/// each concept its outgoing edges, targets ascending, each with a relation
+/// label; saved beside the lexicon as `relations.graph` and memory-mapped,
+/// so opening costs milliseconds and many processes share one copy.
+///
+/// Node numbers are the concepts' positions in id order (the order of
+/// `ConceptTable.concepts`). An edge u → v labelled L reads "v is L of u"
+/// (UMLS's reading of a MRREL row); importers store every statement in
+/// both directions, so the reverse edge carries the inverse label.
+///
+/// File: `TGRG` magic, version 1, node, edge and label counts (UInt32
+/// little-endian), then `offsets[nodes + 1]` (UInt32), `targets[edges]`
+/// (UInt32), `labels[edges]` (UInt16, padded to 4 bytes), then the label
+/// names as length-prefixed UTF-8.
+public final class RelationGraph: @unchecked Sendable {
+    public static let fileName = "relations.graph"
+    public let nodeCount: Int
+    public let edgeCount: Int
+    public let labels: [String]
+    private let mapping: UnsafeMutableRawPointer
+    private let length: Int
+    private let offsets: UnsafePointer<UInt32>
+    private let targets: UnsafePointer<UInt32>
+    private let edgeLabels: UnsafePointer<UInt16>
+
+    /// Opens the lexicon's graph, building it first if it is missing (or
+    /// older than the lexicon database).
+    public static func open(lexicon: LexiconStore) throws -> RelationGraph {
+        let path = lexicon.directory + "/" + fileName
+        let database = lexicon.directory + "/lexicon.sqlite"
+        let manager = FileManager.default
+        let stale: Bool = {
+            guard let graph = try? manager.attributesOfItem(atPath: path)[.modificationDate] as? Date,
+                  let source = try? manager.attributesOfItem(atPath: database)[.modificationDate] as? Date else { return true }
+            return graph < source
+        }()
+        if stale { try build(lexicon: lexicon, to: path) }
+        return try RelationGraph(path: path)
+    }
+
+    /// Builds the graph file from the lexicon's relations (written to a
+    /// temporary name, then renamed into place).
+    public static func build(lexicon: LexiconStore, to path: String) throws {
+        let database = try Database(path: lexicon.directory + "/lexicon.sqlite", mode: .readOnly)
+        var position: [Int64: UInt32] = [:]
+        let ids = try database.prepare("SELECT id FROM concepts ORDER BY id")
+        try ids.bind([])
+        while try ids.step() { position[ids.int(0)] = UInt32(position.count) }
+        var labels: [String] = []
+        var labelOfType: [Int64: UInt16] = [:]
+        let types = try database.prepare("SELECT id, rel, rela FROM relation_types ORDER BY id")
+        try types.bind([])
+        while try types.step() {
+            let name = types.text(2).isEmpty ? types.text(1) : types.text(2)
+            if let existing = labels.firstIndex(of: name) {
+                labelOfType[types.int(0)] = UInt16(existing)
+            } else {
+                labelOfType[types.int(0)] = UInt16(labels.count)
+                labels.append(name)
+            }
+        }
+        // Edges as (source, target, label) packed into one UInt64 each, sorted.
+        var edges: [UInt64] = []
+        let rows = try database.prepare("SELECT concept1, type, concept2 FROM relations")
+        try rows.bind([])
+        while try rows.step() {
+            guard let from = position[rows.int(0)], let to = position[rows.int(2)], let label = labelOfType[rows.int(1)] else { continue }
+            edges.append(UInt64(from) << 40 | UInt64(to) << 16 | UInt64(label))
+        }
+        edges.sort()
+        // Drop exact duplicates (the same statement from two sources).
+        var unique: [UInt64] = []
+        unique.reserveCapacity(edges.count)
+        for edge in edges where unique.last != edge { unique.append(edge) }
+        let nodes = position.count
+        var offsets = [UInt32](repeating: 0, count: nodes + 1)
+        for edge in unique { offsets[Int(edge >> 40) + 1] += 1 }
+        for node in 0..<nodes { offsets[node + 1] += offsets[node] }
+
+        var bytes: [UInt8] = []
+        func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        bytes.append(contentsOf: Array("TGRG".utf8))
+        u32(1)
+        u32(UInt32(nodes))
+        u32(UInt32(unique.count))
+        u32(UInt32(labels.count))
+        for offset in offsets { u32(offset) }
+        for edge in unique { u32(UInt32(truncatingIfNeeded: (edge >> 16) & 0xFF_FFFF)) }
+        for edge in unique { withUnsafeBytes(of: UInt16(edge & 0xFFFF).littleEndian) { bytes.append(contentsOf: $0) } }
+        while bytes.count % 4 != 0 { bytes.append(0) }
+        for label in labels {
+            u32(UInt32(label.utf8.count))
+            bytes.append(contentsOf: label.utf8)
+        }
+        let partial = path + ".partial-\(getpid())"
+        try Data(bytes).write(to: URL(fileURLWithPath: partial))
+        guard rename(partial, path) == 0 else {
+            unlink(partial)
+            throw InputError(file: path, message: "cannot move into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public init(path: String) throws {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw InputError(file: path, message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size >= 20 else { throw InputError(file: path, message: "not a relation graph (too short)") }
+        length = Int(info.st_size)
+        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw InputError(file: path, message: "cannot map: \(String(cString: strerror(errno)))")
+        }
+        mapping = address
+        func u32(_ offset: Int) -> UInt32 { UInt32(littleEndian: address.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        let magic = String(decoding: UnsafeRawBufferPointer(start: address, count: 4), as: UTF8.self)
+        let nodes = Int(u32(8)), edges = Int(u32(12)), labelCount = Int(u32(16))
+        let offsetsAt = 20, targetsAt = offsetsAt + (nodes + 1) * 4, labelsAt = targetsAt + edges * 4
+        var namesAt = labelsAt + edges * 2
+        while namesAt % 4 != 0 { namesAt += 1 }
+        guard magic == "TGRG", u32(4) == 1, namesAt <= length else {
+            munmap(address, length)
+            throw InputError(file: path, message: "not a relation graph of version 1 (rebuild: delete it)")
+        }
+        var names: [String] = []
+        var cursor = namesAt
+        for _ in 0..<labelCount {
+            guard cursor + 4 <= length else { break }
+            let count = Int(u32(cursor))
+            guard cursor + 4 + count <= length else { break }
+            names.append(String(decoding: UnsafeRawBufferPointer(start: address + cursor + 4, count: count), as: UTF8.self))
+            cursor += 4 + count
+        }
+        let base = UnsafeRawPointer(address)
+        offsets = (base + offsetsAt).assumingMemoryBound(to: UInt32.self)
+        targets = (base + targetsAt).assumingMemoryBound(to: UInt32.self)
+        edgeLabels = (base + labelsAt).assumingMemoryBound(to: UInt16.self)
+        guard names.count == labelCount, offsets[nodes] == UInt32(edges) else {
+            munmap(address, length)
+            throw InputError(file: path, message: "corrupted relation graph (rebuild: delete it)")
+        }
+        nodeCount = nodes
+        edgeCount = edges
+        labels = names
+    }
+
+    deinit { munmap(mapping, length) }
+
+    /// The outgoing edges of `node`: positions into `target(_:)` / `label(_:)`.
+    @inline(__always)
+    public func edges(of node: Int) -> Range<Int> {
+        guard node >= 0, node < nodeCount else { return 0..<0 }
+        let start = Int(offsets[node]), end = Int(offsets[node + 1])
+        return start..<max(start, min(end, edgeCount))
+    }
+
+    @inline(__always) public func target(_ edge: Int) -> Int { Int(targets[edge]) }
+    @inline(__always) public func label(_ edge: Int) -> Int { Int(edgeLabels[edge]) }
+
+    /// The label of an edge from `from` to `to` (first by label id), if any.
+    public func edgeLabel(from: Int, to: Int) -> Int? {
+        let range = edges(of: from)
+        var low = range.lowerBound, high = range.upperBound
+        while low < high {
+            let middle = (low + high) / 2
+            if target(middle) < to { low = middle + 1 } else { high = middle }
+        }
+        guard low < range.upperBound, target(low) == to else { return nil }
+        return label(low)
+    }
+
+    public func labelID(_ name: String) -> Int? { labels.firstIndex(of: name) }
+}
