@@ -75,12 +75,25 @@ public final class RelationGraph: @unchecked Sendable {
             guard let from = position[rows.int(0)], let to = position[rows.int(2)], let label = labelOfType[rows.int(1)] else { continue }
             edges.append(UInt64(from) << 40 | UInt64(to) << 16 | UInt64(label))
         }
+        try write(nodes: position.count, edges: edges, labels: labels, to: path)
+    }
+
+    /// Writes a graph file: `edges` are (source, target, label) triples.
+    public static func write(nodes: Int, edges triples: [(from: Int, to: Int, label: Int)], labels: [String], to path: String) throws {
+        try write(nodes: nodes, edges: triples.map { UInt64($0.from) << 40 | UInt64($0.to) << 16 | UInt64($0.label) },
+                  labels: labels, to: path)
+    }
+
+    private static func write(nodes: Int, edges: [UInt64], labels: [String], to path: String) throws {
+        guard nodes < 1 << 24, labels.count < 1 << 16 else {
+            throw InputError(file: path, message: "graph too large for format 1 (\(nodes) concepts, limit 16,777,215)")
+        }
+        var edges = edges
         edges.sort()
         // Drop exact duplicates (the same statement from two sources).
         var unique: [UInt64] = []
         unique.reserveCapacity(edges.count)
         for edge in edges where unique.last != edge { unique.append(edge) }
-        let nodes = position.count
         var offsets = [UInt32](repeating: 0, count: nodes + 1)
         for edge in unique { offsets[Int(edge >> 40) + 1] += 1 }
         for node in 0..<nodes { offsets[node + 1] += offsets[node] }

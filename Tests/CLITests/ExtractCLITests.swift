@@ -14,8 +14,8 @@ struct SmallRun {
     }
 
     /// Builds the lexicon and a timeline file of `patients` patients.
-    func prepare(patients: Int) throws -> String {
-        let obo = try write("mini.obo", TestOntology.clinical)
+    func prepare(patients: Int, ontology: String = TestOntology.clinical) throws -> String {
+        let obo = try write("mini.obo", ontology)
         let built = try Thinkgraph.run(["lexicon", "build", "--out", lexicon, "--obo", obo, "--quiet"])
         try #require(built.status == 0, "\(built.standardError)")
         let sentences = ["Patient denies fever but reports a headache.", "History of seizures since childhood.",
@@ -171,5 +171,57 @@ struct SmallRun {
         #expect(readable.standardOutput.contains("as target in diagnoses (min support 1):"), "\(readable.standardOutput)")
         let unknown = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "nope", "--concept", "x"])
         #expect(unknown.status != 0 && unknown.standardError.contains("no task \"nope\""))
+    }
+}
+
+@Suite struct EvidenceCLITests {
+    /// The test ontology plus one relation: pneumonia is associated with
+    /// headache (and so headache with pneumonia, stored both ways).
+    static let ontology = TestOntology.clinical.replacingOccurrences(
+        of: "name: Pneumonia\n", with: "name: Pneumonia\nrelationship: associated_with HP:0002315\n")
+
+    @Test func evidenceThroughRunChunksFindsPathsForEverySample() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try small.makeRun("run", timelines: try small.prepare(patients: 8, ontology: Self.ontology))
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Pipelines/run-chunks.sh").path
+        func chunks(_ arguments: [String]) throws -> CommandResult {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["THINKGRAPH": Thinkgraph.executable.path]) { $1 }
+            let output = Pipe(), error = Pipe()
+            process.standardOutput = output
+            process.standardError = error
+            try process.run()
+            let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return CommandResult(status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
+                                 standardError: String(decoding: err, as: UTF8.self))
+        }
+        for arguments in [["extract", "2", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["cooccur", "2", "--run", run, "--quiet"],
+                          ["evidence", "3", "--run", run, "--lexicon", small.lexicon, "--threshold", "0", "--min-support", "1", "--quiet"]] {
+            let result = try chunks(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let samples = try String(contentsOfFile: run + "/samples.jsonl", encoding: .utf8).split(separator: "\n").count
+        let lines = try String(contentsOfFile: run + "/evidence.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == samples)
+        #expect(lines.allSatisfy { $0.contains(#""status":"graph""#) || $0.contains(#""status":"no_path""#) || $0.contains(#""status":"no_pairs""#) })
+        #expect(lines.contains { $0.contains(#""path":["Pneumonia","inverse_associated_with","Headache"]"#) },
+                "\(lines.filter { $0.contains("graph") }.prefix(2))")
+        #expect(try String(contentsOfFile: run + "/run.json", encoding: .utf8).contains(#""evidence":{"status":"complete""#))
+
+        // A failing worker is reported with its chunk and log.
+        let failing = try chunks(["evidence", "2", "--run", run, "--lexicon", small.folder + "/missing", "--quiet"])
+        #expect(failing.status == 1 && failing.standardError.contains("2 of 2 workers failed: chunk 0 1"), "\(failing.standardError)")
+
+        let path = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "headache", "pneumonia"])
+        #expect(path.status == 0, "\(path.standardError)")
+        #expect(path.standardOutput.hasPrefix("Headache -> associated_with -> Pneumonia\nC0018681 -> C0032285\n1 hops"),
+                "\(path.standardOutput)")
+        let none = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "fever", "seizure"])
+        #expect(none.status == 1 && none.standardOutput.contains("no path"))
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import Evidence
+
+@Suite struct PathSearchTests {
+    static let labels = ["isa", "inverse_isa", "may_treat", "may_be_treated_by", "concept_in_subset", "subset_includes_concept"]
+
+    /// Writes a graph where every statement is stored both ways, as the
+    /// importers store them.
+    static func graph(_ statements: [(Int, String, Int)], nodes: Int) throws -> RelationGraph {
+        func id(_ name: String) -> Int { labels.firstIndex(of: name)! }
+        func inverse(_ name: String) -> String { name.hasPrefix("inverse_") ? String(name.dropFirst(8)) :
+            name == "may_treat" ? "may_be_treated_by" : name == "may_be_treated_by" ? "may_treat" :
+            name == "concept_in_subset" ? "subset_includes_concept" : name == "subset_includes_concept" ? "concept_in_subset" :
+            "inverse_" + name }
+        var edges: [(from: Int, to: Int, label: Int)] = []
+        for (from, label, to) in statements {
+            edges.append((from, to, id(label)))
+            edges.append((to, from, id(inverse(label))))
+        }
+        let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
+        try RelationGraph.write(nodes: nodes, edges: edges, labels: labels, to: path)
+        defer { unlink(path) }
+        return try RelationGraph(path: path)
+    }
+
+    // 0 drug -may_treat-> 1 disease -inverse_isa-> 2 parent; 3 sibling -inverse_isa-> 2;
+    // 1 -inverse_isa-> 4 other parent -inverse_isa-> 5 root; 6 isolated; chain 7..18.
+    static func clinic() throws -> RelationGraph {
+        var statements: [(Int, String, Int)] = [(0, "may_treat", 1), (1, "inverse_isa", 2), (3, "inverse_isa", 2),
+                                                (1, "inverse_isa", 4), (4, "inverse_isa", 5), (0, "concept_in_subset", 5)]
+        for node in 7..<18 { statements.append((node, "inverse_isa", node + 1)) }
+        return try graph(statements, nodes: 19)
+    }
+
+    @Test func findsTheShortestPathInBothDirections() throws {
+        let search = PathSearch(graph: try Self.clinic())
+        let forward = try #require(search.search(from: 0, to: 2).path)
+        #expect(forward.nodes == [0, 1, 2])
+        #expect(forward.labels.map { search.graph.labels[$0] } == ["may_treat", "inverse_isa"])
+        let backward = try #require(search.search(from: 2, to: 0).path)
+        #expect(backward.nodes == [2, 1, 0])
+        #expect(backward.labels.map { search.graph.labels[$0] } == ["isa", "may_be_treated_by"])
+        // Deterministic: the same answer every time.
+        #expect((0..<5).allSatisfy { _ in search.search(from: 0, to: 5).path == search.search(from: 0, to: 5).path })
+    }
+
+    @Test func skippedRelationsAreNotFollowed() throws {
+        let graph = try Self.clinic()
+        // 0 -> 5 directly only through the skipped subset relation.
+        #expect(PathSearch(graph: graph).search(from: 0, to: 5).path?.nodes == [0, 1, 4, 5])
+        #expect(PathSearch(graph: graph, skipping: []).search(from: 0, to: 5).path?.nodes == [0, 5])
+    }
+
+    @Test func pathsThatUndoThemselvesAreRejected() throws {
+        // 1 and 3 are siblings under 2: up then straight down again.
+        let search = PathSearch(graph: try Self.clinic())
+        let result = search.search(from: 1, to: 3)
+        #expect(result.path == nil && result.pathsFound >= 1)
+        #expect(search.undoes([search.graph.labelID("inverse_isa")!, search.graph.labelID("isa")!]))
+        #expect(!search.undoes([search.graph.labelID("inverse_isa")!, search.graph.labelID("inverse_isa")!]))
+    }
+
+    @Test func limitsUnreachableAndSelfPairs() throws {
+        var search = PathSearch(graph: try Self.clinic())
+        #expect(search.search(from: 0, to: 6).path == nil)
+        #expect(search.search(from: 6, to: 6).path?.nodes == [6])
+        #expect(search.search(from: 7, to: 17).path?.hops == 10)
+        #expect(search.search(from: 7, to: 18).path == nil)
+        search.maxHops = 3
+        #expect(search.search(from: 7, to: 11).path == nil)
+        #expect(search.search(from: 7, to: 10).path?.hops == 3)
+        search.maxHops = 10
+        search.maxExplored = 2
+        let limited = search.search(from: 7, to: 17)
+        #expect(limited.path == nil && limited.explored <= 2)
+        #expect(search.search(from: -1, to: 3).path == nil && search.search(from: 0, to: 99).path == nil)
+    }
+}
