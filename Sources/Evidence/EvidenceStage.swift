@@ -103,6 +103,7 @@ public struct EvidenceStage {
         var partnersCache: [String: [(history: String, lift: Double, count: Int)]] = [:]
         var cachedPatient: String?
         var concepts: [Int: [LinkedConcept]] = [:]
+        let workspace = SearchWorkspace(nodeCount: search.graph.nodeCount)
 
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
@@ -157,7 +158,7 @@ public struct EvidenceStage {
                     pairs.append(.object([("target", .string(target)), ("history", .string(partner.history)),
                                           ("lift", .number(partner.lift)), ("count", .integer(Int64(partner.count)))]))
                     guard let from = nodes.node(of: target), let to = nodes.node(of: partner.history),
-                          let path = search.search(from: from, to: to).path else { continue }
+                          let path = search.search(from: from, to: to, workspace: workspace).path else { continue }
                     paths.append(.object([
                         ("target", .string(target)), ("history", .string(partner.history)),
                         ("path", .array(nodes.render(path, graph: search.graph).map { .string($0) })),

@@ -10,13 +10,47 @@
 /// followed. Deterministic: frontiers are arrays in discovery order and a
 /// node's edges are in target order, so the same graph and pair always give
 /// the same path.
+/// Where a search reads a node's edges: the memory-mapped graph, or (for
+/// the benchmark of the reference's approach) one SQL query per expansion.
+public protocol Adjacency {
+    var nodeCount: Int { get }
+    /// Calls `body(target, label)` for each outgoing edge, targets ascending.
+    func forEachEdge(of node: Int, _ body: (Int, Int) -> Bool)
+    /// Calls `body(neighbour, label)` for each neighbour with an edge
+    /// neighbour → node that `wanted` accepts, `label` being that edge's
+    /// label (asked for only when wanted).
+    func forEachIncoming(to node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool)
+}
+
+extension RelationGraph: Adjacency {
+    @inline(__always)
+    public func forEachEdge(of node: Int, _ body: (Int, Int) -> Bool) {
+        for edge in edges(of: node) where !body(target(edge), label(edge)) { return }
+    }
+
+    /// Statements are stored both ways, so a node's neighbours are its
+    /// edges' targets, and the label back is stored with each edge.
+    @inline(__always)
+    public func forEachIncoming(to node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool) {
+        for edge in edges(of: node) {
+            guard let back = reverseLabel(edge), wanted(target(edge)) else { continue }
+            if !body(target(edge), back) { return }
+        }
+    }
+}
+
 public struct PathSearch: Sendable {
     public let graph: RelationGraph
     public var maxHops = 10
     public var maxPaths = 10
     public var maxExplored = 2000
     /// Label ids never followed.
-    public var skipped: Set<Int>
+    public var skipped: Set<Int> {
+        didSet { skip = (0..<graph.labels.count).map { skipped.contains($0) } }
+    }
+    /// `skipped` as a table by label id (a hash lookup per edge was a
+    /// measurable share of a search).
+    private var skip: [Bool]
     /// Label id → the id of its inverse label, if the graph has it.
     private let inverse: [Int?]
 
@@ -26,7 +60,9 @@ public struct PathSearch: Sendable {
 
     public init(graph: RelationGraph, skipping names: [String] = PathSearch.referenceSkipped) {
         self.graph = graph
-        skipped = Set(names.compactMap(graph.labelID))
+        let skipped = Set(names.compactMap(graph.labelID))
+        self.skipped = skipped
+        skip = (0..<graph.labels.count).map { skipped.contains($0) }
         inverse = graph.labels.map { name in
             let pairs = ["PAR": "CHD", "CHD": "PAR", "RB": "RN", "RN": "RB"]
             let other = pairs[name] ?? (name.hasPrefix("inverse_") ? String(name.dropFirst(8)) : "inverse_" + name)
@@ -55,21 +91,31 @@ public struct PathSearch: Sendable {
     }
 
     public func search(from source: Int, to goal: Int) -> Result {
+        search(from: source, to: goal, in: graph, workspace: SearchWorkspace(nodeCount: graph.nodeCount))
+    }
+
+    public func search(from source: Int, to goal: Int, workspace: SearchWorkspace) -> Result {
+        search(from: source, to: goal, in: graph, workspace: workspace)
+    }
+
+    /// The same search over another adjacency source with the same node
+    /// and label numbering.
+    public func search<Source: Adjacency>(from source: Int, to goal: Int, in adjacency: Source,
+                                          workspace: SearchWorkspace) -> Result {
         var result = Result()
-        guard source >= 0, source < graph.nodeCount, goal >= 0, goal < graph.nodeCount else { return result }
+        guard source >= 0, source < adjacency.nodeCount, goal >= 0, goal < adjacency.nodeCount else { return result }
         if source == goal {
             result.path = Path(nodes: [source], labels: [])
             result.pathsFound = 1
             return result
         }
-        // node → (previous node toward the source, label of previous → node)
-        var forward: [Int: (node: Int, label: Int)] = [source: (-1, -1)]
-        // node → (next node toward the goal, label of node → next)
-        var backward: [Int: (node: Int, label: Int)] = [goal: (-1, -1)]
+        let w = workspace
+        w.begin(nodeCount: adjacency.nodeCount)
+        w.reachForward(source, from: -1, label: 0)
+        w.reachBackward(goal, toward: -1, label: 0)
         var forwardFrontier = [source], backwardFrontier = [goal]
         var forwardDepth = 0, backwardDepth = 0
         var meetings: [Int] = []
-        var meetingSet = Set<Int>()
         var best: Path?
 
         while !forwardFrontier.isEmpty, !backwardFrontier.isEmpty, forwardDepth + backwardDepth < maxHops,
@@ -78,34 +124,29 @@ public struct PathSearch: Sendable {
             if forwardFrontier.count <= backwardFrontier.count {
                 forwardDepth += 1
                 expansion: for node in forwardFrontier {
-                    for edge in graph.edges(of: node) {
-                        let label = graph.label(edge)
-                        guard !skipped.contains(label) else { continue }
-                        let target = graph.target(edge)
-                        guard forward[target] == nil else { continue }
-                        forward[target] = (node, label)
+                    adjacency.forEachEdge(of: node) { target, label in
+                        guard label < skip.count, !skip[label], !w.isForward(target) else { return true }
+                        w.reachForward(target, from: node, label: label)
                         next.append(target)
                         result.explored += 1
-                        if backward[target] != nil, meetingSet.insert(target).inserted { meetings.append(target) }
-                        if result.explored >= maxExplored { break expansion }
+                        if w.isBackward(target), w.markMeeting(target) { meetings.append(target) }
+                        return result.explored < maxExplored
                     }
+                    if result.explored >= maxExplored { break expansion }
                 }
                 forwardFrontier = next
             } else {
                 backwardDepth += 1
                 expansion: for node in backwardFrontier {
-                    // Statements are stored both ways: a neighbour x of the
-                    // node has an edge x → node; its label is looked up.
-                    for edge in graph.edges(of: node) {
-                        let neighbour = graph.target(edge)
-                        guard backward[neighbour] == nil, let label = graph.edgeLabel(from: neighbour, to: node),
-                              !skipped.contains(label) else { continue }
-                        backward[neighbour] = (node, label)
+                    adjacency.forEachIncoming(to: node, wanted: { !w.isBackward($0) }) { neighbour, label in
+                        guard !w.isBackward(neighbour), label < skip.count, !skip[label] else { return true }
+                        w.reachBackward(neighbour, toward: node, label: label)
                         next.append(neighbour)
                         result.explored += 1
-                        if forward[neighbour] != nil, meetingSet.insert(neighbour).inserted { meetings.append(neighbour) }
-                        if result.explored >= maxExplored { break expansion }
+                        if w.isForward(neighbour), w.markMeeting(neighbour) { meetings.append(neighbour) }
+                        return result.explored < maxExplored
                     }
+                    if result.explored >= maxExplored { break expansion }
                 }
                 backwardFrontier = next
             }
@@ -113,7 +154,7 @@ public struct PathSearch: Sendable {
             for meeting in meetings where result.pathsFound < maxPaths {
                 var nodes: [Int] = [], labels: [Int] = []
                 var node = meeting
-                while let step = forward[node], step.node >= 0 {
+                while let step = w.forwardStep(node) {
                     nodes.append(node)
                     labels.append(step.label)
                     node = step.node
@@ -122,7 +163,7 @@ public struct PathSearch: Sendable {
                 nodes.reverse()
                 labels.reverse()
                 node = meeting
-                while let step = backward[node], step.node >= 0 {
+                while let step = w.backwardStep(node) {
                     labels.append(step.label)
                     nodes.append(step.node)
                     node = step.node
@@ -136,5 +177,99 @@ public struct PathSearch: Sendable {
         }
         result.path = best
         return result
+    }
+}
+
+/// Per-thread scratch of `PathSearch`: visit marks and parents in arrays
+/// indexed by node, reset in O(1) between searches by a generation stamp,
+/// so a search costs what it explores, not what the graph holds (no hash
+/// lookups on the way). About 20 bytes per graph node.
+public final class SearchWorkspace {
+    // Raw buffers, not arrays: a class's array properties pay a dynamic
+    // exclusivity check on every access, which was half a search's time.
+    private var generation: UInt32 = 0
+    private var count = 0
+    private var forwardMark = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private var backwardMark = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private var meetingMark = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private var forwardParent = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var backwardParent = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var forwardLabel = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
+    private var backwardLabel = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
+
+    public init(nodeCount: Int) { resize(nodeCount) }
+
+    deinit { release() }
+
+    private func release() {
+        forwardMark.deallocate()
+        backwardMark.deallocate()
+        meetingMark.deallocate()
+        forwardParent.deallocate()
+        backwardParent.deallocate()
+        forwardLabel.deallocate()
+        backwardLabel.deallocate()
+    }
+
+    private func resize(_ nodes: Int) {
+        release()
+        count = nodes
+        let size = max(1, nodes)
+        forwardMark = .allocate(capacity: size)
+        forwardMark.initialize(repeating: 0, count: size)
+        backwardMark = .allocate(capacity: size)
+        backwardMark.initialize(repeating: 0, count: size)
+        meetingMark = .allocate(capacity: size)
+        meetingMark.initialize(repeating: 0, count: size)
+        forwardParent = .allocate(capacity: size)
+        forwardParent.initialize(repeating: -1, count: size)
+        backwardParent = .allocate(capacity: size)
+        backwardParent.initialize(repeating: -1, count: size)
+        forwardLabel = .allocate(capacity: size)
+        forwardLabel.initialize(repeating: 0, count: size)
+        backwardLabel = .allocate(capacity: size)
+        backwardLabel.initialize(repeating: 0, count: size)
+        generation = 0
+    }
+
+    func begin(nodeCount: Int) {
+        if count != nodeCount { resize(nodeCount) }
+        generation &+= 1
+        if generation == 0 {
+            resize(nodeCount)
+            generation = 1
+        }
+    }
+
+    @inline(__always) func isForward(_ node: Int) -> Bool { forwardMark[node] == generation }
+    @inline(__always) func isBackward(_ node: Int) -> Bool { backwardMark[node] == generation }
+
+    @inline(__always) func reachForward(_ node: Int, from parent: Int, label: Int) {
+        forwardMark[node] = generation
+        forwardParent[node] = Int32(parent)
+        forwardLabel[node] = UInt16(label)
+    }
+
+    @inline(__always) func reachBackward(_ node: Int, toward next: Int, label: Int) {
+        backwardMark[node] = generation
+        backwardParent[node] = Int32(next)
+        backwardLabel[node] = UInt16(label)
+    }
+
+    /// True the first time `node` is marked as a meeting in this search.
+    @inline(__always) func markMeeting(_ node: Int) -> Bool {
+        guard meetingMark[node] != generation else { return false }
+        meetingMark[node] = generation
+        return true
+    }
+
+    func forwardStep(_ node: Int) -> (node: Int, label: Int)? {
+        let parent = Int(forwardParent[node])
+        return parent >= 0 ? (parent, Int(forwardLabel[node])) : nil
+    }
+
+    func backwardStep(_ node: Int) -> (node: Int, label: Int)? {
+        let next = Int(backwardParent[node])
+        return next >= 0 ? (next, Int(backwardLabel[node])) : nil
     }
 }

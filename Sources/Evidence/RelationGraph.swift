@@ -16,10 +16,12 @@ import TGSupport
 /// (UMLS's reading of a MRREL row); importers store every statement in
 /// both directions, so the reverse edge carries the inverse label.
 ///
-/// File: `TGRG` magic, version 1, node, edge and label counts (UInt32
+/// File: `TGRG` magic, version 2, node, edge and label counts (UInt32
 /// little-endian), then `offsets[nodes + 1]` (UInt32), `targets[edges]`
-/// (UInt32), `labels[edges]` (UInt16, padded to 4 bytes), then the label
-/// names as length-prefixed UTF-8.
+/// (UInt32), `labels[edges]` (UInt16), `reverseLabels[edges]` (UInt16: the
+/// label of the edge back, target → source, or 0xFFFF; the backward half of
+/// a search reads it instead of searching the target's edges), padded to 4
+/// bytes, then the label names as length-prefixed UTF-8.
 public final class RelationGraph: @unchecked Sendable {
     public static let fileName = "relations.graph"
     public let nodeCount: Int
@@ -30,6 +32,7 @@ public final class RelationGraph: @unchecked Sendable {
     private let offsets: UnsafePointer<UInt32>
     private let targets: UnsafePointer<UInt32>
     private let edgeLabels: UnsafePointer<UInt16>
+    private let reverseLabels: UnsafePointer<UInt16>
 
     /// Opens the lexicon's graph, building it first if it is missing (or
     /// older than the lexicon database).
@@ -43,7 +46,13 @@ public final class RelationGraph: @unchecked Sendable {
             return graph < source
         }()
         if stale { try build(lexicon: lexicon, to: path) }
-        return try RelationGraph(path: path)
+        do {
+            return try RelationGraph(path: path)
+        } catch {
+            // An older format or a damaged file: build it again.
+            try build(lexicon: lexicon, to: path)
+            return try RelationGraph(path: path)
+        }
     }
 
     /// Builds the graph file from the lexicon's relations (written to a
@@ -101,13 +110,26 @@ public final class RelationGraph: @unchecked Sendable {
         var bytes: [UInt8] = []
         func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
         bytes.append(contentsOf: Array("TGRG".utf8))
-        u32(1)
+        u32(2)
         u32(UInt32(nodes))
         u32(UInt32(unique.count))
         u32(UInt32(labels.count))
         for offset in offsets { u32(offset) }
         for edge in unique { u32(UInt32(truncatingIfNeeded: (edge >> 16) & 0xFF_FFFF)) }
         for edge in unique { withUnsafeBytes(of: UInt16(edge & 0xFFFF).littleEndian) { bytes.append(contentsOf: $0) } }
+        for edge in unique {
+            // The first edge target → source, by binary search over the
+            // sorted (source, target, label) keys.
+            let back = (edge >> 16) & 0xFF_FFFF, from = edge >> 40
+            let key = back << 40 | from << 16
+            var low = 0, high = unique.count
+            while low < high {
+                let middle = (low + high) / 2
+                if unique[middle] < key { low = middle + 1 } else { high = middle }
+            }
+            let found = low < unique.count && unique[low] >> 16 == key >> 16
+            withUnsafeBytes(of: UInt16(found ? unique[low] & 0xFFFF : 0xFFFF).littleEndian) { bytes.append(contentsOf: $0) }
+        }
         while bytes.count % 4 != 0 { bytes.append(0) }
         for label in labels {
             u32(UInt32(label.utf8.count))
@@ -136,11 +158,12 @@ public final class RelationGraph: @unchecked Sendable {
         let magic = String(decoding: UnsafeRawBufferPointer(start: address, count: 4), as: UTF8.self)
         let nodes = Int(u32(8)), edges = Int(u32(12)), labelCount = Int(u32(16))
         let offsetsAt = 20, targetsAt = offsetsAt + (nodes + 1) * 4, labelsAt = targetsAt + edges * 4
-        var namesAt = labelsAt + edges * 2
+        let reverseAt = labelsAt + edges * 2
+        var namesAt = reverseAt + edges * 2
         while namesAt % 4 != 0 { namesAt += 1 }
-        guard magic == "TGRG", u32(4) == 1, namesAt <= length else {
+        guard magic == "TGRG", u32(4) == 2, namesAt <= length else {
             munmap(address, length)
-            throw InputError(file: path, message: "not a relation graph of version 1 (rebuild: delete it)")
+            throw InputError(file: path, message: "not a relation graph of version 2 (rebuild: delete it)")
         }
         var names: [String] = []
         var cursor = namesAt
@@ -155,6 +178,7 @@ public final class RelationGraph: @unchecked Sendable {
         offsets = (base + offsetsAt).assumingMemoryBound(to: UInt32.self)
         targets = (base + targetsAt).assumingMemoryBound(to: UInt32.self)
         edgeLabels = (base + labelsAt).assumingMemoryBound(to: UInt16.self)
+        reverseLabels = (base + reverseAt).assumingMemoryBound(to: UInt16.self)
         guard names.count == labelCount, offsets[nodes] == UInt32(edges) else {
             munmap(address, length)
             throw InputError(file: path, message: "corrupted relation graph (rebuild: delete it)")
@@ -176,6 +200,11 @@ public final class RelationGraph: @unchecked Sendable {
 
     @inline(__always) public func target(_ edge: Int) -> Int { Int(targets[edge]) }
     @inline(__always) public func label(_ edge: Int) -> Int { Int(edgeLabels[edge]) }
+    /// The label of the edge back (target → source), if there is one.
+    @inline(__always) public func reverseLabel(_ edge: Int) -> Int? {
+        let label = reverseLabels[edge]
+        return label == 0xFFFF ? nil : Int(label)
+    }
 
     /// The label of an edge from `from` to `to` (first by label id), if any.
     public func edgeLabel(from: Int, to: Int) -> Int? {
