@@ -56,20 +56,6 @@ public struct CooccurStage {
         return result
     }
 
-    /// The id of a record that starts `{"id":"...",` without escapes (as
-    /// our writers emit it), read without parsing the whole line.
-    static func leadingID(_ line: UnsafeBufferPointer<UInt8>) -> String? {
-        let prefix = Array(#"{"id":""#.utf8)
-        guard line.count > prefix.count, zip(line, prefix).allSatisfy({ $0 == $1 }) else { return nil }
-        var end = prefix.count
-        while end < line.count, line[end] != 0x22 {
-            if line[end] == 0x5C { return nil }
-            end += 1
-        }
-        guard end < line.count else { return nil }
-        return decodeUTF8(UnsafeBufferPointer(rebasing: line[prefix.count..<end]))
-    }
-
     public func chunkPath(_ run: RunFolder) -> String { run.chunkDirectory("cooccur") + "/" + chunk.name + ".sqlite" }
 
     /// `inputs` are the checksums of the files read; with the configuration
@@ -94,28 +80,14 @@ public struct CooccurStage {
         // Where each patient's concepts are in extract.jsonl (one offset per
         // patient), and which patients are this chunk's.
         let extractPath = run.merged("extract")
-        var offsets: [String: (offset: Int, length: Int)] = [:]
-        var patientOrder: [String] = []
-        do {
-            let reader = try LineReader(path: extractPath)
-            var offset = 0
-            while let line = try reader.nextLine() {
-                defer { offset += line.count + 1 }
-                guard !line.isEmpty else { continue }
-                guard let id = try Self.leadingID(line) ?? JSONValue.parse(line)["id"]?.stringValue else {
-                    throw InputError(file: extractPath, line: reader.lineNumber, field: "id", message: "missing")
-                }
-                offsets[id] = (offset, line.count)
-                patientOrder.append(id)
-            }
-        }
+        let extract = try RecordIndex(path: extractPath)
+        let patientOrder = extract.order
         let mine = Set(strategy.select(patientOrder, chunk: chunk).map { patientOrder[$0] })
         let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
 
         // Samples are streamed; consecutive samples of one patient share its
         // parsed concepts. Memory holds one patient and the counts.
         var counts = CooccurrenceCounts()
-        let extract = try FileReader(path: extractPath)
         var cachedPatient: String?
         var eventConcepts: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
         var seenPatients = Set<String>()
@@ -130,11 +102,10 @@ public struct CooccurStage {
             }
             guard sample.split == .train, let task = byTask[sample.task], mine.contains(sample.patient) else { continue }
             if sample.patient != cachedPatient {
-                guard let location = offsets[sample.patient] else {
+                guard let record = try extract.record(sample.patient) else {
                     throw InputError(file: extractPath, field: "id",
                                      message: "no concepts for patient \"\(sample.patient)\" (extract and samples disagree; re-run extract)")
                 }
-                let record = try JSONValue.parse(try extract.read(offset: location.offset, length: location.length))
                 eventConcepts = try concepts(of: record, counts: &counts, file: extractPath)
                 cachedPatient = sample.patient
                 if seenPatients.insert(sample.patient).inserted {

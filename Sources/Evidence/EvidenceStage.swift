@@ -92,9 +92,7 @@ public struct EvidenceStage {
         let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
         let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
 
-        let extractPath = run.merged("extract")
-        let offsets = try Self.offsets(extractPath)
-        let extract = try FileReader(path: extractPath)
+        let extract = try RecordIndex(path: run.merged("extract"))
         let matrix = try Database(path: run.path + "/cooccur.sqlite", mode: .readOnly)
         let strongest = try matrix.prepare("""
             SELECT history, lift, count FROM lift WHERE task = ? AND target = ? AND lift > ? AND n_history >= ?
@@ -123,8 +121,7 @@ public struct EvidenceStage {
             guard let task = byTask[sample.task] else { continue }
             if sample.patient != cachedPatient {
                 concepts = [:]
-                if let location = offsets[sample.patient] {
-                    let record = try JSONValue.parse(try extract.read(offset: location.offset, length: location.length))
+                if let record = try extract.record(sample.patient) {
                     for event in record["events"]?.arrayValue ?? [] {
                         guard case .integer(let index)? = event["event"] else { continue }
                         concepts[Int(index)] = (event["concepts"]?.arrayValue ?? []).compactMap { try? LinkedConcept(json: $0) }
@@ -184,18 +181,5 @@ public struct EvidenceStage {
         try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
         progress.report(final: true)
         return summary
-    }
-
-    /// Patient → where its record is in extract.jsonl.
-    static func offsets(_ path: String) throws -> [String: (offset: Int, length: Int)] {
-        var offsets: [String: (offset: Int, length: Int)] = [:]
-        let reader = try LineReader(path: path)
-        var offset = 0
-        while let line = try reader.nextLine() {
-            defer { offset += line.count + 1 }
-            guard !line.isEmpty, let id = try JSONValue.parse(line)["id"]?.stringValue else { continue }
-            offsets[id] = (offset, line.count)
-        }
-        return offsets
     }
 }
