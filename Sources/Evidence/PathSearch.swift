@@ -114,13 +114,15 @@ public struct PathSearch: Sendable {
         w.reachForward(source, from: -1, label: 0)
         w.reachBackward(goal, toward: -1, label: 0)
         var forwardFrontier = [source], backwardFrontier = [goal]
+        var next: [Int] = []
+        next.reserveCapacity(min(maxExplored, adjacency.nodeCount))
         var forwardDepth = 0, backwardDepth = 0
         var meetings: [Int] = []
         var best: Path?
 
         while !forwardFrontier.isEmpty, !backwardFrontier.isEmpty, forwardDepth + backwardDepth < maxHops,
               result.explored < maxExplored {
-            var next: [Int] = []
+            next.removeAll(keepingCapacity: true)
             if forwardFrontier.count <= backwardFrontier.count {
                 forwardDepth += 1
                 expansion: for node in forwardFrontier {
@@ -134,7 +136,7 @@ public struct PathSearch: Sendable {
                     }
                     if result.explored >= maxExplored { break expansion }
                 }
-                forwardFrontier = next
+                swap(&forwardFrontier, &next)
             } else {
                 backwardDepth += 1
                 expansion: for node in backwardFrontier {
@@ -148,7 +150,7 @@ public struct PathSearch: Sendable {
                     }
                     if result.explored >= maxExplored { break expansion }
                 }
-                backwardFrontier = next
+                swap(&backwardFrontier, &next)
             }
             // Assemble the paths through this layer's meeting nodes.
             for meeting in meetings where result.pathsFound < maxPaths {
