@@ -16,6 +16,8 @@ public protocol Adjacency {
     var nodeCount: Int { get }
     /// Calls `body(target, label)` for each outgoing edge, targets ascending.
     func forEachEdge(of node: Int, _ body: (Int, Int) -> Bool)
+    /// The same for targets `wanted` accepts.
+    func forEachEdge(of node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool)
     /// Calls `body(neighbour, label)` for each neighbour with an edge
     /// neighbour → node that `wanted` accepts, `label` being that edge's
     /// label (asked for only when wanted).
@@ -28,13 +30,25 @@ extension RelationGraph: Adjacency {
         for edge in edges(of: node) where !body(target(edge), label(edge)) { return }
     }
 
+    /// Like `forEachEdge`, but reads an edge's label only for targets
+    /// `wanted` accepts (most targets of a search are already reached).
+    @inline(__always)
+    public func forEachEdge(of node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool) {
+        for edge in edges(of: node) {
+            let target = target(edge)
+            guard wanted(target) else { continue }
+            if !body(target, label(edge)) { return }
+        }
+    }
+
     /// Statements are stored both ways, so a node's neighbours are its
     /// edges' targets, and the label back is stored with each edge.
     @inline(__always)
     public func forEachIncoming(to node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool) {
         for edge in edges(of: node) {
-            guard let back = reverseLabel(edge), wanted(target(edge)) else { continue }
-            if !body(target(edge), back) { return }
+            let neighbour = target(edge)
+            guard wanted(neighbour), let back = reverseLabel(edge) else { continue }
+            if !body(neighbour, back) { return }
         }
     }
 }
@@ -126,8 +140,8 @@ public struct PathSearch: Sendable {
             if forwardFrontier.count <= backwardFrontier.count {
                 forwardDepth += 1
                 expansion: for node in forwardFrontier {
-                    adjacency.forEachEdge(of: node) { target, label in
-                        guard label < skip.count, !skip[label], !w.isForward(target) else { return true }
+                    adjacency.forEachEdge(of: node, wanted: { !w.isForward($0) }) { target, label in
+                        guard label < skip.count, !skip[label] else { return true }
                         w.reachForward(target, from: node, label: label)
                         next.append(target)
                         result.explored += 1
@@ -141,7 +155,7 @@ public struct PathSearch: Sendable {
                 backwardDepth += 1
                 expansion: for node in backwardFrontier {
                     adjacency.forEachIncoming(to: node, wanted: { !w.isBackward($0) }) { neighbour, label in
-                        guard !w.isBackward(neighbour), label < skip.count, !skip[label] else { return true }
+                        guard label < skip.count, !skip[label] else { return true }
                         w.reachBackward(neighbour, toward: node, label: label)
                         next.append(neighbour)
                         result.explored += 1

@@ -37,6 +37,10 @@ public final class SQLAdjacency: Adjacency {
         }
     }
 
+    public func forEachEdge(of node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool) {
+        forEachEdge(of: node) { target, label in wanted(target) ? body(target, label) : true }
+    }
+
     /// As the reference: the node's neighbours, then one query per
     /// neighbour for the label of its edge back to the node.
     public func forEachIncoming(to node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool) {
