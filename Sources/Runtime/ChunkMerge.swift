@@ -30,14 +30,15 @@ public struct ChunkMerge {
         public var duplicates = 0
     }
 
-    /// The chunk files in `directory` (`chunk-IIII-of-NNNN.jsonl`) by index,
-    /// and their chunk count; throws if files of different counts are mixed.
-    public static func chunkFiles(in directory: String) throws -> (count: Int, files: [Int: String]) {
+    /// The chunk files in `directory` (`chunk-IIII-of-NNNN` + `suffix`) by
+    /// index, and their chunk count; throws if files of different counts
+    /// are mixed.
+    public static func chunkFiles(in directory: String, suffix: String = ".jsonl") throws -> (count: Int, files: [Int: String]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var count: Int?
         var files: [Int: String] = [:]
-        for name in names where name.hasPrefix("chunk-") && name.hasSuffix(".jsonl") {
-            let parts = name.dropFirst(6).dropLast(6).split(separator: "-")
+        for name in names where name.hasPrefix("chunk-") && name.hasSuffix(suffix) {
+            let parts = name.dropFirst(6).dropLast(suffix.count).split(separator: "-")
             guard parts.count == 3, parts[1] == "of", let index = Int(parts[0]), let total = Int(parts[2]) else { continue }
             if let count, count != total {
                 throw UsageError("\(directory): chunk files of different runs (\(count) and \(total) chunks); remove the stale ones")
@@ -49,30 +50,45 @@ public struct ChunkMerge {
         return (count, files)
     }
 
-    /// Merges into `output` (written atomically), or throws `Missing`.
-    public static func merge(directory: String, into output: String) throws -> Summary {
-        let (count, files) = try chunkFiles(in: directory)
+    /// Every chunk's file in index order, each with its completion marker
+    /// (`chunk-IIII-of-NNNN.done`); throws `Missing` naming the chunks that
+    /// have no file or no marker.
+    public static func completeChunks(in directory: String, suffix: String = ".jsonl") throws -> [String] {
+        let (count, files) = try chunkFiles(in: directory, suffix: suffix)
         let missing = (0..<count).filter { index in
             guard let file = files[index] else { return true }
-            return !FileManager.default.fileExists(atPath: ChunkWriter.markerPath(for: file))
+            return !FileManager.default.fileExists(atPath: String(file.dropLast(suffix.count)) + ".done")
         }
         guard missing.isEmpty else { throw Missing(directory: directory, count: count, missing: missing) }
+        return (0..<count).map { files[$0]! }
+    }
+
+    /// Merges a directory's chunks into `output` (written atomically), or
+    /// throws `Missing`.
+    public static func merge(directory: String, into output: String) throws -> Summary {
+        try merge(try completeChunks(in: directory), into: output)
+    }
+
+    /// Merges chunk files (in index order, see `completeChunks`) into
+    /// `output`, written atomically.
+    public static func merge(_ files: [String], into output: String) throws -> Summary {
+        let count = files.count
         let writer = try JSONLinesWriter(path: output)
         var seen = Set<String>()
         var summary = Summary()
         summary.chunks = count
         for index in 0..<count {
-            let reader = try LineReader(path: files[index]!)
+            let reader = try LineReader(path: files[index])
             while let line = try reader.nextLine() {
                 guard !line.isEmpty else { continue }
                 let value: JSONValue
                 do {
                     value = try JSONValue.parse(line)
                 } catch {
-                    throw InputError(file: files[index]!, line: reader.lineNumber, message: "\(error)")
+                    throw InputError(file: files[index], line: reader.lineNumber, message: "\(error)")
                 }
                 guard let id = value["id"]?.stringValue else {
-                    throw InputError(file: files[index]!, line: reader.lineNumber, field: "id", message: "missing")
+                    throw InputError(file: files[index], line: reader.lineNumber, field: "id", message: "missing")
                 }
                 guard seen.insert(id).inserted else {
                     summary.duplicates += 1

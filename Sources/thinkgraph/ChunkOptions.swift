@@ -46,23 +46,23 @@ enum StageMerge {
     static func run(stage: String, runFolder: String, inputs: [String], json: Bool) throws {
         let run = try RunFolder(runFolder)
         let started = RunManifest.now()
-        let directory = run.chunkDirectory(stage)
-        let summary = try ChunkMerge.merge(directory: directory, into: run.merged(stage))
-        // Every chunk must have run with the same configuration.
-        let (_, files) = try ChunkMerge.chunkFiles(in: directory)
+        let files = try ChunkMerge.completeChunks(in: run.chunkDirectory(stage))
+        // Every chunk must have run with the same configuration; checked
+        // before anything is written, so a mixed run leaves no merged file.
         var configuration: JSONValue?
         var counts: [String: Int64] = [:]
-        for index in files.keys.sorted() {
-            let marker = try String(contentsOfFile: ChunkWriter.markerPath(for: files[index]!), encoding: .utf8)
+        for (index, file) in files.enumerated() {
+            let marker = try String(contentsOfFile: ChunkWriter.markerPath(for: file), encoding: .utf8)
             let value = try JSONValue.parse(marker.trimmingCharacters(in: .whitespacesAndNewlines))
             if let configuration, configuration != value["configuration"] {
-                throw UsageError("\(files[index]!): chunk \(index) ran with another configuration than chunk 0; re-run it")
+                throw UsageError("\(file): chunk \(index) ran with another configuration than chunk 0; re-run it")
             }
             configuration = value["configuration"]
             for (key, count) in value["summary"]?.objectValue ?? [] {
                 if case .integer(let number) = count { counts[key, default: 0] += number }
             }
         }
+        let summary = try ChunkMerge.merge(files, into: run.merged(stage))
         var manifest = try RunManifest(directory: run.path)
         var entry = RunManifest.Stage(status: "complete")
         entry.started = manifest.stage(stage)?.started ?? started

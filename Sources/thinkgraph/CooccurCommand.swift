@@ -72,27 +72,12 @@ struct CooccurMergeCommand: ParsableCommand {
         let run = try RunFolder(runFolder)
         let started = RunManifest.now()
         let directory = run.chunkDirectory("cooccur")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var count: Int?
-        var files: [Int: String] = [:]
-        for name in names where name.hasPrefix("chunk-") && name.hasSuffix(".sqlite") {
-            let parts = name.dropFirst(6).dropLast(7).split(separator: "-")
-            guard parts.count == 3, let index = Int(parts[0]), let total = Int(parts[2]) else { continue }
-            if let count, count != total { throw UsageError("\(directory): chunk files of different runs (\(count) and \(total) chunks)") }
-            count = total
-            files[index] = directory + "/" + name
-        }
-        guard let count else { throw UsageError("\(directory): no chunk files (run `thinkgraph cooccur --run \(runFolder)` first)") }
-        let missing = (0..<count).filter { index in
-            files[index] == nil || !FileManager.default.fileExists(atPath: directory + "/" + (try! Chunk(count: count, index: index)).name + ".done")
-        }
-        guard missing.isEmpty else {
-            throw ChunkMerge.Missing(directory: directory, count: count, missing: missing)
-        }
+        let files = try ChunkMerge.completeChunks(in: directory, suffix: ".sqlite")
+        let count = files.count
         let output = run.path + "/cooccur.sqlite"
         let partial = output + ".partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: partial)
-        try CooccurrenceCounts.merge((0..<count).map { files[$0]! }, into: partial)
+        try CooccurrenceCounts.merge(files, into: partial)
         try? FileManager.default.removeItem(atPath: output)
         try FileManager.default.moveItem(atPath: partial, toPath: output)
 
