@@ -49,6 +49,23 @@ public struct TaskSet: Equatable, Sendable {
 
     public init(tasks: [TaskDefinition]) { self.tasks = tasks }
 
+    /// The task file at `path`, or the shipped set when there is none.
+    public static func load(_ path: String?) throws -> TaskSet {
+        try path.map { try TaskSet(contentsOf: $0) } ?? standard()
+    }
+
+    /// Only the tasks named in a comma-separated list (all when nil);
+    /// an unknown name is an error naming it.
+    public func selecting(_ names: String?) throws -> TaskSet {
+        guard let names else { return self }
+        let wanted = Set(names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        let unknown = wanted.subtracting(tasks.map(\.name))
+        guard unknown.isEmpty else {
+            throw UsageError("unknown task(s): \(unknown.sorted().joined(separator: ", ")); tasks: \(tasks.map(\.name).joined(separator: ", "))")
+        }
+        return TaskSet(tasks: tasks.filter { wanted.contains($0.name) })
+    }
+
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, message: "cannot read")

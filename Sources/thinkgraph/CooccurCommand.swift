@@ -40,7 +40,7 @@ struct CooccurRunCommand: ParsableCommand {
         let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
                       try run.verify("extract.jsonl", producedBy: "extract", force: force)]
         let chunk = try chunking.chunk()
-        let taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
+        let taskSet = try TaskSet.load(tasks)
         var stage = CooccurStage(tasks: taskSet.tasks, chunk: chunk, strategy: chunking.strategy)
         stage.keepNegated = keepNegated
         stage.keepFamily = keepFamily

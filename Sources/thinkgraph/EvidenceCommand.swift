@@ -81,12 +81,7 @@ struct EvidenceRunCommand: ParsableCommand {
         let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
                       try run.verify("extract.jsonl", producedBy: "extract", force: force),
                       try run.verify("cooccur.sqlite", producedBy: "cooccur", force: force)]
-        var taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
-        if let task {
-            let wanted = Set(task.split(separator: ",").map(String.init))
-            taskSet.tasks = taskSet.tasks.filter { wanted.contains($0.name) }
-            guard !taskSet.tasks.isEmpty else { throw ValidationError("no task named \(task)") }
-        }
+        let taskSet = try TaskSet.load(tasks).selecting(task)
         let store = try LexiconStore(directory: lexicon)
         let graph = try RelationGraph.open(lexicon: store)
         var stage = EvidenceStage(search: searchOptions.search(graph), nodes: ConceptNodes(table: try store.loadConceptTable()),

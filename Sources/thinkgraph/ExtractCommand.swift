@@ -54,7 +54,7 @@ struct ExtractRunCommand: ParsableCommand {
         let inputs = [try run.verify("patients.jsonl", producedBy: "import", force: force),
                       try run.verify("samples.jsonl", producedBy: "samples", force: force)]
         let chunk = try chunking.chunk()
-        let taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
+        let taskSet = try TaskSet.load(tasks)
         let linked = Set(taskSet.tasks.map(\.targetKey)).union(
             (fields ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         var options = ConceptMatcher.Options()

@@ -63,13 +63,7 @@ struct SamplesCommand: ParsableCommand {
            imported != checksum, !force {
             throw InputError(file: patients, message: "changed since it was imported (checksum differs from run.json); re-import, or pass --force")
         }
-        var taskSet = try tasks.map { try TaskSet(contentsOf: $0) } ?? TaskSet.standard()
-        if let task {
-            let wanted = Set(task.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-            let unknown = wanted.subtracting(taskSet.tasks.map(\.name))
-            guard unknown.isEmpty else { throw ValidationError("unknown task(s): \(unknown.sorted().joined(separator: ", "))") }
-            taskSet.tasks = taskSet.tasks.filter { wanted.contains($0.name) }
-        }
+        let taskSet = try TaskSet.load(tasks).selecting(task)
         let caps = try parseCaps(taskSet)
         let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction), caps: caps)
         let output = try JSONLinesWriter(path: "\(run)/samples.jsonl")
