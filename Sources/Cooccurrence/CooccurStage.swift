@@ -16,8 +16,7 @@ public struct CooccurStage {
     public var tasks: [TaskDefinition]
     public var chunk: Chunk
     public var strategy: ChunkStrategy
-    public var keepNegated = false
-    public var keepFamily = false
+    public var historyRule = HistoryRule()
 
     public init(tasks: [TaskDefinition], chunk: Chunk, strategy: ChunkStrategy) {
         self.tasks = tasks
@@ -36,24 +35,13 @@ public struct CooccurStage {
         }
     }
 
-    /// Event index → the event's concepts, interned.
+    /// Event index → the event's concepts, interned, each marked when the
+    /// history rule leaves it out.
     private func concepts(of record: JSONValue, counts: inout CooccurrenceCounts, file: String) throws
         -> [Int: [(id: UInt32, field: String, excluded: Bool)]] {
-        var result: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
-        for event in record["events"]?.arrayValue ?? [] {
-            guard case .integer(let index)? = event["event"] else { continue }
-            for value in event["concepts"]?.arrayValue ?? [] {
-                let concept: LinkedConcept
-                do {
-                    concept = try LinkedConcept(json: value)
-                } catch {
-                    throw InputError(file: file, field: "concept", message: error.message)
-                }
-                let excluded = (concept.context.negated && !keepNegated) || (concept.context.family && !keepFamily)
-                result[Int(index), default: []].append((counts.intern(concept.concept, name: concept.name), concept.field, excluded))
-            }
+        try PatientConcepts.byEvent(record, file: file).mapValues { concepts in
+            concepts.map { (counts.intern($0.concept, name: $0.name), $0.field, !historyRule.admits($0)) }
         }
-        return result
     }
 
     public func chunkPath(_ run: RunFolder) -> String { run.chunkDirectory("cooccur") + "/" + chunk.name + ".sqlite" }

@@ -46,8 +46,7 @@ public struct EvidenceStage {
     public var threshold = 5.0
     public var minimumSupport = 5
     public var topK = 20
-    public var keepNegated = false
-    public var keepFamily = false
+    public var historyRule = HistoryRule()
 
     public init(search: PathSearch, nodes: ConceptNodes, tasks: [TaskDefinition]) {
         self.search = search
@@ -120,13 +119,7 @@ public struct EvidenceStage {
             }
             guard let task = byTask[sample.task] else { continue }
             if sample.patient != cachedPatient {
-                concepts = [:]
-                if let record = try extract.record(sample.patient) {
-                    for event in record["events"]?.arrayValue ?? [] {
-                        guard case .integer(let index)? = event["event"] else { continue }
-                        concepts[Int(index)] = (event["concepts"]?.arrayValue ?? []).compactMap { try? LinkedConcept(json: $0) }
-                    }
-                }
+                concepts = try extract.record(sample.patient).map { try PatientConcepts.byEvent($0, file: extract.path) } ?? [:]
                 cachedPatient = sample.patient
             }
             var targets: [String] = []
@@ -135,10 +128,7 @@ public struct EvidenceStage {
             }
             var history = Set<String>()
             for index in sample.contextEvents {
-                for concept in concepts[index] ?? [] {
-                    if (concept.context.negated && !keepNegated) || (concept.context.family && !keepFamily) { continue }
-                    history.insert(concept.concept)
-                }
+                for concept in concepts[index] ?? [] where historyRule.admits(concept) { history.insert(concept.concept) }
             }
             // The sample's pairs: per target, its history partners above
             // the threshold, strongest first, top k.

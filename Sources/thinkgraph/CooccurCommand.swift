@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cooccurrence
 import EHR
+import Extraction
 import Foundation
 import Runtime
 import TGSupport
@@ -42,8 +43,7 @@ struct CooccurRunCommand: ParsableCommand {
         let chunk = try chunking.chunk()
         let taskSet = try TaskSet.load(tasks)
         var stage = CooccurStage(tasks: taskSet.tasks, chunk: chunk, strategy: chunking.strategy)
-        stage.keepNegated = keepNegated
-        stage.keepFamily = keepFamily
+        stage.historyRule = HistoryRule(keepNegated: keepNegated, keepFamily: keepFamily)
         let configuration: [(String, JSONValue)] = [
             ("tasks", .array(taskSet.tasks.map { .string($0.name) })), ("keep_negated", .bool(keepNegated)),
             ("keep_family", .bool(keepFamily)), ("split", .string(chunking.split.rawValue)),
