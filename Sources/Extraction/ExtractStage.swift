@@ -52,7 +52,11 @@ public struct ExtractStage {
         var ordered: [String] = []
         let timelines = try LineReader(path: run.patients)
         while let line = try timelines.nextLine() {
-            guard !line.isEmpty, let id = try JSONValue.parse(line)["patient"]?.stringValue, wanted.contains(id) else { continue }
+            // Timeline lines start with the patient id: read it without
+            // parsing the events (the stage reads them again below).
+            guard !line.isEmpty,
+                  let id = try JSONValue.leadingString(line, key: "patient") ?? JSONValue.parse(line)["patient"]?.stringValue,
+                  wanted.contains(id) else { continue }
             ordered.append(id)
         }
         return ordered

@@ -17,7 +17,7 @@ public struct RecordIndex {
         while let line = try lines.nextLine() {
             defer { offset += line.count + 1 }
             guard !line.isEmpty else { continue }
-            guard let id = try Self.leadingID(line) ?? JSONValue.parse(line)["id"]?.stringValue else {
+            guard let id = try JSONValue.leadingString(line, key: "id") ?? JSONValue.parse(line)["id"]?.stringValue else {
                 throw InputError(file: path, line: lines.lineNumber, field: "id", message: "missing")
             }
             locations[id] = (offset, line.count)
@@ -32,19 +32,5 @@ public struct RecordIndex {
     public func record(_ id: String) throws -> JSONValue? {
         guard let location = locations[id] else { return nil }
         return try JSONValue.parse(try reader.read(offset: location.offset, length: location.length))
-    }
-
-    /// The id of a record that starts `{"id":"...",` without escapes (as
-    /// our writers emit it), read without parsing the whole line.
-    static func leadingID(_ line: UnsafeBufferPointer<UInt8>) -> String? {
-        let prefix = Array(#"{"id":""#.utf8)
-        guard line.count > prefix.count, zip(line, prefix).allSatisfy({ $0 == $1 }) else { return nil }
-        var end = prefix.count
-        while end < line.count, line[end] != 0x22 {
-            if line[end] == 0x5C { return nil }
-            end += 1
-        }
-        guard end < line.count else { return nil }
-        return decodeUTF8(UnsafeBufferPointer(rebasing: line[prefix.count..<end]))
     }
 }

@@ -87,6 +87,22 @@ extension JSONValue {
         return value
     }
 
+    /// The string value of `key` when the line starts `{"key":"value"`
+    /// with no escape in the value (as our writers put a record's id
+    /// first), read without parsing the rest; nil otherwise, so callers
+    /// fall back to a full parse.
+    public static func leadingString(_ line: UnsafeBufferPointer<UInt8>, key: String) -> String? {
+        let prefix = Array("{\"\(key)\":\"".utf8)
+        guard line.count > prefix.count, zip(line, prefix).allSatisfy({ $0 == $1 }) else { return nil }
+        var end = prefix.count
+        while end < line.count, line[end] != 0x22 {
+            if line[end] == 0x5C { return nil }
+            end += 1
+        }
+        guard end < line.count else { return nil }
+        return decodeUTF8(UnsafeBufferPointer(rebasing: line[prefix.count..<end]))
+    }
+
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try bytes.withUnsafeBufferPointer { try parse($0) }
     }

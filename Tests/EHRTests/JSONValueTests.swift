@@ -41,3 +41,19 @@ import TGSupport
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(deep) }
     }
 }
+
+@Suite struct LeadingStringTests {
+    @Test func readsOnlyAnUnescapedLeadingValue() {
+        func lead(_ text: String, _ key: String) -> String? {
+            var text = text
+            return text.withUTF8 { JSONValue.leadingString($0, key: key) }
+        }
+        #expect(lead(#"{"id":"p1","events":[]}"#, "id") == "p1")
+        #expect(lead(#"{"patient":"10000032","static":{}}"#, "patient") == "10000032")
+        #expect(lead(#"{"id":"a\"b"}"#, "id") == nil)
+        #expect(lead(#"{ "id":"p1"}"#, "id") == nil)
+        #expect(lead(#"{"idx":"p1"}"#, "id") == nil)
+        #expect(lead(#"{"id":"unterminated"#, "id") == nil)
+        #expect(lead(#"{"id":12}"#, "id") == nil)
+    }
+}
