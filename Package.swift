@@ -18,6 +18,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0",
                        providers: [.apt(["libxml2-dev"])]),
 
@@ -52,9 +54,17 @@ let package = Package(
         // Stage 3: the relation graph and evidence paths.
         .target(name: "Evidence", dependencies: ["Cooccurrence", "EHR", "Extraction", "Lexicon", "Runtime", "SQLiteDB", "TGSupport"]),
 
+        // The LLM client: OpenAI-compatible chat completions over libcurl.
+        .target(name: "LLM", dependencies: ["CCurl", "TGSupport"]),
+
+        // Stages 4 and 5: reasoning chains from a model, and the filter.
+        .target(name: "Reasoning", dependencies: ["EHR", "Evidence", "LLM", "Runtime", "TGSupport"],
+                resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt")]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Cooccurrence", "EHR", "Evidence", "Extraction", "Lexicon", "Matcher", "Runtime", "SimString", "TGSupport",
+            "Cooccurrence", "EHR", "Evidence", "Extraction", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
+            "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -67,6 +77,7 @@ let package = Package(
         .testTarget(name: "CooccurrenceTests", dependencies: ["Cooccurrence"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Reasoning", "TGSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.
         .testTarget(name: "CLITests", dependencies: ["thinkgraph", "TestSupport"]),

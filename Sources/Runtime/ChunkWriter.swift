@@ -159,6 +159,64 @@ public final class ChunkWriter {
         }
     }
 
+    /// Drops the records `shouldRemove` picks from the file, so they are
+    /// made again (a stage's "retry the failures"). The file is rewritten
+    /// beside itself and renamed over, under the chunk's lock, and the
+    /// completion marker goes. Call before writing anything in this run.
+    /// Returns the ids removed.
+    @discardableResult
+    public func removeRecords(where shouldRemove: (JSONValue) -> Bool) throws -> [String] {
+        precondition(buffer.isEmpty && writtenNow == 0, "removeRecords must come before any write")
+        let reader = try LineReader(path: path)
+        let temporary = path + ".rewrite"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw InputError(file: temporary, message: "cannot write: \(String(cString: strerror(errno)))") }
+        var removed: [String] = []
+        var kept: [UInt8] = []
+        func flush() throws {
+            var written = 0
+            while written < kept.count {
+                let count = kept.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, $0.count - written) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    close(output)
+                    throw InputError(file: temporary, message: "write failed: \(String(cString: strerror(errno)))")
+                }
+                written += count
+            }
+            kept.removeAll(keepingCapacity: true)
+        }
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            let value = try JSONValue.parse(line)
+            if shouldRemove(value), let id = value["id"]?.stringValue {
+                removed.append(id)
+                continue
+            }
+            kept.append(contentsOf: line)
+            kept.append(0x0A)
+            if kept.count > 1 << 20 { try flush() }
+        }
+        try flush()
+        guard !removed.isEmpty else {
+            close(output)
+            unlink(temporary)
+            return []
+        }
+        guard fsync(output) == 0, rename(temporary, path) == 0 else {
+            close(output)
+            throw InputError(file: path, message: "cannot replace: \(String(cString: strerror(errno)))")
+        }
+        close(output)
+        close(descriptor)
+        descriptor = open(path, O_WRONLY | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        _ = lseek(descriptor, 0, SEEK_END)
+        unlink(markerPath)
+        writtenIDs.subtract(removed)
+        return removed
+    }
+
     /// Checkpoints and writes the completion marker (records in the file,
     /// time), atomically.
     public func finish(extra: [(String, JSONValue)] = []) throws {

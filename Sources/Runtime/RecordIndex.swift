@@ -10,15 +10,17 @@ public struct RecordIndex {
     private var locations: [String: (offset: Int, length: Int)] = [:]
     private let reader: FileReader
 
-    public init(path: String) throws {
+    /// `key` names the member that identifies a record (`id`, or
+    /// `patient` for timelines).
+    public init(path: String, key: String = "id") throws {
         self.path = path
         let lines = try LineReader(path: path)
         var offset = 0
         while let line = try lines.nextLine() {
             defer { offset += line.count + 1 }
             guard !line.isEmpty else { continue }
-            guard let id = try JSONValue.leadingString(line, key: "id") ?? JSONValue.parse(line)["id"]?.stringValue else {
-                throw InputError(file: path, line: lines.lineNumber, field: "id", message: "missing")
+            guard let id = try JSONValue.leadingString(line, key: key) ?? JSONValue.parse(line)[key]?.stringValue else {
+                throw InputError(file: path, line: lines.lineNumber, field: key, message: "missing")
             }
             locations[id] = (offset, line.count)
             order.append(id)

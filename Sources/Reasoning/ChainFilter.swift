@@ -1,0 +1,245 @@
+import Foundation
+import TGSupport
+
+/// ICD-10-CM hierarchy levels DeepICD-R1 scores at.
+public enum ICDLevel: Int, Comparable, Sendable, CaseIterable {
+    case none = 0, chapter, category, full
+
+    public static func < (lhs: ICDLevel, rhs: ICDLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var name: String { ["none", "chapter", "category", "full"][rawValue] }
+
+    public init?(name: String) {
+        guard let level = ICDLevel.allCases.first(where: { $0.name == name }) else { return nil }
+        self = level
+    }
+}
+
+/// The 22 chapters of ICD-10-CM by their code ranges (first three
+/// characters), as the tabular list defines them.
+public enum ICD10Chapters {
+    static let ranges: [(from: String, to: String)] = [
+        ("A00", "B99"), ("C00", "D49"), ("D50", "D89"), ("E00", "E89"), ("F01", "F99"), ("G00", "G99"), ("H00", "H59"),
+        ("H60", "H95"), ("I00", "I99"), ("J00", "J99"), ("K00", "K95"), ("L00", "L99"), ("M00", "M99"), ("N00", "N99"),
+        ("O00", "O9A"), ("P00", "P96"), ("Q00", "Q99"), ("R00", "R99"), ("S00", "T88"), ("V00", "Y99"), ("Z00", "Z99"),
+        ("U00", "U85"),
+    ]
+
+    /// The chapter number (1-based) of a code, or nil.
+    public static func chapter(of code: String) -> Int? {
+        let category = String(code.uppercased().prefix(3))
+        guard category.count == 3 else { return nil }
+        return ranges.firstIndex { category >= $0.from && category <= $0.to }.map { $0 + 1 }
+    }
+
+    /// The deepest level at which `predicted` agrees with any of `gold`.
+    public static func agreement(_ predicted: String, gold: [String]) -> ICDLevel {
+        let code = normalise(predicted)
+        var best = ICDLevel.none
+        for target in gold.map(normalise) {
+            if code == target { return .full }
+            if code.prefix(3) == target.prefix(3) { best = max(best, .category) }
+            if let chapter = chapter(of: code), chapter == self.chapter(of: target) { best = max(best, .chapter) }
+        }
+        return best
+    }
+
+    public static func normalise(_ code: String) -> String {
+        code.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ".", with: "").uppercased()
+    }
+}
+
+/// The filter's judgement of one completion.
+public struct Verdict: Equatable, Sendable {
+    public var reasons: [String] = []
+    /// Share of target items in the final answer (sections and answer formats).
+    public var coverage: Double?
+    /// DeepICD: the predicted code and its agreement with the gold codes.
+    public var code: String?
+    public var level: ICDLevel?
+
+    public var kept: Bool { reasons.isEmpty }
+
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [("kept", .bool(kept)), ("reasons", .array(reasons.map { .string($0) }))]
+        if let coverage { members.append(("coverage", .number((coverage * 1000).rounded() / 1000))) }
+        if let code { members.append(("code", .string(code))) }
+        if let level { members.append(("level", .string(level.name))) }
+        return .object(members)
+    }
+}
+
+/// Decides whether a completion is a faithful reasoning chain: complete
+/// (not cut off or filtered), in the required format, covering enough of
+/// the targets, and never revealing the answer or knowledge it was given.
+public struct ChainFilter: Sendable {
+    /// Least share of target items the final answer must hold.
+    public var minimumCoverage = 0.7
+    /// Lowercased phrases that give the game away.
+    public var leakPhrases: [String]
+    /// DeepICD: the codes that exist (the lexicon's ICD-10-CM), normalised.
+    public var validCodes: Set<String>?
+    /// DeepICD: the least agreement with the gold codes kept.
+    public var minimumLevel = ICDLevel.category
+
+    public init(leakPhrases: [String]) { self.leakPhrases = leakPhrases.map { $0.lowercased() } }
+
+    /// The shipped phrase list, or a file of one phrase per line (`#` comments).
+    public static func leakPhrases(file: String?) throws -> [String] {
+        let text: String
+        if let file {
+            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw InputError(file: file, message: "cannot read the phrase list")
+            }
+            text = contents
+        } else {
+            guard let url = Bundle.module.url(forResource: "leak-phrases", withExtension: "txt") else {
+                throw UsageError("the shipped leak-phrases.txt is missing from the build")
+            }
+            text = try String(contentsOf: url, encoding: .utf8)
+        }
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    public func judge(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
+                      knowledge: [String]) -> Verdict {
+        var verdict = Verdict()
+        switch finishReason {
+        case "length": verdict.reasons.append("truncated (finish_reason length)")
+        case "content_filter": verdict.reasons.append("content filtered")
+        default: break
+        }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            verdict.reasons.append("empty")
+            return verdict
+        }
+        let lowered = text.lowercased()
+        for phrase in leakPhrases where lowered.contains(phrase) {
+            verdict.reasons.append("mentions \"\(phrase)\"")
+            break
+        }
+        for line in knowledge where lowered.contains(line.lowercased()) {
+            verdict.reasons.append("copies a knowledge path")
+            break
+        }
+        switch format {
+        case .sections:
+            let sections = Self.sections(of: text)
+            let missing = ["extraction", "reasoning", "final results"].filter { sections[$0] == nil }
+            if !missing.isEmpty {
+                verdict.reasons.append("missing section: " + missing.map(Self.title).joined(separator: ", "))
+            }
+            if let answer = sections["final results"] { coverage(answer, targets: targets, into: &verdict) }
+        case .answer:
+            if let range = lowered.range(of: "therefore, the answer is", options: .backwards) {
+                coverage(String(text[range.upperBound...]), targets: targets, into: &verdict)
+            } else {
+                verdict.reasons.append("missing \"Therefore, the answer is\"")
+            }
+        case .deepicd:
+            guard let think = Self.tagged("think", in: text), !think.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                verdict.reasons.append("missing <think>...</think>")
+                return verdict
+            }
+            guard let diagnosis = Self.tagged("diagnosis", in: text) else {
+                verdict.reasons.append("missing <diagnosis>CODE</diagnosis>")
+                return verdict
+            }
+            let code = ICD10Chapters.normalise(diagnosis)
+            verdict.code = code
+            if let validCodes, !validCodes.contains(code) {
+                verdict.reasons.append("\(diagnosis.trimmingCharacters(in: .whitespaces)) is not an ICD-10-CM code")
+                return verdict
+            }
+            let level = ICD10Chapters.agreement(code, gold: targetCodes)
+            verdict.level = level
+            if level < minimumLevel {
+                verdict.reasons.append("code agrees only at \(level.name) level (needs \(minimumLevel.name))")
+            }
+        }
+        return verdict
+    }
+
+    private func coverage(_ answer: String, targets: [String], into verdict: inout Verdict) {
+        guard !targets.isEmpty else { return }
+        let haystack = " " + Self.normalise(answer) + " "
+        let covered = targets.filter { haystack.contains(" " + Self.normalise($0) + " ") }.count
+        let share = Double(covered) / Double(targets.count)
+        verdict.coverage = share
+        if share < minimumCoverage {
+            verdict.reasons.append(String(format: "final answer covers %d of %d targets (%.0f%% < %.0f%%)", covered, targets.count,
+                                          share * 100, minimumCoverage * 100))
+        }
+    }
+
+    static func title(_ key: String) -> String { key.split(separator: " ").map { $0.capitalized }.joined(separator: " ") }
+
+    /// Lowercase words separated by single spaces: punctuation and case
+    /// never decide whether an item is mentioned.
+    static func normalise(_ text: String) -> String {
+        var result = ""
+        var space = true
+        for scalar in text.lowercased().unicodeScalars {
+            if CharacterSet.alphanumerics.contains(scalar) {
+                result.unicodeScalars.append(scalar)
+                space = false
+            } else if !space {
+                result.append(" ")
+                space = true
+            }
+        }
+        return result.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The text under each known section header: a markdown header
+    /// (`#`..`####`) or a line in bold, named Extraction, Reasoning or
+    /// Final Result(s).
+    static func sections(of text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        var current: String?
+        var body: [Substring] = []
+        func close() {
+            if let current, result[current] == nil { result[current] = body.joined(separator: "\n") }
+            body = []
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let name = header(line) {
+                close()
+                current = name
+            } else if line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+                close()
+                current = nil
+            } else {
+                body.append(line)
+            }
+        }
+        close()
+        return result
+    }
+
+    static func header(_ line: Substring) -> String? {
+        var text = line.trimmingCharacters(in: .whitespaces)
+        let isMarkdown = text.hasPrefix("#")
+        while text.hasPrefix("#") { text.removeFirst() }
+        text = text.trimmingCharacters(in: .whitespaces)
+        let isBold = text.hasPrefix("**")
+        guard isMarkdown || isBold else { return nil }
+        text = text.replacingOccurrences(of: "*", with: "").trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix(":") { text.removeLast() }
+        switch text.lowercased() {
+        case "extraction": return "extraction"
+        case "reasoning": return "reasoning"
+        case "final results", "final result": return "final results"
+        default: return nil
+        }
+    }
+
+    /// The text between `<tag>` and `</tag>`.
+    static func tagged(_ tag: String, in text: String) -> String? {
+        guard let open = text.range(of: "<\(tag)>"), let close = text.range(of: "</\(tag)>", range: open.upperBound..<text.endIndex) else {
+            return nil
+        }
+        return String(text[open.upperBound..<close.lowerBound])
+    }
+}

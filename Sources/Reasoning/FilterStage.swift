@@ -1,0 +1,156 @@
+import Foundation
+import LLM
+import Runtime
+import TGSupport
+
+/// Stage 5: keeps the faithful chains of `RUN/reasoning.jsonl` and writes
+/// the dataset (`RUN/dataset.jsonl`), every verdict (`RUN/filter.jsonl`)
+/// and per-task acceptance statistics (`RUN/filter-stats.json`).
+public struct FilterStage: Sendable {
+    public var filter: ChainFilter
+
+    public init(filter: ChainFilter) { self.filter = filter }
+
+    /// Counts of one task.
+    public struct TaskStats: Sendable {
+        public var samples = 0, answered = 0, keptSamples = 0
+        public var completions = 0, keptCompletions = 0
+        /// Samples not answered, by status (skipped, failed, too_long).
+        public var unanswered: [String: Int] = [:]
+        /// Rejected completions, by reason (numbers folded away so that
+        /// reasons group).
+        public var reasons: [String: Int] = [:]
+        public var levels: [String: Int] = [:]
+
+        public var json: JSONValue {
+            func counts(_ table: [String: Int]) -> JSONValue {
+                .object(table.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })
+            }
+            var members: [(String, JSONValue)] = [
+                ("samples", .integer(Int64(samples))), ("answered", .integer(Int64(answered))),
+                ("kept_samples", .integer(Int64(keptSamples))), ("completions", .integer(Int64(completions))),
+                ("kept_completions", .integer(Int64(keptCompletions))),
+                ("acceptance", .number(completions == 0 ? 0 : (Double(keptCompletions) / Double(completions) * 1000).rounded() / 1000)),
+                ("unanswered", counts(unanswered)), ("rejections", counts(reasons)),
+            ]
+            if !levels.isEmpty { members.append(("icd_levels", counts(levels))) }
+            return .object(members)
+        }
+    }
+
+    public struct Summary: Sendable {
+        public var byTask: [String: TaskStats] = [:]
+        public var usage = TokenUsage()
+
+        public var total: TaskStats {
+            var total = TaskStats()
+            for stats in byTask.values {
+                total.samples += stats.samples
+                total.answered += stats.answered
+                total.keptSamples += stats.keptSamples
+                total.completions += stats.completions
+                total.keptCompletions += stats.keptCompletions
+                total.unanswered.merge(stats.unanswered, uniquingKeysWith: +)
+                total.reasons.merge(stats.reasons, uniquingKeysWith: +)
+                total.levels.merge(stats.levels, uniquingKeysWith: +)
+            }
+            return total
+        }
+
+        public var json: JSONValue {
+            .object([("total", total.json), ("usage", usage.json),
+                     ("tasks", .object(byTask.keys.sorted().map { ($0, byTask[$0]!.json) }))])
+        }
+    }
+
+    /// Groups reasons that differ only in numbers ("covers 1 of 3").
+    static func reasonKey(_ reason: String) -> String {
+        if reason.hasPrefix("final answer covers") { return "final answer covers too few targets" }
+        if reason.hasSuffix("is not an ICD-10-CM code") { return "not an ICD-10-CM code" }
+        return reason
+    }
+
+    public func run(_ run: RunFolder, input: String, runName: String) throws -> Summary {
+        let dataset = try JSONLinesWriter(path: run.path + "/dataset.jsonl")
+        let verdicts = try JSONLinesWriter(path: run.path + "/filter.jsonl")
+        var summary = Summary()
+        let reader = try LineReader(path: input)
+        var seen = Set<String>()
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            let record: JSONValue
+            do { record = try JSONValue.parse(line) } catch {
+                throw InputError(file: input, line: reader.lineNumber, message: "\(error)")
+            }
+            guard let id = record["id"]?.stringValue, let task = record["task"]?.stringValue else {
+                throw InputError(file: input, line: reader.lineNumber, field: "id", message: "a record needs id and task")
+            }
+            guard seen.insert(id).inserted else { continue }
+            var stats = summary.byTask[task] ?? TaskStats()
+            stats.samples += 1
+            defer { summary.byTask[task] = stats }
+            let status = record["status"]?.stringValue ?? ""
+            guard status == "ok" || status == "partial" else {
+                stats.unanswered[status, default: 0] += 1
+                continue
+            }
+            stats.answered += 1
+            guard let formatName = record["format"]?.stringValue, let format = AnswerFormat(rawValue: formatName) else {
+                throw InputError(file: input, line: reader.lineNumber, field: "format", message: "missing or unknown")
+            }
+            let targets = record["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let codes = record["target_codes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let knowledge = record["knowledge"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            var kept: [JSONValue] = []
+            var judged: [JSONValue] = []
+            for (index, completion) in (record["completions"]?.arrayValue ?? []).enumerated() {
+                guard let text = completion["text"]?.stringValue else {
+                    throw InputError(file: input, line: reader.lineNumber, field: "completions[\(index)].text", message: "missing")
+                }
+                let verdict = filter.judge(text: text, finishReason: completion["finish_reason"]?.stringValue ?? "stop", format: format,
+                                           targets: targets, targetCodes: codes, knowledge: knowledge)
+                stats.completions += 1
+                if let level = verdict.level { stats.levels[level.name, default: 0] += 1 }
+                if verdict.kept {
+                    stats.keptCompletions += 1
+                    kept.append(.string(text))
+                } else {
+                    for reason in verdict.reasons { stats.reasons[Self.reasonKey(reason), default: 0] += 1 }
+                }
+                judged.append(verdict.json)
+            }
+            try verdicts.writeLine(.object([("id", .string(id)), ("task", .string(task)), ("kept", .integer(Int64(kept.count))),
+                                            ("verdicts", .array(judged))]))
+            let usage = record["usage"]
+            summary.usage = summary.usage + TokenUsage(promptTokens: Int(usage?["prompt_tokens"]?.doubleValue ?? 0),
+                                                       completionTokens: Int(usage?["completion_tokens"]?.doubleValue ?? 0),
+                                                       requests: Int(usage?["requests"]?.doubleValue ?? 0))
+            guard !kept.isEmpty else { continue }
+            stats.keptSamples += 1
+            let provenance: [(String, JSONValue)] = [
+                ("run", .string(runName)), ("template", record["template"] ?? .string("")),
+                ("template_sha256", record["template_sha256"] ?? .string("")), ("host", record["host"] ?? .string("")),
+                ("parameters", .string((record["parameters"] ?? .null).jsonText)),
+                ("source", .string("reasoning.jsonl:\(reader.lineNumber)")),
+            ]
+            let emptyGraph = JSONValue.object([("pairs", .array([])), ("paths", .array([]))])
+            var example: [(String, JSONValue)] = [("id", .string(id)), ("task", .string(task))]
+            example.append(("instruction", record["instruction"] ?? .string("")))
+            example.append(("input", record["context"] ?? .string("")))
+            example.append(("target", .array(targets.map { .string($0) })))
+            example.append(("target_codes", .array(codes.map { .string($0) })))
+            example.append(("graph", record["graph"] ?? emptyGraph))
+            example.append(("chains", .array(kept)))
+            example.append(("model", record["model"] ?? .string("")))
+            example.append(("usage", record["usage"] ?? TokenUsage().json))
+            example.append(("provenance", .object(provenance)))
+            try dataset.writeLine(.object(example))
+        }
+        try dataset.commit()
+        try verdicts.commit()
+        let stats = try JSONLinesWriter(path: run.path + "/filter-stats.json")
+        try stats.writeLine(summary.json)
+        try stats.commit()
+        return summary
+    }
+}

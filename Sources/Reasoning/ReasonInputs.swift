@@ -1,0 +1,120 @@
+import EHR
+import Foundation
+import LLM
+import Runtime
+import TGSupport
+
+/// One sample's evidence, as `evidence.jsonl` holds it.
+public struct EvidenceRecord: Sendable {
+    public var id: String
+    public var task: String
+    /// graph, no_path or no_pairs.
+    public var status: String
+    /// Relation paths, each `term -> relation -> term ...`, without repeats.
+    public var knowledge: [String]
+    public var graph: JSONValue
+
+    public init(json value: JSONValue, file: String, line: Int) throws {
+        guard let id = value["id"]?.stringValue else { throw InputError(file: file, line: line, field: "id", message: "missing") }
+        guard let task = value["task"]?.stringValue else { throw InputError(file: file, line: line, field: "task", message: "missing") }
+        self.id = id
+        self.task = task
+        status = value["status"]?.stringValue ?? "no_pairs"
+        var lines: [String] = []
+        for (index, path) in (value["paths"]?.arrayValue ?? []).enumerated() {
+            guard let steps = path["path"]?.arrayValue?.compactMap(\.stringValue), steps.count >= 3 else {
+                throw InputError(file: file, line: line, field: "paths[\(index)].path", message: "expected [term, relation, term, ...]")
+            }
+            let text = steps.joined(separator: " -> ")
+            if !lines.contains(text) { lines.append(text) }
+        }
+        knowledge = lines
+        graph = .object([("pairs", value["pairs"] ?? .array([])), ("paths", value["paths"] ?? .array([]))])
+    }
+}
+
+/// What the reasoning stage reads of a run, and how it turns one sample
+/// into a prompt: rendered context under a token budget, knowledge lines,
+/// ground truth, instruction.
+public final class ReasonInputs {
+    public let run: RunFolder
+    public let tasks: [String: TaskDefinition]
+    private let samples: RecordIndex
+    private let patients: RecordIndex
+
+    public init(run: RunFolder, tasks: TaskSet) throws {
+        self.run = run
+        self.tasks = Dictionary(tasks.tasks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        samples = try RecordIndex(path: run.samples)
+        patients = try RecordIndex(path: run.patients, key: "patient")
+    }
+
+    /// Every evidence record in file order.
+    public func forEachEvidence(_ body: (EvidenceRecord) throws -> Void) throws {
+        let path = run.merged("evidence")
+        let reader = try LineReader(path: path)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            try body(EvidenceRecord(json: JSONValue.parse(line), file: path, line: reader.lineNumber))
+        }
+    }
+
+    /// The sample and its patient.
+    public func load(_ id: String) throws -> (sample: Sample, patient: Patient) {
+        guard let value = try samples.record(id) else {
+            throw InputError(file: run.samples, field: "id", message: "no sample \"\(id)\" (evidence.jsonl names it)")
+        }
+        let sample: Sample
+        do { sample = try Sample(json: value) } catch {
+            throw InputError(file: run.samples, field: error.field, message: "sample \(id): \(error.message)")
+        }
+        guard let timeline = try patients.record(sample.patient) else {
+            throw InputError(file: run.patients, field: "patient", message: "no patient \"\(sample.patient)\" (sample \(id))")
+        }
+        var problems: [TimelineProblem] = []
+        guard let patient = Patient.decode(timeline, problems: &problems) else {
+            throw InputError(file: run.patients, field: problems.first?.field, message: "patient \(sample.patient): \(problems.first?.message ?? "invalid")")
+        }
+        return (sample, patient)
+    }
+
+    /// The ICD-10-CM codes of the sample's target event (records coded as
+    /// ICD-10), for the DeepICD template and its scoring.
+    public static func targetCodes(_ sample: Sample, of patient: Patient) -> [String] {
+        guard patient.events.indices.contains(sample.targetEvent) else { return [] }
+        var codes: [String] = []
+        for record in patient.events[sample.targetEvent].records {
+            let isTen = record["icd_version"]?.description == "10" || record["code_system"]?.description == "ICD-10-CM"
+            guard isTen, let code = (record["icd_code"] ?? record["code"])?.description else { continue }
+            let normalised = code.replacingOccurrences(of: ".", with: "").uppercased()
+            if !normalised.isEmpty && !codes.contains(normalised) { codes.append(normalised) }
+        }
+        return codes
+    }
+}
+
+/// One sample made ready to send: everything but the context's budget is
+/// fixed; the context can be rendered again smaller.
+public struct PreparedSample: Sendable {
+    public var evidence: EvidenceRecord
+    public var sample: Sample
+    public var patient: Patient
+    public var instruction: String
+    public var targetCodes: [String]
+
+    /// An ICD-10-CM code as it is written (A01.23), from its stored form.
+    static func dotted(_ code: String) -> String {
+        code.count > 3 ? String(code.prefix(3)) + "." + String(code.dropFirst(3)) : code
+    }
+
+    /// The values of the prompt with the context under `budget` tokens.
+    public func values(budget: Int, template: PromptTemplate) -> (values: PromptValues, dropped: Int) {
+        let rendered = TimelineRenderer().render(sample, of: patient, maxTokens: budget)
+        var truth = sample.targets
+        if template.format == .deepicd {
+            truth = targetCodes.map(Self.dotted) + sample.targets.map { "(" + $0 + ")" }
+        }
+        return (PromptValues(instruction: instruction, context: rendered.text, knowledge: template.usesKnowledge ? evidence.knowledge : [],
+                             groundTruth: truth, task: sample.task), rendered.dropped)
+    }
+}

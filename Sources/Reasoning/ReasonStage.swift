@@ -1,0 +1,273 @@
+import EHR
+import Foundation
+import LLM
+import Runtime
+import TGSupport
+
+/// Which samples the stage asks about, and how prompts are sized.
+public struct ReasonSelection: Sendable {
+    /// Only samples whose evidence found a graph (others are recorded as
+    /// skipped).
+    public var requireGraph = false
+    /// Ask about at most this many samples of the run (a seeded-hash choice,
+    /// the same in every worker), e.g. for a demo against a slow model.
+    public var limit: Int?
+    /// Token budget of the rendered context.
+    public var maxContextTokens = 6000
+    /// The model's context size when known: prompt and answer must fit,
+    /// so the context budget shrinks to what remains.
+    public var contextWindow: Int?
+
+    public init() {}
+}
+
+/// Stage 4: asks the model for reasoning chains, one record per sample in
+/// `RUN/reasoning/CHUNK.jsonl`; resumable, never pays twice for a sample.
+public struct ReasonStage: Sendable {
+    public var template: PromptTemplate
+    public var parameters: ChatParameters
+    public var selection: ReasonSelection
+
+    public init(template: PromptTemplate, parameters: ChatParameters, selection: ReasonSelection) {
+        self.template = template
+        self.parameters = parameters
+        self.selection = selection
+    }
+
+    public struct Summary: Sendable {
+        public var samples = 0, resumed = 0, retried = 0
+        public var ok = 0, partial = 0, failed = 0, tooLong = 0, skipped = 0
+        public var usage = TokenUsage()
+        public var attempts = 0
+
+        public var json: JSONValue {
+            .object([("samples", .integer(Int64(samples))), ("resumed", .integer(Int64(resumed))), ("retried", .integer(Int64(retried))),
+                     ("ok", .integer(Int64(ok))), ("partial", .integer(Int64(partial))), ("failed", .integer(Int64(failed))),
+                     ("too_long", .integer(Int64(tooLong))), ("skipped", .integer(Int64(skipped))),
+                     ("prompt_tokens", .integer(Int64(usage.promptTokens))), ("completion_tokens", .integer(Int64(usage.completionTokens))),
+                     ("requests", .integer(Int64(usage.requests))), ("attempts", .integer(Int64(attempts)))])
+        }
+    }
+
+    /// Why a sample is not asked about, or nil.
+    func skipReason(_ evidence: EvidenceRecord, inputs: ReasonInputs) -> String? {
+        if inputs.tasks[evidence.task] == nil { return "task not selected" }
+        if selection.requireGraph && evidence.status != "graph" { return "no graph (\(evidence.status))" }
+        return nil
+    }
+
+    /// The ids the run asks about, in evidence order: every sample, or the
+    /// `limit` with the smallest seeded hash among those not skipped.
+    func chosenIDs(_ inputs: ReasonInputs, seed: UInt64) throws -> [String] {
+        var ids: [String] = []
+        var eligible: [String] = []
+        try inputs.forEachEvidence { evidence in
+            ids.append(evidence.id)
+            if skipReason(evidence, inputs: inputs) == nil { eligible.append(evidence.id) }
+        }
+        guard let limit = selection.limit, limit < eligible.count else { return ids }
+        let kept = Set(eligible.sorted { StableHash.of("\(seed):\($0)") < StableHash.of("\(seed):\($1)") }.prefix(limit))
+        return ids.filter { kept.contains($0) }
+    }
+
+    /// The context budget before any server feedback.
+    func initialBudget(for prepared: PreparedSample) -> Int {
+        var budget = selection.maxContextTokens
+        if let window = selection.contextWindow {
+            // What the template and knowledge take, plus the answer.
+            let (values, _) = prepared.values(budget: 0, template: template)
+            let overhead = ChatRequest(messages: template.messages(values), parameters: parameters).estimatedPromptTokens
+            budget = min(budget, window - overhead - (parameters.maxTokens ?? 512) - 16)
+        }
+        return max(0, budget)
+    }
+
+    func request(for prepared: PreparedSample, budget: Int) -> (ChatRequest, context: String, dropped: Int) {
+        let (values, dropped) = prepared.values(budget: budget, template: template)
+        return (ChatRequest(messages: template.messages(values), parameters: parameters), values.context, dropped)
+    }
+
+    func prepare(_ evidence: EvidenceRecord, inputs: ReasonInputs) throws -> PreparedSample {
+        let (sample, patient) = try inputs.load(evidence.id)
+        return PreparedSample(evidence: evidence, sample: sample, patient: patient,
+                              instruction: inputs.tasks[evidence.task]?.instruction ?? "",
+                              targetCodes: ReasonInputs.targetCodes(sample, of: patient))
+    }
+
+    /// The record of a sample not asked about.
+    func skippedRecord(_ evidence: EvidenceRecord, reason: String) -> JSONValue {
+        .object([("id", .string(evidence.id)), ("task", .string(evidence.task)), ("status", .string("skipped")),
+                 ("reason", .string(reason)), ("template", .string(template.name))])
+    }
+
+    /// The record of an answered (or failed) sample: what was asked, what
+    /// came back, what it cost.
+    func record(_ prepared: PreparedSample, context: String, budget: Int, dropped: Int, outcome: ChatOutcome,
+                status: String, endpoint: Endpoint) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(prepared.sample.id)), ("task", .string(prepared.sample.task)), ("status", .string(status)),
+            ("template", .string(template.name)), ("template_sha256", .string(template.sha256)), ("format", .string(template.format.rawValue)),
+            ("model", .string(parameters.model)), ("host", .string(endpoint.host)), ("parameters", parameters.json),
+            ("instruction", .string(prepared.instruction)), ("context", .string(context)),
+            ("context_budget", .integer(Int64(budget))), ("dropped_events", .integer(Int64(dropped))),
+            ("knowledge", .array((template.usesKnowledge ? prepared.evidence.knowledge : []).map { .string($0) })),
+            ("targets", .array(prepared.sample.targets.map { .string($0) })),
+            ("target_codes", .array(prepared.targetCodes.map { .string($0) })),
+            ("graph", prepared.evidence.graph),
+            ("completions", .array(outcome.choices.map(\.json))), ("usage", outcome.usage.json),
+            ("attempts", .integer(Int64(outcome.attempts))), ("seconds", .number((outcome.seconds * 1000).rounded() / 1000)),
+        ]
+        if let failure = outcome.failure {
+            members.append(("error", .object([("kind", .string(failure.kind)), ("message", .string(failure.message))])))
+        }
+        return .object(members)
+    }
+
+    /// Asks about one sample; on "prompt too long" renders a smaller
+    /// context and asks again (never the same prompt twice), down to
+    /// `minimumBudget` tokens, then records the sample as too long.
+    func ask(_ prepared: PreparedSample, client: ChatClient, minimumBudget: Int = 64) async -> JSONValue {
+        var budget = initialBudget(for: prepared)
+        var total = ChatOutcome()
+        let seed = Int64(bitPattern: StableHash.of(prepared.sample.id) >> 1)
+        while true {
+            let (request, context, dropped) = request(for: prepared, budget: budget)
+            let outcome = await client.complete(request, baseSeed: seed)
+            total.attempts += outcome.attempts
+            total.usage = total.usage + outcome.usage
+            total.seconds += outcome.seconds
+            total.choices = outcome.choices
+            total.failure = outcome.failure
+            if case .contextTooLong(let promptTokens, let contextSize, _)? = outcome.failure, outcome.choices.isEmpty {
+                var next = budget / 2
+                if let promptTokens, let contextSize, promptTokens > 0 {
+                    // Scale the context by what the server counted.
+                    let room = Double(contextSize - (parameters.maxTokens ?? 512)) / Double(promptTokens)
+                    next = min(next * 2 - 1, Int(Double(budget) * room * 0.9))
+                }
+                if budget > minimumBudget && next >= minimumBudget && next < budget {
+                    budget = next
+                    continue
+                }
+                return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: "too_long",
+                              endpoint: client.endpoint)
+            }
+            let status = total.choices.count >= max(1, parameters.n) ? "ok" : (total.choices.isEmpty ? "failed" : "partial")
+            return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: status,
+                          endpoint: client.endpoint)
+        }
+    }
+
+    /// Runs the stage over one chunk. `retryFailed` asks again about the
+    /// samples recorded as failed (only those).
+    public func run(_ run: RunFolder, inputs: ReasonInputs, client: ChatClient, fingerprint: String, configuration: [(String, JSONValue)],
+                    chunk: Chunk, strategy: ChunkStrategy, seed: UInt64, saveEvery: Int, retryFailed: Bool,
+                    progressLabel: String, quiet: Bool) async throws -> Summary {
+        try FileManager.default.createDirectory(atPath: run.chunkDirectory("reasoning"), withIntermediateDirectories: true)
+        let writer = try ChunkWriter(path: run.chunkFile("reasoning", chunk), saveEvery: saveEvery, fingerprint: fingerprint)
+        var summary = Summary()
+        if retryFailed {
+            summary.retried = try writer.removeRecords { $0["status"]?.stringValue == "failed" }.count
+        }
+        if writer.isComplete {
+            summary.resumed = writer.resumed
+            return summary
+        }
+        let ids = try chosenIDs(inputs, seed: seed)
+        let chosen = Set(ids)
+        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
+        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+        let window = max(1, client.settings.concurrency * 2)
+
+        // Only ids wait in the queue; a sample's patient and prompt are
+        // loaded when it is sent, so at most `window` are held at once.
+        var pending: [String] = []
+        try inputs.forEachEvidence { evidence in
+            guard chosen.contains(evidence.id), mine.contains(evidence.id) else { return }
+            if writer.contains(evidence.id) {
+                summary.resumed += 1
+                progress.advance()
+            } else if let reason = skipReason(evidence, inputs: inputs) {
+                try writer.write(skippedRecord(evidence, reason: reason), id: evidence.id)
+                summary.skipped += 1
+                progress.advance()
+            } else {
+                pending.append(evidence.id)
+            }
+        }
+        let evidenceIndex = try RecordIndex(path: run.merged("evidence"))
+        var next = 0
+        /// The next sample worth sending, recording those skipped on the way.
+        func nextPrepared() throws -> PreparedSample? {
+            while next < pending.count {
+                let id = pending[next]
+                next += 1
+                guard let value = try evidenceIndex.record(id) else { continue }
+                let evidence = try EvidenceRecord(json: value, file: evidenceIndex.path, line: 0)
+                let prepared = try prepare(evidence, inputs: inputs)
+                if template.format == .deepicd && prepared.targetCodes.isEmpty {
+                    try writer.write(skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event"), id: id)
+                    summary.skipped += 1
+                    progress.advance()
+                    continue
+                }
+                return prepared
+            }
+            return nil
+        }
+        try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            for _ in 0..<window {
+                guard let prepared = try nextPrepared() else { break }
+                group.addTask { await self.ask(prepared, client: client) }
+            }
+            while let record = try await group.next() {
+                guard let id = record["id"]?.stringValue else { continue }
+                try writer.write(record, id: id)
+                summary.samples += 1
+                switch record["status"]?.stringValue {
+                case "ok": summary.ok += 1
+                case "partial": summary.partial += 1
+                case "too_long": summary.tooLong += 1
+                default: summary.failed += 1
+                }
+                if let usage = record["usage"] {
+                    summary.usage = summary.usage + TokenUsage(promptTokens: Int(usage["prompt_tokens"]?.doubleValue ?? 0),
+                                                               completionTokens: Int(usage["completion_tokens"]?.doubleValue ?? 0),
+                                                               requests: Int(usage["requests"]?.doubleValue ?? 0))
+                }
+                summary.attempts += Int(record["attempts"]?.doubleValue ?? 0)
+                progress.advance()
+                if let prepared = try nextPrepared() {
+                    group.addTask { await self.ask(prepared, client: client) }
+                }
+            }
+        }
+        progress.report(final: true)
+        try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
+        return summary
+    }
+}
+
+extension ReasonStage {
+    /// `--dry-run`: writes the exact request of every sample of the chunk
+    /// (URL and JSON body; headers left out, they hold the key) to
+    /// `RUN/reason-requests/CHUNK.jsonl`, sending nothing.
+    public func writeRequests(inputs: ReasonInputs, client: ChatClient, chunk: Chunk, strategy: ChunkStrategy, seed: UInt64) throws -> String {
+        let folder = inputs.run.path + "/reason-requests"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + chunk.name + ".jsonl"
+        let output = try JSONLinesWriter(path: path)
+        let ids = try chosenIDs(inputs, seed: seed)
+        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
+        try inputs.forEachEvidence { evidence in
+            guard mine.contains(evidence.id), skipReason(evidence, inputs: inputs) == nil else { return }
+            let prepared = try prepare(evidence, inputs: inputs)
+            if template.format == .deepicd && prepared.targetCodes.isEmpty { return }
+            let (request, _, _) = request(for: prepared, budget: initialBudget(for: prepared))
+            try output.writeLine(.object([("custom_id", .string(evidence.id)), ("method", .string("POST")),
+                                          ("url", .string(client.endpoint.chatURL)), ("body", request.body())]))
+        }
+        try output.commit()
+        return path
+    }
+}

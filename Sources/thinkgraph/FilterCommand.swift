@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Lexicon
+import Reasoning
+import Runtime
+import TGSupport
+
+struct FilterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter",
+        abstract: "Stage 5: keep the faithful reasoning chains and write RUN/dataset.jsonl with per-task acceptance statistics.",
+        discussion: """
+            A completion is kept when it finished (not cut off or filtered), has the template's sections, its final answer \
+            covers at least --min-coverage of the target items, and it never mentions the expected answer or the supplied \
+            knowledge (phrases in --leak-phrases; a copied knowledge path counts). DeepICD completions need a code that \
+            exists in the lexicon's ICD-10-CM and agrees with the gold codes at --icd-level or deeper. A sample is kept \
+            with at least one kept completion. Writes RUN/dataset.jsonl, RUN/filter.jsonl (every verdict with its reasons) \
+            and RUN/filter-stats.json.
+            """)
+
+    @Option(name: .customLong("run"), help: "Run folder (after `reason merge` or `reason import-batch`).")
+    var runFolder: String
+
+    @Option(help: "Least share of target items the final answer must hold.")
+    var minCoverage = 0.7
+
+    @Option(help: "Phrase list, one per line (default: the shipped list).")
+    var leakPhrases: String?
+
+    @Option(help: "Lexicon folder (for DeepICD completions: codes must exist in its ICD-10-CM).")
+    var lexicon: String?
+
+    @Option(help: "DeepICD: least agreement kept (chapter, category or full).")
+    var icdLevel = "category"
+
+    @Flag(help: "Run even if reasoning.jsonl changed since the stage before wrote it.")
+    var force = false
+
+    @Flag(help: "Print the statistics as one JSON line.")
+    var json = false
+
+    func run() throws {
+        let run = try RunFolder(runFolder)
+        guard (0...1).contains(minCoverage) else { throw ValidationError("--min-coverage must be between 0 and 1") }
+        guard let level = ICDLevel(name: icdLevel), level != .none else {
+            throw ValidationError("--icd-level must be chapter, category or full")
+        }
+        let started = RunManifest.now()
+        let checksum = try run.verify("reasoning.jsonl", producedBy: "reasoning", force: force)
+        var filter = ChainFilter(leakPhrases: try ChainFilter.leakPhrases(file: leakPhrases))
+        filter.minimumCoverage = minCoverage
+        filter.minimumLevel = level
+        if let lexicon {
+            filter.validCodes = Set(try LexiconStore(directory: lexicon).codes(source: "ICD10CM").map(LexiconStore.codeKey))
+        } else if try Self.hasDeepICDRecords(run.merged("reasoning")) {
+            throw ValidationError("DeepICD completions are checked against the lexicon's ICD-10-CM codes: pass --lexicon DIR")
+        }
+        let summary = try FilterStage(filter: filter).run(run, input: run.merged("reasoning"),
+                                                          runName: (run.path as NSString).lastPathComponent)
+        var manifest = try RunManifest(directory: run.path)
+        var entry = RunManifest.Stage(status: "complete")
+        entry.started = started
+        entry.finished = RunManifest.now()
+        entry.configuration = [("min_coverage", .number(minCoverage)), ("icd_level", .string(level.name)),
+                               ("leak_phrases", .string(leakPhrases ?? "shipped"))]
+        entry.inputs = [("reasoning.jsonl", checksum)]
+        entry.outputs = try ["dataset.jsonl", "filter.jsonl", "filter-stats.json"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
+        entry.counts = summary.total.json
+        manifest.set("filter", entry)
+        try manifest.save()
+        if json {
+            print(summary.json.jsonText)
+            return
+        }
+        let total = summary.total
+        print("filter: \(total.keptSamples) of \(total.answered) answered samples kept (\(total.keptCompletions) of \(total.completions) chains) -> \(run.path)/dataset.jsonl")
+        for (task, stats) in summary.byTask.sorted(by: { $0.key < $1.key }) {
+            let top = stats.reasons.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+            print("  \(task): \(stats.keptSamples)/\(stats.answered) samples, \(stats.keptCompletions)/\(stats.completions) chains\(top.isEmpty ? "" : "; rejected: " + top)")
+        }
+    }
+
+    static func hasDeepICDRecords(_ path: String) throws -> Bool {
+        let reader = try LineReader(path: path)
+        while let line = try reader.nextLine() {
+            if String(decoding: line, as: UTF8.self).contains(#""format":"deepicd""#) { return true }
+        }
+        return false
+    }
+}

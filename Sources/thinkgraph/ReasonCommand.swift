@@ -1,0 +1,248 @@
+import ArgumentParser
+import EHR
+import Foundation
+import LLM
+import Reasoning
+import Runtime
+import TGSupport
+
+struct ReasonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reason",
+        abstract: "Stage 4: reasoning chains from a model for each sample (chunked, resumable, never pays twice).",
+        subcommands: [ReasonRunCommand.self, ReasonMergeCommand.self, ReasonExportBatchCommand.self, ReasonImportBatchCommand.self,
+                      ReasonTemplateCommand.self],
+        defaultSubcommand: ReasonRunCommand.self)
+}
+
+/// What is asked: template, sampling, which samples and how big.
+struct PromptOptions: ParsableArguments {
+    @Option(help: "Run folder (after `evidence merge`).")
+    var run: String
+
+    @Option(help: "Model name (the Azure deployment's model for cost estimates).")
+    var model = "gpt-4o"
+
+    @Option(help: "Prompt template: with-knowledge, without-knowledge, without-format, deepicd, or a file (see `reason template`).")
+    var template = "with-knowledge"
+
+    @Option(help: "Completions per prompt (fanned out with distinct seeds where the server refuses n > 1).")
+    var n = 3
+
+    @Option(help: "Sampling temperature.")
+    var temperature = 0.5
+
+    @Option(help: "Nucleus sampling top_p (default: the server's).")
+    var topP: Double?
+
+    @Option(help: "Longest completion, in tokens.")
+    var maxTokens = 1024
+
+    @Option(help: "The model's sampling seed sent with each request (default: none; fan-out requests get seeds from the sample id).")
+    var samplingSeed: Int64?
+
+    @Option(help: "Stop sequence (repeatable).")
+    var stop: [String] = []
+
+    @Option(help: "Token budget of the rendered patient context (oldest events dropped first).")
+    var maxContextTokens = 6000
+
+    @Option(help: "The model's context size, when known: the context budget shrinks so prompt and answer fit.")
+    var contextWindow: Int?
+
+    @Flag(help: "Ask only about samples whose evidence found a graph (others are recorded as skipped).")
+    var requireGraph = false
+
+    @Option(help: "Ask about at most this many samples of the run (the same seeded choice in every worker).")
+    var limit: Int?
+
+    @Option(help: "Only these tasks (comma-separated).")
+    var task: String?
+
+    @Option(help: "Task file (default: the shipped EHR-R1 tasks).")
+    var tasks: String?
+
+    @Flag(help: "Run even if an input changed since the stage before wrote it.")
+    var force = false
+
+    func stage() throws -> ReasonStage {
+        guard n >= 1, maxTokens >= 1, maxContextTokens >= 0 else { throw ValidationError("--n and --max-tokens must be at least 1") }
+        let loaded = try PromptTemplate.load(template)
+        var selection = ReasonSelection()
+        selection.requireGraph = requireGraph
+        selection.limit = limit
+        selection.maxContextTokens = maxContextTokens
+        selection.contextWindow = contextWindow
+        let parameters = ChatParameters(model: model, temperature: temperature, topP: topP, n: n, maxTokens: maxTokens,
+                                        seed: samplingSeed, stop: stop)
+        return ReasonStage(template: loaded, parameters: parameters, selection: selection)
+    }
+
+    func inputs() throws -> (ReasonInputs, checksums: [String]) {
+        let folder = try RunFolder(run)
+        let checksums = [try folder.verify("patients.jsonl", producedBy: "import", force: force),
+                         try folder.verify("samples.jsonl", producedBy: "samples", force: force),
+                         try folder.verify("evidence.jsonl", producedBy: "evidence", force: force)]
+        let taskSet = try TaskSet.load(tasks).selecting(task ?? (template == "deepicd" ? "diagnoses" : nil))
+        return (try ReasonInputs(run: folder, tasks: taskSet), checksums)
+    }
+
+    /// What decides the records (never the key, never throughput settings).
+    func configuration(_ stage: ReasonStage, host: String) -> [(String, JSONValue)] {
+        [("template", .string(stage.template.name)), ("template_sha256", .string(stage.template.sha256)),
+         ("parameters", stage.parameters.json), ("host", .string(host)),
+         ("max_context_tokens", .integer(Int64(maxContextTokens))),
+         ("context_window", contextWindow.map { .integer(Int64($0)) } ?? .null), ("require_graph", .bool(requireGraph)),
+         ("limit", limit.map { .integer(Int64($0)) } ?? .null), ("task", task.map { .string($0) } ?? .null)]
+    }
+}
+
+struct ReasonRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Ask the model about one chunk of the run's samples, into RUN/reasoning/CHUNK.jsonl.",
+        discussion: """
+            Patient text goes only to loopback servers unless the host is named with --allow-remote. \
+            Keys come from the environment or --api-key-file and never appear in any output.
+            """)
+
+    @OptionGroup var prompt: PromptOptions
+    @OptionGroup var endpoint: EndpointOptions
+    @OptionGroup var chunking: ChunkOptions
+
+    @Flag(help: "Ask again about the samples recorded as failed (only those).")
+    var retryFailed = false
+
+    @Flag(help: "Write the exact requests to RUN/reason-requests/CHUNK.jsonl without sending anything.")
+    var dryRun = false
+
+    func run() async throws {
+        let stage = try prompt.stage()
+        let (inputs, checksums) = try prompt.inputs()
+        let resolved = try endpoint.resolve()
+        let chunk = try chunking.chunk()
+        let configuration = prompt.configuration(stage, host: resolved.endpoint.host)
+        if dryRun {
+            let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
+            defer { client.shutdown() }
+            let path = try stage.writeRequests(inputs: inputs, client: client, chunk: chunk, strategy: chunking.strategy,
+                                               seed: chunking.seed)
+            print("reason: dry run, requests written to \(path) (nothing sent)")
+            return
+        }
+        let fingerprint = JSONValue.object([("inputs", .array(checksums.map { .string($0) })), ("configuration", .object(configuration)),
+                                            ("chunk", .string(chunk.name))]).jsonText
+        let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
+        defer { client.shutdown() }
+        let summary = try await stage.run(inputs.run, inputs: inputs, client: client, fingerprint: fingerprint,
+                                          configuration: configuration, chunk: chunk, strategy: chunking.strategy, seed: chunking.seed,
+                                          saveEvery: chunking.saveEvery, retryFailed: retryFailed,
+                                          progressLabel: "reason \(chunk)", quiet: chunking.quiet)
+        let price = resolved.price.map { Price(inputPerMillion: $0.0, outputPerMillion: $0.1) } ?? Price.of(model: stage.parameters.model)
+        let cost = price?.cost(summary.usage) ?? 0
+        if chunking.json {
+            guard case .object(var members) = summary.json else { return }
+            members.append(("estimated_cost_usd", .number((cost * 10000).rounded() / 10000)))
+            print(JSONValue.object(members).jsonText)
+        } else if !chunking.quiet {
+            FileHandle.standardError.write(Data("""
+                reason \(chunk): \(summary.samples) asked (\(summary.ok) ok, \(summary.partial) partial, \(summary.failed) failed, \
+                \(summary.tooLong) too long), \(summary.skipped) skipped, \(summary.resumed) already done; \
+                \(summary.usage.requests) requests in \(summary.attempts) attempts, \(summary.usage.promptTokens) prompt + \
+                \(summary.usage.completionTokens) completion tokens, estimated cost $\(String(format: "%.4f", cost))\
+                \(price == nil ? " (no price known for \(stage.parameters.model); pass --price-input/--price-output)" : "")
+
+                """.utf8))
+        }
+        if summary.failed > 0 {
+            FileHandle.standardError.write(Data("reason \(chunk): \(summary.failed) samples failed; run again with --retry-failed to ask again about those only\n".utf8))
+        }
+    }
+}
+
+struct ReasonMergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Check every reasoning chunk finished and merge them into RUN/reasoning.jsonl.")
+
+    @Option(name: .customLong("run"), help: "Run folder.")
+    var runFolder: String
+
+    @Flag(help: "Print the counts as one JSON line.")
+    var json = false
+
+    func run() throws {
+        try StageMerge.run(stage: "reasoning", runFolder: runFolder, inputs: ["patients.jsonl", "samples.jsonl", "evidence.jsonl"],
+                           json: json)
+    }
+}
+
+struct ReasonExportBatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-batch",
+        abstract: "Write OpenAI Batch API input files (custom_id = sample id) to RUN/batch/ instead of asking live.")
+
+    @OptionGroup var prompt: PromptOptions
+
+    @Option(help: "Seed of the --limit choice (as the live stage's --seed).")
+    var seed: UInt64 = 42
+
+    func run() throws {
+        let stage = try prompt.stage()
+        let (inputs, _) = try prompt.inputs()
+        let summary = try BatchFiles.export(stage: stage, inputs: inputs, seed: seed)
+        print("reason export-batch: \(summary.requests) requests in \(summary.files.count) file(s), \(summary.skipped) samples skipped")
+        for file in summary.files { print(file) }
+    }
+}
+
+struct ReasonImportBatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-batch",
+        abstract: "Read OpenAI Batch API output (and error) files into RUN/reasoning.jsonl, the same records the live stage writes.")
+
+    @Option(name: .customLong("run"), help: "Run folder (after `reason export-batch`).")
+    var runFolder: String
+
+    @Option(help: "Completions asked per prompt at export (a sample with fewer is partial).")
+    var n = 3
+
+    @Argument(help: "Batch output and error JSONL files.")
+    var files: [String]
+
+    func run() throws {
+        let run = try RunFolder(runFolder)
+        let summary = try BatchFiles.importResults(files, run: run, wanted: n)
+        var manifest = try RunManifest(directory: run.path)
+        var entry = RunManifest.Stage(status: "complete")
+        entry.started = manifest.stage("reasoning")?.started ?? RunManifest.now()
+        entry.finished = RunManifest.now()
+        entry.configuration = [("source", .string("batch")), ("files", .array(files.map { .string(($0 as NSString).lastPathComponent) }))]
+        entry.inputs = try ["patients.jsonl", "samples.jsonl", "evidence.jsonl"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
+        entry.outputs = [("reasoning.jsonl", try sha256OfFile(atPath: run.merged("reasoning")))]
+        entry.counts = .object([("imported", .integer(Int64(summary.imported))), ("ok", .integer(Int64(summary.ok))),
+                                ("partial", .integer(Int64(summary.partial))), ("failed", .integer(Int64(summary.failed))),
+                                ("kept", .integer(Int64(summary.kept))), ("unknown_ids", .integer(Int64(summary.unknown))),
+                                ("prompt_tokens", .integer(Int64(summary.usage.promptTokens))),
+                                ("completion_tokens", .integer(Int64(summary.usage.completionTokens)))])
+        manifest.set("reasoning", entry)
+        try manifest.save()
+        print("""
+            reason import-batch: \(summary.imported) results (\(summary.ok) ok, \(summary.partial) partial, \(summary.failed) failed), \
+            \(summary.kept) earlier records kept, \(summary.unknown) unknown ids -> \(run.merged("reasoning"))
+            """)
+    }
+}
+
+struct ReasonTemplateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "template",
+        abstract: "Print a shipped prompt template, to copy and edit.")
+
+    @Argument(help: "with-knowledge, without-knowledge, without-format or deepicd.")
+    var name: String
+
+    func run() throws {
+        print(try PromptTemplate.shippedText(name), terminator: "")
+    }
+}
