@@ -27,5 +27,7 @@ params.cpuparams_batch.n_threads = args.threads
 server = xllamacpp.Server(params)
 print(f"http://127.0.0.1:{args.port}/v1", flush=True)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+# A parent that blocks SIGTERM (a test runner's thread) passes the mask on.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 while True:
     time.sleep(3600)

@@ -82,6 +82,21 @@ public struct ReasonStage: Sendable {
         return max(0, budget)
     }
 
+    /// The context budget to try after a "prompt too long" answer.
+    /// `current` is what the refused context took (never more than its
+    /// budget). With the server's counts, the context gives up the excess
+    /// over what the server can read beside the answer, converted to our
+    /// token estimate, plus a tenth for the tokenizers' disagreement;
+    /// without them, it halves.
+    static func smallerBudget(than current: Int, request: ChatRequest, promptTokens: Int?, contextSize: Int?) -> Int {
+        guard let promptTokens, let contextSize, promptTokens > 0 else { return current / 2 }
+        let available = contextSize - (request.parameters.maxTokens ?? 512)
+        let serverPerOurs = Double(promptTokens) / Double(max(1, request.estimatedPromptTokens))
+        let excess = Double(promptTokens - available) / max(serverPerOurs, 0.01)
+        let target = Int(Double(current) - excess * 1.1) - 8
+        return excess > 0 && target < current ? target : current / 2
+    }
+
     func request(for prepared: PreparedSample, budget: Int) -> (ChatRequest, context: String, dropped: Int) {
         let (values, dropped) = prepared.values(budget: budget, template: template)
         return (ChatRequest(messages: template.messages(values), parameters: parameters), values.context, dropped)
@@ -129,9 +144,17 @@ public struct ReasonStage: Sendable {
     func ask(_ prepared: PreparedSample, client: ChatClient, minimumBudget: Int = 64) async -> JSONValue {
         var budget = initialBudget(for: prepared)
         var total = ChatOutcome()
+        var previousContext: String?
         let seed = Int64(bitPattern: StableHash.of(prepared.sample.id) >> 1)
         while true {
             let (request, context, dropped) = request(for: prepared, budget: budget)
+            if context == previousContext {
+                // The renderer cannot make it any smaller: asking again
+                // would send the same prompt.
+                return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: "too_long",
+                              endpoint: client.endpoint)
+            }
+            previousContext = context
             let outcome = await client.complete(request, baseSeed: seed)
             total.attempts += outcome.attempts
             total.usage = total.usage + outcome.usage
@@ -139,13 +162,9 @@ public struct ReasonStage: Sendable {
             total.choices = outcome.choices
             total.failure = outcome.failure
             if case .contextTooLong(let promptTokens, let contextSize, _)? = outcome.failure, outcome.choices.isEmpty {
-                var next = budget / 2
-                if let promptTokens, let contextSize, promptTokens > 0 {
-                    // Scale the context by what the server counted.
-                    let room = Double(contextSize - (parameters.maxTokens ?? 512)) / Double(promptTokens)
-                    next = min(next * 2 - 1, Int(Double(budget) * room * 0.9))
-                }
-                if budget > minimumBudget && next >= minimumBudget && next < budget {
+                let next = Self.smallerBudget(than: min(budget, (context.utf8.count + 3) / 4), request: request,
+                                              promptTokens: promptTokens, contextSize: contextSize)
+                if next >= minimumBudget && next < budget {
                     budget = next
                     continue
                 }

@@ -19,10 +19,11 @@ enum Thinkgraph {
         return folder.appendingPathComponent("thinkgraph")
     }
 
-    static func run(_ arguments: [String]) throws -> CommandResult {
+    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error

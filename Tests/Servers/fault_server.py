@@ -16,6 +16,7 @@ Every request is logged as one JSON line to --log.
 import argparse
 import hashlib
 import json
+import signal
 import socket
 import struct
 import threading
@@ -99,9 +100,11 @@ class Handler(BaseHTTPRequestHandler):
         elif fault == "500":
             self.send_json(500, {"error": {"message": "The server had an error", "type": "server_error"}})
         elif fault == "stall":
+            # Logged before the stall: the client has given up by its end.
+            log.write(json.dumps(entry) + "\n")
             time.sleep(args.stall)
             self.close_connection = True
-            entry["fault"] = "stall"
+            return
         elif fault == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -134,6 +137,9 @@ class Handler(BaseHTTPRequestHandler):
         log.write(json.dumps(entry) + "\n")
 
 
+# A parent that blocks SIGTERM (a test runner's thread) passes the mask on:
+# unblock it so terminating this server works.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 print(server.server_address[1], flush=True)

@@ -1,0 +1,272 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A server process on loopback for the length of a test: the
+/// fault-injecting server, or llama.cpp's server with a real model.
+final class LoopbackServer {
+    let process = Process()
+    /// The first line it printed (its port or base URL).
+    let announced: String
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    init(_ executable: String, _ arguments: [String], waitSeconds: Double = 60) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line, read byte by byte so nothing after it is lost.
+        var line = Data()
+        let handle = output.fileHandleForReading
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data([0x0A]) { break }
+            line.append(byte)
+        }
+        announced = String(decoding: line, as: UTF8.self)
+        guard !announced.isEmpty else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(arguments) did not start"]) }
+    }
+
+    /// Stops the server: SIGTERM, then SIGKILL if it is still there after
+    /// five seconds, so a wedged server cannot hang the test run.
+    deinit {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// The fault server; `log` receives one JSON line per request.
+    static func faults(log: String, _ options: [String]) throws -> LoopbackServer {
+        try LoopbackServer("/usr/bin/env", ["python3", repository.appendingPathComponent("Tests/Servers/fault_server.py").path,
+                                            "--log", log] + options)
+    }
+
+    /// A free TCP port on loopback.
+    static func freePort() -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Lines of the fault server's request log.
+struct RequestLog {
+    let path: String
+    var entries: [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+    /// Completions the server handed out (each one paid for).
+    var delivered: Int { entries.reduce(0) { $0 + (($1["success"] as? Int) ?? 0) } }
+}
+
+@Suite(.serialized) struct ReasonCLITests {
+    /// A run through evidence on the small ontology.
+    static func evidenceRun(_ small: SmallRun, patients: Int = 4) throws -> String {
+        let run = try small.makeRun("run", timelines: try small.prepare(patients: patients, ontology: EvidenceCLITests.ontology))
+        for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run],
+                          ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run],
+                          ["evidence", "--run", run, "--lexicon", small.lexicon, "--threshold", "0", "--min-support", "1", "--quiet"],
+                          ["evidence", "merge", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        return run
+    }
+
+    static func records(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    static func completions(_ records: [[String: Any]]) -> Int {
+        records.reduce(0) { $0 + (($1["completions"] as? [Any])?.count ?? 0) }
+    }
+
+    /// Every file under `folder`, for greps.
+    static func allText(under folder: String) throws -> String {
+        var text = ""
+        let enumerator = FileManager.default.enumerator(atPath: folder)!
+        while let name = enumerator.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let path = folder + "/" + name
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                text += String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data(), as: UTF8.self)
+            }
+        }
+        return text
+    }
+
+    static let key = "sk-thinkgraph-test-7f3a9c1e55d04b2b"
+
+    @Test func faultsLoseNothingPayNothingTwiceAndLeakNoKey() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small)
+        let log = small.folder + "/requests.jsonl"
+        let server = try LoopbackServer.faults(log: log, ["--script", "429,500,stall,reset,badjson", "--refuse-n", "--stall", "2",
+                                                          "--require-key", Self.key])
+        let base = "http://127.0.0.1:\(server.announced)/v1"
+        var environment = ProcessInfo.processInfo.environment
+        environment["TG_TEST_KEY"] = Self.key
+        let arguments = ["reason", "--run", run, "--base-url", base, "--model", "test-model", "--n", "2", "--api-key-env", "TG_TEST_KEY",
+                         "--timeout", "1", "--retry-base", "0.05", "--max-attempts", "8", "--concurrency", "8",
+                         "--template", "without-knowledge"]
+        let first = try Thinkgraph.run(arguments, environment: environment)
+        #expect(first.status == 0, "\(first.standardError)")
+        let records = try Self.records(run + "/reasoning/chunk-0000-of-0001.jsonl")
+        let samples = try String(contentsOfFile: run + "/samples.jsonl", encoding: .utf8).split(separator: "\n").count
+        #expect(records.count == samples)
+        #expect(records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.map { $0["status"] ?? "" })")
+        // Every completion handed out was recorded, none twice; every
+        // sample met every fault (six attempts per fanned-out request).
+        let requestLog = RequestLog(path: log)
+        #expect(requestLog.delivered == Self.completions(records))
+        #expect(Self.completions(records) == 2 * samples)
+        for fault in ["429", "500", "stall", "reset", "badjson", "refuse_n"] {
+            #expect(requestLog.entries.contains { $0["fault"] as? String == fault }, "\(fault) never injected")
+        }
+        // Fan-out used distinct seeds.
+        let seeds = records.map { (($0["completions"] as? [[String: Any]]) ?? []).compactMap { $0["seed"] as? Int } }
+        #expect(seeds.allSatisfy { Set($0).count == 2 })
+
+        // A second run asks nothing.
+        let before = requestLog.entries.count
+        let again = try Thinkgraph.run(arguments, environment: environment)
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(RequestLog(path: log).entries.count == before)
+
+        // The key is nowhere: not in any file of the run, not in any output.
+        let merge = try Thinkgraph.run(["reason", "merge", "--run", run])
+        #expect(merge.status == 0, "\(merge.standardError)")
+        let filter = try Thinkgraph.run(["filter", "--run", run])
+        #expect(filter.status == 0, "\(filter.standardError)")
+        let dry = try Thinkgraph.run(arguments + ["--dry-run"], environment: environment)
+        #expect(dry.status == 0, "\(dry.standardError)")
+        var wrong = environment
+        wrong["TG_TEST_KEY"] = "sk-wrong-key-0123456789abcdef"
+        let refused = try Thinkgraph.run(arguments + ["--chunk-num", "2", "--chunk-idx", "1", "--retry-base", "0.01"], environment: wrong)
+        let everything = try Self.allText(under: run) + [first, again, merge, filter, dry, refused].map { $0.standardOutput + $0.standardError }.joined()
+        #expect(!everything.contains(Self.key))
+        #expect(!everything.contains("0123456789abcdef"))
+        // The refused run recorded why (401), without the key.
+        let rejected = try Self.records(run + "/reasoning/chunk-0001-of-0002.jsonl")
+        #expect(rejected.allSatisfy { $0["status"] as? String == "failed" && "\($0["error"] ?? "")".contains("HTTP 401") })
+
+        // The filter keeps the well-formed answers and the dataset is complete.
+        let dataset = try Self.records(run + "/dataset.jsonl")
+        #expect(dataset.count == samples)
+        #expect(dataset.allSatisfy { ($0["chains"] as? [String])?.count == 2 && $0["input"] is String && $0["graph"] is [String: Any] })
+        #expect(FileManager.default.fileExists(atPath: run + "/reason-requests/chunk-0000-of-0001.jsonl"))
+    }
+
+    @Test func retryFailedAsksAgainAboutFailuresOnly() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 3)
+        let base = ["reason", "--run", run, "--model", "m", "--n", "1", "--retry-base", "0.01", "--template", "without-knowledge", "--quiet"]
+        // Every request fails twice: with two attempts, every sample fails.
+        let failing = try LoopbackServer.faults(log: small.folder + "/a.jsonl", ["--script", "500,500"])
+        let first = try Thinkgraph.run(base + ["--base-url", "http://127.0.0.1:\(failing.announced)/v1", "--max-attempts", "2"])
+        #expect(first.status == 0 && first.standardError.contains("--retry-failed"), "\(first.standardError)")
+        let failed = try Self.records(run + "/reasoning/chunk-0000-of-0001.jsonl")
+        #expect(!failed.isEmpty && failed.allSatisfy { $0["status"] as? String == "failed" })
+        #expect(failed.allSatisfy { "\($0["error"] ?? "")".contains("gave up after 2 attempts") })
+
+        let healthy = try LoopbackServer.faults(log: small.folder + "/b.jsonl", [])
+        let url = "http://127.0.0.1:\(healthy.announced)/v1"
+        // Without --retry-failed nothing is asked again.
+        #expect(try Thinkgraph.run(base + ["--base-url", url]).status == 0)
+        #expect(RequestLog(path: small.folder + "/b.jsonl").entries.isEmpty)
+        let retried = try Thinkgraph.run(base + ["--base-url", url, "--retry-failed"])
+        #expect(retried.status == 0, "\(retried.standardError)")
+        let records = try Self.records(run + "/reasoning/chunk-0000-of-0001.jsonl")
+        #expect(records.count == failed.count && records.allSatisfy { $0["status"] as? String == "ok" })
+        #expect(RequestLog(path: small.folder + "/b.jsonl").entries.count == failed.count)
+    }
+
+    @Test func tooLongPromptsAreReRenderedSmallerNeverResent() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 2)
+        let log = small.folder + "/requests.jsonl"
+        let server = try LoopbackServer.faults(log: log, ["--context-chars", "2200"])
+        let result = try Thinkgraph.run(["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "m",
+                                         "--n", "1", "--max-tokens", "16", "--quiet"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let records = try Self.records(run + "/reasoning/chunk-0000-of-0001.jsonl")
+        #expect(records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.map { ($0["status"] ?? "", $0["error"] ?? "") })")
+        #expect(records.contains { ($0["context_budget"] as? Int ?? 6000) < 6000 }, "no context was shrunk")
+        // No prompt was sent twice.
+        let keys = RequestLog(path: log).entries.compactMap { $0["key"] as? String }
+        #expect(Set(keys).count == keys.count)
+        #expect(RequestLog(path: log).entries.contains { $0["fault"] as? String == "context" })
+
+        // A server whose context cannot hold even the template: every
+        // sample is recorded as too long after one request (the server's
+        // counts show no smaller context would fit), and a later run does
+        // not ask again.
+        let tiny = small.folder + "/tiny.jsonl"
+        let cramped = try LoopbackServer.faults(log: tiny, ["--context-chars", "1000"])
+        let other = run + "-tiny"
+        try FileManager.default.copyItem(atPath: run, toPath: other)
+        try FileManager.default.removeItem(atPath: other + "/reasoning")
+        let arguments = ["reason", "--run", other, "--base-url", "http://127.0.0.1:\(cramped.announced)/v1", "--model", "m",
+                         "--n", "1", "--max-tokens", "16", "--quiet"]
+        #expect(try Thinkgraph.run(arguments).status == 0)
+        let refused = try Self.records(other + "/reasoning/chunk-0000-of-0001.jsonl")
+        #expect(!refused.isEmpty && refused.allSatisfy { $0["status"] as? String == "too_long" })
+        let tinyKeys = RequestLog(path: tiny).entries.compactMap { $0["key"] as? String }
+        #expect(tinyKeys.count == refused.count)
+        #expect(try Thinkgraph.run(arguments).status == 0)
+        #expect(RequestLog(path: tiny).entries.count == tinyKeys.count)
+    }
+
+    @Test func batchExportAndImportMakeTheSameRecords() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 2)
+        let export = try Thinkgraph.run(["reason", "export-batch", "--run", run, "--n", "2", "--require-graph"])
+        #expect(export.status == 0, "\(export.standardError)")
+        let inputs = try Self.records(run + "/batch/input-0001.jsonl")
+        #expect(!inputs.isEmpty && inputs.allSatisfy { $0["url"] as? String == "/v1/chat/completions" && $0["custom_id"] is String })
+        // What the Batch API would return: one answer per request, one error.
+        var lines: [String] = []
+        for (index, input) in inputs.enumerated() {
+            let id = input["custom_id"] as! String
+            if index == 0 {
+                lines.append(#"{"id":"batch_req_0","custom_id":"\#(id)","response":null,"error":{"code":"server_error","message":"failed"}}"#)
+                continue
+            }
+            let content = "## Extraction\\nx\\n## Reasoning\\ny\\n## Final Results\\nnothing"
+            lines.append(#"{"id":"batch_req_\#(index)","custom_id":"\#(id)","response":{"status_code":200,"request_id":"r","body":{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"\#(content)"}},{"index":1,"finish_reason":"stop","message":{"role":"assistant","content":"\#(content)"}}],"usage":{"prompt_tokens":100,"completion_tokens":40}}},"error":null}"#)
+        }
+        let output = small.folder + "/batch_output.jsonl"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: output, atomically: true, encoding: .utf8)
+        let imported = try Thinkgraph.run(["reason", "import-batch", "--run", run, "--n", "2", output])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        let records = try Self.records(run + "/reasoning.jsonl")
+        let answered = records.filter { $0["status"] as? String != "skipped" }
+        #expect(answered.count == inputs.count)
+        #expect(answered.filter { $0["status"] as? String == "ok" }.count == inputs.count - 1)
+        #expect(answered.filter { $0["status"] as? String == "failed" }.count == 1)
+        #expect(records.allSatisfy { $0["id"] is String && $0["task"] is String })
+        let filter = try Thinkgraph.run(["filter", "--run", run, "--json"])
+        #expect(filter.status == 0, "\(filter.standardError)")
+        #expect(filter.standardOutput.contains("final answer covers too few targets"), "\(filter.standardOutput)")
+    }
+}
