@@ -82,10 +82,14 @@ public struct TimelineRenderer: Sendable {
     public static func estimatedTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
 
     static func inline(_ value: String) -> String {
-        value.contains(where: \.isNewline) ? value.split(whereSeparator: \.isNewline).joined(separator: " ") : value
+        // Most values are plain ASCII without line breaks: a byte scan
+        // settles them without walking characters.
+        guard value.utf8.contains(where: { (0x0A...0x0D).contains($0) || $0 >= 0x80 }) else { return value }
+        return value.contains(where: \.isNewline) ? value.split(whereSeparator: \.isNewline).joined(separator: " ") : value
     }
 
     static func cell(_ value: String) -> String {
-        inline(value).replacingOccurrences(of: "|", with: "\\|")
+        let line = inline(value)
+        return line.utf8.contains(UInt8(ascii: "|")) ? line.replacingOccurrences(of: "|", with: "\\|") : line
     }
 }

@@ -165,8 +165,7 @@ extension Patient {
             problem("", "expected an object, found \(value.kindName)")
             return nil
         }
-        let known: Set<String> = ["patient", "static", "events"]
-        for (key, _) in members where !known.contains(key) { problem(key, "unknown field") }
+        for (key, _) in members where key != "patient" && key != "static" && key != "events" { problem(key, "unknown field") }
         var patient = Patient(id: "")
         switch value["patient"] {
         case .string(let id) where !id.isEmpty: patient.id = id
@@ -195,20 +194,26 @@ extension Patient {
         return problems.count == before ? patient : nil
     }
 
-    static func decodeItems(_ value: JSONValue, field: String, problems: inout [TimelineProblem]) -> [Item] {
+    /// Field paths are built only for a problem (`field` is evaluated lazily):
+    /// building them for every record was most of the decoding time.
+    static func decodeItems(_ value: JSONValue, field: @autoclosure () -> String, problems: inout [TimelineProblem]) -> [Item] {
         guard let members = value.objectValue else {
-            problems.append(TimelineProblem(field: field, message: "expected an object, found \(value.kindName)"))
+            problems.append(TimelineProblem(field: field(), message: "expected an object, found \(value.kindName)"))
             return []
         }
         var items: [Item] = []
-        var seen = Set<String>()
-        for (key, value) in members {
+        items.reserveCapacity(members.count)
+        // Records hold a handful of items: scanning the keys before is
+        // cheaper than hashing them, up to a few dozen.
+        var seen = members.count > 32 ? Set<String>() : nil
+        for (position, (key, value)) in members.enumerated() {
             guard !key.isEmpty else {
-                problems.append(TimelineProblem(field: field, message: "empty key"))
+                problems.append(TimelineProblem(field: field(), message: "empty key"))
                 continue
             }
-            guard seen.insert(key).inserted else {
-                problems.append(TimelineProblem(field: "\(field).\(key)", message: "duplicate key"))
+            let duplicate = seen != nil ? !seen!.insert(key).inserted : members[..<position].contains { $0.0 == key }
+            guard !duplicate else {
+                problems.append(TimelineProblem(field: "\(field()).\(key)", message: "duplicate key"))
                 continue
             }
             switch value {
@@ -218,7 +223,7 @@ extension Patient {
             case .bool(let flag): items.append(Item(key, .boolean(flag)))
             case .null: continue
             default:
-                problems.append(TimelineProblem(field: "\(field).\(key)",
+                problems.append(TimelineProblem(field: "\(field()).\(key)",
                                                 message: "expected a string, number or boolean, found \(value.kindName)"))
             }
         }
@@ -227,17 +232,20 @@ extension Patient {
 }
 
 extension Event {
-    static func decode(_ value: JSONValue, field: String, problems: inout [TimelineProblem]) -> Event? {
+    static let knownFields: Set<String> = ["name", "time", "admission", "source", "records", "text"]
+
+    /// `field` (the event's path, for problems) is evaluated only when
+    /// there is a problem.
+    static func decode(_ value: JSONValue, field: @autoclosure () -> String, problems: inout [TimelineProblem]) -> Event? {
         let before = problems.count
         func problem(_ name: String, _ message: String) {
-            problems.append(TimelineProblem(field: "\(field).\(name)", message: message))
+            problems.append(TimelineProblem(field: "\(field()).\(name)", message: message))
         }
         guard let members = value.objectValue else {
-            problems.append(TimelineProblem(field: field, message: "expected an object, found \(value.kindName)"))
+            problems.append(TimelineProblem(field: field(), message: "expected an object, found \(value.kindName)"))
             return nil
         }
-        let known: Set<String> = ["name", "time", "admission", "source", "records", "text"]
-        for (key, _) in members where !known.contains(key) { problem(key, "unknown field") }
+        for (key, _) in members where !knownFields.contains(key) { problem(key, "unknown field") }
         var event = Event(name: "", time: Timestamp(secondsSinceEpoch: 0))
         switch value["name"] {
         case .string(let name) where !name.isEmpty: event.name = name
@@ -271,20 +279,20 @@ extension Event {
         switch value["records"] {
         case .array(let records):
             for (index, record) in records.enumerated() {
-                let path = "\(field).records[\(index)]"
+                func path() -> String { "\(field()).records[\(index)]" }
                 guard record.objectValue != nil else {
-                    problems.append(TimelineProblem(field: path, message: "expected an object, found \(record.kindName)"))
+                    problems.append(TimelineProblem(field: path(), message: "expected an object, found \(record.kindName)"))
                     continue
                 }
                 for (key, _) in record.objectValue! where key != "items" && key != "source" {
-                    problems.append(TimelineProblem(field: "\(path).\(key)", message: "unknown field"))
+                    problems.append(TimelineProblem(field: "\(path()).\(key)", message: "unknown field"))
                 }
                 var decoded = Record(items: [])
                 if case .string(let source) = record["source"] { decoded.source = source }
                 if let items = record["items"] {
-                    decoded.items = Patient.decodeItems(items, field: "\(path).items", problems: &problems)
+                    decoded.items = Patient.decodeItems(items, field: "\(path()).items", problems: &problems)
                 } else {
-                    problems.append(TimelineProblem(field: "\(path).items", message: "missing"))
+                    problems.append(TimelineProblem(field: "\(path()).items", message: "missing"))
                 }
                 event.records.append(decoded)
             }

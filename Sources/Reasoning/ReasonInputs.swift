@@ -35,12 +35,17 @@ public struct EvidenceRecord: Sendable {
 
 /// What the reasoning stage reads of a run, and how it turns one sample
 /// into a prompt: rendered context under a token budget, knowledge lines,
-/// ground truth, instruction.
+/// ground truth, instruction. Not for concurrent use (it caches).
 public final class ReasonInputs {
     public let run: RunFolder
     public let tasks: [String: TaskDefinition]
     private let samples: RecordIndex
     private let patients: RecordIndex
+    /// The patients decoded last, most recent first. A patient has dozens
+    /// of samples and evidence lists them patient by patient, so a few
+    /// entries spare nearly every parse of a (large) timeline.
+    private var recentPatients: [Patient] = []
+    private static let recentPatientLimit = 8
 
     public init(run: RunFolder, tasks: TaskSet) throws {
         self.run = run
@@ -68,14 +73,26 @@ public final class ReasonInputs {
         do { sample = try Sample(json: value) } catch {
             throw InputError(file: run.samples, field: error.field, message: "sample \(id): \(error.message)")
         }
-        guard let timeline = try patients.record(sample.patient) else {
-            throw InputError(file: run.patients, field: "patient", message: "no patient \"\(sample.patient)\" (sample \(id))")
+        return (sample, try patient(sample.patient, of: id))
+    }
+
+    /// The decoded timeline of `id`, from the recent ones when it is there.
+    private func patient(_ id: String, of sampleID: String) throws -> Patient {
+        if let index = recentPatients.firstIndex(where: { $0.id == id }) {
+            let patient = recentPatients.remove(at: index)
+            recentPatients.insert(patient, at: 0)
+            return patient
+        }
+        guard let timeline = try patients.record(id) else {
+            throw InputError(file: run.patients, field: "patient", message: "no patient \"\(id)\" (sample \(sampleID))")
         }
         var problems: [TimelineProblem] = []
         guard let patient = Patient.decode(timeline, problems: &problems) else {
-            throw InputError(file: run.patients, field: problems.first?.field, message: "patient \(sample.patient): \(problems.first?.message ?? "invalid")")
+            throw InputError(file: run.patients, field: problems.first?.field, message: "patient \(id): \(problems.first?.message ?? "invalid")")
         }
-        return (sample, patient)
+        recentPatients.insert(patient, at: 0)
+        if recentPatients.count > Self.recentPatientLimit { recentPatients.removeLast() }
+        return patient
     }
 
     /// The ICD-10-CM codes of the sample's target event (records coded as

@@ -76,7 +76,10 @@ struct EndpointOptions: ParsableArguments {
         return value
     }
 
-    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    /// The endpoint, client settings and allowed hosts. `sending: false`
+    /// (a dry run) needs neither a key nor permission for a remote host,
+    /// since nothing leaves the machine.
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment, sending: Bool = true) throws
         -> (endpoint: Endpoint, settings: ClientSettings, allowed: Set<String>, price: (Double, Double)?) {
         let config = try configValues()
         func text(_ key: String) -> String? { config[key]?.stringValue }
@@ -105,7 +108,7 @@ struct EndpointOptions: ParsableArguments {
         let kind = chosen!
         let keyVariable = apiKeyEnv ?? text("api_key_env") ?? (kind == .azure ? "AZURE_OPENAI_API_KEY" : kind == .openai ? "OPENAI_API_KEY" : nil)
         let key = try Secret.load(file: apiKeyFile ?? text("api_key_file"), environmentVariable: keyVariable, environment: environment)
-        if kind != .local && key == nil {
+        if kind != .local && key == nil && sending {
             throw UsageError("no API key: set \(keyVariable ?? "OPENAI_API_KEY") or pass --api-key-file")
         }
         let endpoint = Endpoint(provider: kind, baseURL: url, deployment: deployment ?? text("deployment"),
@@ -114,7 +117,7 @@ struct EndpointOptions: ParsableArguments {
         for host in config["allow_remote"]?.arrayValue ?? [] {
             if let name = host.stringValue { allowed.insert(name.lowercased()) }
         }
-        try endpoint.checkAllowed(allowed)
+        if sending { try endpoint.checkAllowed(allowed) }
 
         var settings = ClientSettings()
         settings.concurrency = try concurrency ?? number("concurrency").map { Int($0) } ?? 64

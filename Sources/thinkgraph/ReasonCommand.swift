@@ -119,7 +119,7 @@ struct ReasonRunCommand: AsyncParsableCommand {
     func run() async throws {
         let stage = try prompt.stage()
         let (inputs, checksums) = try prompt.inputs()
-        let resolved = try endpoint.resolve()
+        let resolved = try endpoint.resolve(sending: !dryRun)
         let chunk = try chunking.chunk()
         let configuration = prompt.configuration(stage, host: resolved.endpoint.host)
         if dryRun {

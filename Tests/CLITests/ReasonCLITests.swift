@@ -269,6 +269,27 @@ struct RequestLog {
         #expect(filter.status == 0, "\(filter.standardError)")
         #expect(filter.standardOutput.contains("final answer covers too few targets"), "\(filter.standardOutput)")
     }
+
+    /// A dry run for OpenAI sends nothing, so it needs no key and no
+    /// permission; the live run needs both.
+    @Test func dryRunNeedsNoKeyTheLiveRunNeedsKeyAndPermission() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 2)
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["OPENAI_API_KEY", "OPENAI_BASE_URL"] { environment[name] = nil }
+        let dry = try Thinkgraph.run(["reason", "--run", run, "--model", "gpt-4o", "--dry-run"], environment: environment)
+        #expect(dry.status == 0, "\(dry.standardError)")
+        let requests = try Self.records(run + "/reason-requests/chunk-0000-of-0001.jsonl")
+        #expect(!requests.isEmpty && requests.allSatisfy { ($0["url"] as? String ?? "").hasPrefix("https://api.openai.com/") })
+        let keyless = try Thinkgraph.run(["reason", "--run", run, "--model", "gpt-4o"], environment: environment)
+        #expect(keyless.status != 0 && keyless.standardError.contains("no API key"), "\(keyless.standardError)")
+        environment["OPENAI_API_KEY"] = Self.key
+        let unapproved = try Thinkgraph.run(["reason", "--run", run, "--model", "gpt-4o"], environment: environment)
+        #expect(unapproved.status != 0 && unapproved.standardError.contains("--allow-remote api.openai.com"), "\(unapproved.standardError)")
+        #expect(!unapproved.standardError.contains(Self.key))
+        #expect(!FileManager.default.fileExists(atPath: run + "/reasoning/chunk-0000-of-0001.jsonl"))
+    }
 }
 
 /// The stage against llama.cpp's own server with a real model
