@@ -2,8 +2,8 @@
 # The main job on the embedded default data, from a fresh machine:
 # install what is missing, build thinkgraph, fetch the open vocabularies,
 # build the default lexicon, generate the synthetic demo cohort (FHIR R4),
-# import it, and write the run's sample index. Later stages (extract ...
-# filter) are still to come; see the issues.
+# import it, write the run's sample index, then extract, co-occurrence,
+# evidence, reasoning (against a local model) and filter.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -80,5 +80,39 @@ if example:
 PY
 
 echo
+# Stage 4 asks the local model (llama.cpp's server with SmolLM2-135M, both
+# from PyPI) unless THINKGRAPH_BASE_URL names another endpoint (with
+# THINKGRAPH_MODEL, THINKGRAPH_ALLOW_REMOTE and its key in OPENAI_API_KEY).
+# The small model reads about 100 prompt tokens/s here, so the demo asks
+# about DEMO_SAMPLES samples with a graph (default 4), contexts fitted to a
+# 2048-token window; drop --limit to ask about the whole cohort.
+rm -rf "$run/reasoning" "$run/reasoning.jsonl"
+base="${THINKGRAPH_BASE_URL:-}"
+model="${THINKGRAPH_MODEL:-smollm2-135m}"
+reason_options=(--context-window 2048 --max-tokens 256 --concurrency 1)
+if [ -z "$base" ]; then
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  echo "stage 4 (reasoning) against the local model, llama.cpp on 127.0.0.1:$port:"
+  mkdir -p "$run/logs"
+  bash Pipelines/local-model.sh serve "$port" 2048 > "$run/logs/local-model.out" 2> "$run/logs/local-model.log" &
+  server=$!
+  trap 'kill "$server" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 300); do [ -s "$run/logs/local-model.out" ] && break; kill -0 "$server" 2>/dev/null || break; sleep 1; done
+  base="$(head -1 "$run/logs/local-model.out" 2>/dev/null || true)"
+  [ -n "$base" ] || { echo "demo: the local model did not start; see $run/logs/local-model.log" >&2; exit 1; }
+else
+  echo "stage 4 (reasoning) against $base:"
+  reason_options=(--concurrency 8)
+  [ -n "${THINKGRAPH_ALLOW_REMOTE:-}" ] && reason_options+=(--allow-remote "$THINKGRAPH_ALLOW_REMOTE")
+fi
+"$thinkgraph" reason --run "$run" --base-url "$base" --model "$model" --require-graph --limit "${DEMO_SAMPLES:-4}" \
+  --n 2 "${reason_options[@]}"
+"$thinkgraph" reason merge --run "$run"
+echo
+echo "stage 5 (filter):"
+"$thinkgraph" filter --run "$run"
+
+echo
 echo "demo: timelines $run/patients.jsonl, samples $run/samples.jsonl, concepts $run/extract.jsonl,"
-echo "      co-occurrence $run/cooccur.sqlite, evidence $run/evidence.jsonl, manifest $run/run.json"
+echo "      co-occurrence $run/cooccur.sqlite, evidence $run/evidence.jsonl, reasoning $run/reasoning.jsonl,"
+echo "      dataset $run/dataset.jsonl (verdicts $run/filter.jsonl, statistics $run/filter-stats.json), manifest $run/run.json"

@@ -6,6 +6,7 @@
 #   bash Pipelines/run-chunks.sh extract 4 --run Outputs/my-run --lexicon Lexicons/built/default
 #   bash Pipelines/run-chunks.sh cooccur 2 --run Outputs/my-run
 #   bash Pipelines/run-chunks.sh evidence 8 --run Outputs/my-run --lexicon Lexicons/built/default --threshold 5
+#   bash Pipelines/run-chunks.sh reason 4 --run Outputs/my-run --model gpt-4o --allow-remote api.openai.com --rpm 1000
 #
 # Workers log to RUN/logs/STAGE-I.log. A failed or killed worker can simply
 # be run again (the same command): finished chunks return at once and
@@ -14,11 +15,11 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ $# -lt 3 ]; then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,14p' "$0" >&2
   exit 2
 fi
 stage="$1"; n="$2"; shift 2
-case "$stage" in extract|cooccur|evidence) ;; *) echo "run-chunks: unknown stage '$stage' (extract, cooccur, evidence)" >&2; exit 2 ;; esac
+case "$stage" in extract|cooccur|evidence|reason) ;; *) echo "run-chunks: unknown stage '$stage' (extract, cooccur, evidence, reason)" >&2; exit 2 ;; esac
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run-chunks: N must be a positive number, got '$n'" >&2; exit 2; }
 run=""
 previous=""

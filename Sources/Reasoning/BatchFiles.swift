@@ -33,13 +33,13 @@ public enum BatchFiles {
                 summary.skipped += 1
                 return
             }
-            let prepared = try stage.prepare(evidence, inputs: inputs)
+            var prepared = try stage.prepare(evidence, inputs: inputs)
             if stage.template.format == .deepicd && prepared.targetCodes.isEmpty {
                 try prompts.writeLine(stage.skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event"))
                 summary.skipped += 1
                 return
             }
-            let budget = stage.initialBudget(for: prepared)
+            let budget = stage.initialBudget(for: &prepared)
             let (request, context, dropped) = stage.request(for: prepared, budget: budget)
             let line = JSONValue.object([("custom_id", .string(evidence.id)), ("method", .string("POST")),
                                          ("url", .string("/v1/chat/completions")), ("body", request.body())]).jsonText

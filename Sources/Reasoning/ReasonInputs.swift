@@ -118,6 +118,19 @@ public struct PreparedSample: Sendable {
     public var patient: Patient
     public var instruction: String
     public var targetCodes: [String]
+    /// Knowledge paths left out to fit the model's context.
+    public var droppedKnowledge = 0
+
+    /// Leaves out the second half of the knowledge paths (the weakest
+    /// pairs come last), keeping at least one; false when there is nothing
+    /// left to give up.
+    public mutating func trimKnowledge(template: PromptTemplate) -> Bool {
+        let count = evidence.knowledge.count
+        guard template.usesKnowledge, count > 1 else { return false }
+        evidence.knowledge.removeLast(count / 2)
+        droppedKnowledge += count / 2
+        return true
+    }
 
     /// An ICD-10-CM code as it is written (A01.23), from its stored form.
     static func dotted(_ code: String) -> String {

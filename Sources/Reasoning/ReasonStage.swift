@@ -70,17 +70,26 @@ public struct ReasonStage: Sendable {
         return ids.filter { kept.contains($0) }
     }
 
-    /// The context budget before any server feedback.
-    func initialBudget(for prepared: PreparedSample) -> Int {
+    /// The context budget before any server feedback. With a known
+    /// context window, knowledge paths are given up from the end of the
+    /// list (each target's weakest pairs) while less than
+    /// `minimumContextTokens` would be left for the patient's context.
+    func initialBudget(for prepared: inout PreparedSample) -> Int {
         var budget = selection.maxContextTokens
         if let window = selection.contextWindow {
-            // What the template and knowledge take, plus the answer.
-            let (values, _) = prepared.values(budget: 0, template: template)
-            let overhead = ChatRequest(messages: template.messages(values), parameters: parameters).estimatedPromptTokens
-            budget = min(budget, window - overhead - (parameters.maxTokens ?? 512) - 16)
+            while true {
+                // What the template and knowledge take, plus the answer.
+                let (values, _) = prepared.values(budget: 0, template: template)
+                let overhead = ChatRequest(messages: template.messages(values), parameters: parameters).estimatedPromptTokens
+                budget = min(selection.maxContextTokens, window - overhead - (parameters.maxTokens ?? 512) - 16)
+                guard budget < Self.minimumContextTokens, prepared.trimKnowledge(template: template) else { break }
+            }
         }
         return max(0, budget)
     }
+
+    /// The least context worth keeping knowledge paths out for.
+    static let minimumContextTokens = 256
 
     /// The context budget to try after a "prompt too long" answer.
     /// `current` is what the refused context took (never more than its
@@ -125,6 +134,7 @@ public struct ReasonStage: Sendable {
             ("model", .string(parameters.model)), ("host", .string(endpoint.host)), ("parameters", parameters.json),
             ("instruction", .string(prepared.instruction)), ("context", .string(context)),
             ("context_budget", .integer(Int64(budget))), ("dropped_events", .integer(Int64(dropped))),
+            ("dropped_paths", .integer(Int64(prepared.droppedKnowledge))),
             ("knowledge", .array((template.usesKnowledge ? prepared.evidence.knowledge : []).map { .string($0) })),
             ("targets", .array(prepared.sample.targets.map { .string($0) })),
             ("target_codes", .array(prepared.targetCodes.map { .string($0) })),
@@ -141,20 +151,21 @@ public struct ReasonStage: Sendable {
     /// Asks about one sample; on "prompt too long" renders a smaller
     /// context and asks again (never the same prompt twice), down to
     /// `minimumBudget` tokens, then records the sample as too long.
-    func ask(_ prepared: PreparedSample, client: ChatClient, minimumBudget: Int = 64) async -> JSONValue {
-        var budget = initialBudget(for: prepared)
+    func ask(_ original: PreparedSample, client: ChatClient, minimumBudget: Int = 64) async -> JSONValue {
+        var prepared = original
+        var budget = initialBudget(for: &prepared)
         var total = ChatOutcome()
-        var previousContext: String?
+        var previousPrompt: [ChatMessage]?
         let seed = Int64(bitPattern: StableHash.of(prepared.sample.id) >> 1)
         while true {
             let (request, context, dropped) = request(for: prepared, budget: budget)
-            if context == previousContext {
-                // The renderer cannot make it any smaller: asking again
-                // would send the same prompt.
+            if request.messages == previousPrompt {
+                // Nothing could be made smaller: asking again would send
+                // the same prompt.
                 return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: "too_long",
                               endpoint: client.endpoint)
             }
-            previousContext = context
+            previousPrompt = request.messages
             let outcome = await client.complete(request, baseSeed: seed)
             total.attempts += outcome.attempts
             total.usage = total.usage + outcome.usage
@@ -168,6 +179,8 @@ public struct ReasonStage: Sendable {
                     budget = next
                     continue
                 }
+                // The context is as small as it goes: give up knowledge.
+                if prepared.trimKnowledge(template: template) { continue }
                 return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: "too_long",
                               endpoint: client.endpoint)
             }
@@ -280,9 +293,10 @@ extension ReasonStage {
         let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
         try inputs.forEachEvidence { evidence in
             guard mine.contains(evidence.id), skipReason(evidence, inputs: inputs) == nil else { return }
-            let prepared = try prepare(evidence, inputs: inputs)
+            var prepared = try prepare(evidence, inputs: inputs)
             if template.format == .deepicd && prepared.targetCodes.isEmpty { return }
-            let (request, _, _) = request(for: prepared, budget: initialBudget(for: prepared))
+            let budget = initialBudget(for: &prepared)
+            let (request, _, _) = request(for: prepared, budget: budget)
             try output.writeLine(.object([("custom_id", .string(evidence.id)), ("method", .string("POST")),
                                           ("url", .string(client.endpoint.chatURL)), ("body", request.body())]))
         }

@@ -217,9 +217,9 @@ struct RequestLog {
         #expect(RequestLog(path: log).entries.contains { $0["fault"] as? String == "context" })
 
         // A server whose context cannot hold even the template: every
-        // sample is recorded as too long after one request (the server's
-        // counts show no smaller context would fit), and a later run does
-        // not ask again.
+        // sample is recorded as too long, after giving up knowledge paths
+        // (no smaller context would fit, by the server's counts), never
+        // sending a prompt twice; a later run does not ask again.
         let tiny = small.folder + "/tiny.jsonl"
         let cramped = try LoopbackServer.faults(log: tiny, ["--context-chars", "1000"])
         let other = run + "-tiny"
@@ -231,7 +231,11 @@ struct RequestLog {
         let refused = try Self.records(other + "/reasoning/chunk-0000-of-0001.jsonl")
         #expect(!refused.isEmpty && refused.allSatisfy { $0["status"] as? String == "too_long" })
         let tinyKeys = RequestLog(path: tiny).entries.compactMap { $0["key"] as? String }
-        #expect(tinyKeys.count == refused.count)
+        #expect(Set(tinyKeys).count == tinyKeys.count && tinyKeys.count >= refused.count)
+        for record in refused {
+            let sent = (record["knowledge"] as? [Any])?.count ?? 0, left = record["dropped_paths"] as? Int ?? -1
+            #expect(sent == 1 || (sent == 0 && left == 0), "\(sent) paths sent, \(left) left out")
+        }
         #expect(try Thinkgraph.run(arguments).status == 0)
         #expect(RequestLog(path: tiny).entries.count == tinyKeys.count)
     }
@@ -268,6 +272,49 @@ struct RequestLog {
         let filter = try Thinkgraph.run(["filter", "--run", run, "--json"])
         #expect(filter.status == 0, "\(filter.standardError)")
         #expect(filter.standardOutput.contains("final answer covers too few targets"), "\(filter.standardOutput)")
+    }
+
+    /// With a known context window too small for every path, the weakest
+    /// knowledge paths are left out (and counted) before the context
+    /// shrinks below its minimum.
+    @Test func aSmallWindowGivesUpKnowledgePaths() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 4)
+        // The small ontology gives one path a sample: add six more to each
+        // graph (the evidence file changes, hence --force below).
+        let evidence = run + "/evidence.jsonl"
+        let lines = try Self.records(evidence).map { record -> String in
+            var record = record
+            if var paths = record["paths"] as? [[String: Any]], let first = paths.first {
+                for index in 1...6 {
+                    var extra = first
+                    extra["path"] = ["finding \(index)", "associated_with", "condition \(index)"]
+                    paths.append(extra)
+                }
+                record["paths"] = paths
+            }
+            return String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: evidence, atomically: true, encoding: .utf8)
+        func exported(_ extra: [String]) throws -> [[String: Any]] {
+            let result = try Thinkgraph.run(["reason", "export-batch", "--run", run, "--require-graph", "--max-tokens", "64", "--force"]
+                                            + extra)
+            try #require(result.status == 0, "\(result.standardError)")
+            return try Self.records(run + "/batch/prompts.jsonl").filter { $0["status"] as? String == "pending" }
+        }
+        let whole = try exported([])
+        let most = whole.map { ($0["knowledge"] as? [Any])?.count ?? 0 }.max() ?? 0
+        try #require(most >= 2, "the small run has no sample with two paths")
+        let cramped = try exported(["--context-window", "700"])
+        #expect(cramped.contains { ($0["dropped_paths"] as? Int ?? 0) > 0 }, "\(cramped.map { ($0["context_budget"] ?? "", $0["dropped_paths"] ?? "", ($0["knowledge"] as? [Any])?.count ?? 0) })")
+        for (before, after) in zip(whole, cramped) {
+            let sent = (after["knowledge"] as? [String]) ?? [], all = (before["knowledge"] as? [String]) ?? []
+            // What is sent is the strongest part of the list, and what was
+            // left out is counted.
+            #expect(Array(all.prefix(sent.count)) == sent)
+            #expect(sent.count + (after["dropped_paths"] as? Int ?? -1) == all.count)
+        }
     }
 
     /// A dry run for OpenAI sends nothing, so it needs no key and no
