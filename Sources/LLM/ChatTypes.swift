@@ -104,6 +104,15 @@ public struct TokenUsage: Equatable, Sendable {
         self.requests = requests
     }
 
+    /// The usage a record holds (`usage` as `json` writes it, or as the
+    /// OpenAI API returns it); `requests` defaults to `defaultRequests`
+    /// when absent.
+    public init(json value: JSONValue?, defaultRequests: Int = 0) {
+        promptTokens = Int(value?["prompt_tokens"]?.doubleValue ?? 0)
+        completionTokens = Int(value?["completion_tokens"]?.doubleValue ?? 0)
+        requests = value?["requests"]?.doubleValue.map { Int($0) } ?? (value == nil ? 0 : defaultRequests)
+    }
+
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
         TokenUsage(promptTokens: lhs.promptTokens + rhs.promptTokens, completionTokens: lhs.completionTokens + rhs.completionTokens,
                    requests: lhs.requests + rhs.requests)

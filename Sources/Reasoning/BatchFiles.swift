@@ -123,11 +123,7 @@ public enum BatchFiles {
             case "partial": summary.partial += 1
             default: summary.failed += 1
             }
-            if let usage = value["usage"] {
-                summary.usage = summary.usage + TokenUsage(promptTokens: Int(usage["prompt_tokens"]?.doubleValue ?? 0),
-                                                           completionTokens: Int(usage["completion_tokens"]?.doubleValue ?? 0),
-                                                           requests: 1)
-            }
+            summary.usage = summary.usage + TokenUsage(json: value["usage"], defaultRequests: 1)
         }
         try output.commit()
         return summary

@@ -121,10 +121,7 @@ public struct FilterStage: Sendable {
             }
             try verdicts.writeLine(.object([("id", .string(id)), ("task", .string(task)), ("kept", .integer(Int64(kept.count))),
                                             ("verdicts", .array(judged))]))
-            let usage = record["usage"]
-            summary.usage = summary.usage + TokenUsage(promptTokens: Int(usage?["prompt_tokens"]?.doubleValue ?? 0),
-                                                       completionTokens: Int(usage?["completion_tokens"]?.doubleValue ?? 0),
-                                                       requests: Int(usage?["requests"]?.doubleValue ?? 0))
+            summary.usage = summary.usage + TokenUsage(json: record["usage"])
             guard !kept.isEmpty else { continue }
             stats.keptSamples += 1
             let provenance: [(String, JSONValue)] = [

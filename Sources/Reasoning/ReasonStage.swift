@@ -262,11 +262,7 @@ public struct ReasonStage: Sendable {
                 case "too_long": summary.tooLong += 1
                 default: summary.failed += 1
                 }
-                if let usage = record["usage"] {
-                    summary.usage = summary.usage + TokenUsage(promptTokens: Int(usage["prompt_tokens"]?.doubleValue ?? 0),
-                                                               completionTokens: Int(usage["completion_tokens"]?.doubleValue ?? 0),
-                                                               requests: Int(usage["requests"]?.doubleValue ?? 0))
-                }
+                summary.usage = summary.usage + TokenUsage(json: record["usage"])
                 summary.attempts += Int(record["attempts"]?.doubleValue ?? 0)
                 progress.advance()
                 if let prepared = try nextPrepared() {
