@@ -174,6 +174,37 @@ struct RequestLog {
         #expect(FileManager.default.fileExists(atPath: run + "/reason-requests/chunk-0000-of-0001.jsonl"))
     }
 
+    /// A truncated or content-filtered answer was delivered (and paid
+    /// for): it is recorded as it came, never asked again, and the filter
+    /// rejects it with the reason.
+    @Test func truncatedAndFilteredAnswersAreKeptForTheFilterNotRetried() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 2)
+        for (fault, finish, reason) in [("length", "length", "truncated"), ("filtered", "content_filter", "content filtered")] {
+            let copy = run + "-" + fault
+            try FileManager.default.copyItem(atPath: run, toPath: copy)
+            let log = small.folder + "/\(fault).jsonl"
+            let server = try LoopbackServer.faults(log: log, ["--script", fault])
+            let result = try Thinkgraph.run(["reason", "--run", copy, "--base-url", "http://127.0.0.1:\(server.announced)/v1",
+                                             "--model", "m", "--n", "1", "--template", "without-knowledge", "--quiet"])
+            #expect(result.status == 0, "\(result.standardError)")
+            let records = try Self.records(copy + "/reasoning/chunk-0000-of-0001.jsonl").filter { $0["status"] as? String != "skipped" }
+            #expect(!records.isEmpty && records.allSatisfy { $0["status"] as? String == "ok" })
+            #expect(records.allSatisfy { (($0["completions"] as? [[String: Any]])?.first?["finish_reason"] as? String) == finish })
+            // One request a sample: nothing delivered was asked again.
+            #expect(RequestLog(path: log).entries.count == records.count)
+            #expect(RequestLog(path: log).delivered == Self.completions(records))
+            #expect(try Thinkgraph.run(["reason", "merge", "--run", copy]).status == 0)
+            let filter = try Thinkgraph.run(["filter", "--run", copy])
+            #expect(filter.status == 0, "\(filter.standardError)")
+            let verdicts = try Self.records(copy + "/filter.jsonl").flatMap { $0["verdicts"] as? [[String: Any]] ?? [] }
+            #expect(verdicts.count == records.count)
+            #expect(verdicts.allSatisfy { $0["kept"] as? Bool == false && ($0["reasons"] as? [String] ?? []).contains { $0.hasPrefix(reason) } },
+                    "\(verdicts)")
+        }
+    }
+
     @Test func retryFailedAsksAgainAboutFailuresOnly() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
