@@ -61,9 +61,12 @@ let package = Package(
         .target(name: "Reasoning", dependencies: ["EHR", "Evidence", "LLM", "Runtime", "TGSupport"],
                 resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt")]),
 
+        // For curators: any example with its evidence (inspect) and the run report.
+        .target(name: "Curation", dependencies: ["EHR", "LLM", "Runtime", "TGSupport"]),
+
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Cooccurrence", "EHR", "Evidence", "Extraction", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
+            "Cooccurrence", "Curation", "EHR", "Evidence", "Extraction", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
             "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,107 @@
+import EHR
+import Foundation
+import Runtime
+import TGSupport
+
+/// Read-only access to a run folder for curators: any sample as an
+/// `Example`, whatever stages have run. Not for concurrent use.
+public final class RunView {
+    public let run: RunFolder
+    let samples: RecordIndex
+    let patients: RecordIndex
+    let evidence: StageRecords
+    let reasoning: StageRecords
+    let verdicts: StageRecords
+    let tasks: [String: TaskDefinition]
+
+    public init(_ path: String) throws {
+        run = try RunFolder(path)
+        guard FileManager.default.fileExists(atPath: run.samples) else {
+            throw InputError(file: run.samples, message: "no sample index: run `thinkgraph samples --run \(path)` first")
+        }
+        samples = try RecordIndex(path: run.samples)
+        patients = try RecordIndex(path: run.patients, key: "patient")
+        evidence = try StageRecords(run: run, stage: "evidence")
+        reasoning = try StageRecords(run: run, stage: "reasoning")
+        verdicts = try StageRecords(run: run, stage: "filter", merged: run.path + "/filter.jsonl")
+        tasks = Dictionary((try? TaskSet.load(nil).tasks)?.map { ($0.name, $0) } ?? [], uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Sample ids in the order of the sample index.
+    public var sampleIDs: [String] { samples.order }
+
+    /// The task of a sample, read from its record.
+    public func task(of id: String) throws -> String? { try samples.record(id)?["task"]?.stringValue }
+
+    /// One sample as a curator sees it. `renderContext: false` skips the
+    /// (costly) rendering when the model's context is not recorded.
+    public func example(_ id: String, renderContext: Bool = true) throws -> Example {
+        guard let value = try samples.record(id) else {
+            throw InputError(file: run.samples, field: "id", message: "no sample \"\(id)\"")
+        }
+        let sample: Sample
+        do { sample = try Sample(json: value) } catch {
+            throw InputError(file: run.samples, field: error.field, message: "sample \(id): \(error.message)")
+        }
+        var example = Example(id: id, task: sample.task, instruction: tasks[sample.task]?.instruction ?? "", targets: sample.targets,
+                              context: "", evidenceStatus: nil, pairs: [], paths: [], reasoningStatus: nil, reasoningError: nil,
+                              model: nil, droppedPaths: 0, chains: [])
+        if let record = try evidence.record(id) { try Self.readEvidence(record, into: &example, file: run.merged("evidence")) }
+        if let record = try reasoning.record(id) { Self.readReasoning(record, into: &example) }
+        if let record = try verdicts.record(id) { Self.readVerdicts(record, into: &example) }
+        if example.context.isEmpty && renderContext { example.context = try render(sample) }
+        return example
+    }
+
+    func render(_ sample: Sample) throws -> String {
+        guard let timeline = try patients.record(sample.patient) else {
+            throw InputError(file: run.patients, field: "patient", message: "no patient \"\(sample.patient)\" (sample \(sample.id))")
+        }
+        var problems: [TimelineProblem] = []
+        guard let patient = Patient.decode(timeline, problems: &problems) else {
+            throw InputError(file: run.patients, field: problems.first?.field, message: "patient \(sample.patient): \(problems.first?.message ?? "invalid")")
+        }
+        return TimelineRenderer().render(sample, of: patient, maxTokens: 6000).text
+    }
+
+    static func readEvidence(_ record: JSONValue, into example: inout Example, file: String) throws {
+        example.evidenceStatus = record["status"]?.stringValue ?? "no_pairs"
+        example.pairs = (record["pairs"]?.arrayValue ?? []).compactMap { pair in
+            guard let target = pair["target"]?.stringValue, let history = pair["history"]?.stringValue else { return nil }
+            return ConceptPair(target: target, history: history, lift: pair["lift"]?.doubleValue ?? 0,
+                               count: Int(pair["count"]?.doubleValue ?? 0))
+        }
+        for (index, path) in (record["paths"]?.arrayValue ?? []).enumerated() {
+            guard let steps = path["path"]?.arrayValue?.compactMap(\.stringValue), steps.count >= 3, steps.count % 2 == 1 else {
+                throw InputError(file: file, field: "paths[\(index)].path", message: "expected [term, relation, term, ...] (sample \(example.id))")
+            }
+            let concepts = path["concepts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            example.paths.append(RelationPath(target: path["target"]?.stringValue ?? "", history: path["history"]?.stringValue ?? "",
+                                              steps: steps, concepts: concepts.count == (steps.count + 1) / 2 ? concepts : [],
+                                              hops: Int(path["hops"]?.doubleValue ?? Double(steps.count / 2))))
+        }
+    }
+
+    static func readReasoning(_ record: JSONValue, into example: inout Example) {
+        example.reasoningStatus = record["status"]?.stringValue
+        example.model = record["model"]?.stringValue
+        example.droppedPaths = Int(record["dropped_paths"]?.doubleValue ?? 0)
+        if let error = record["error"] {
+            example.reasoningError = error["message"]?.stringValue ?? error.stringValue
+        }
+        if let context = record["context"]?.stringValue { example.context = context }
+        if let instruction = record["instruction"]?.stringValue, !instruction.isEmpty { example.instruction = instruction }
+        example.chains = (record["completions"]?.arrayValue ?? []).map {
+            Chain(text: $0["text"]?.stringValue ?? "", finishReason: $0["finish_reason"]?.stringValue ?? "", kept: nil, reasons: [],
+                  coverage: nil)
+        }
+    }
+
+    static func readVerdicts(_ record: JSONValue, into example: inout Example) {
+        for (index, verdict) in (record["verdicts"]?.arrayValue ?? []).enumerated() where example.chains.indices.contains(index) {
+            example.chains[index].kept = verdict["kept"].flatMap { if case .bool(let flag) = $0 { return flag } else { return nil } }
+            example.chains[index].reasons = verdict["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            example.chains[index].coverage = verdict["coverage"]?.doubleValue
+        }
+    }
+}
