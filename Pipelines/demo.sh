@@ -3,7 +3,7 @@
 # install what is missing, build thinkgraph, fetch the open vocabularies,
 # build the default lexicon, generate the synthetic demo cohort (FHIR R4),
 # import it, write the run's sample index, then extract, co-occurrence,
-# evidence, reasoning (against a local model) and filter.
+# evidence, reasoning (against a local model), filter and the HTML report.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -112,7 +112,16 @@ echo
 echo "stage 5 (filter):"
 "$thinkgraph" filter --run "$run"
 
+
+echo
+echo "for curators: one example with its evidence (thinkgraph inspect), and the run report:"
+"$thinkgraph" inspect --run "$run" --where answered --random 1 --seed 1 | head -40
+echo "  ..."
+"$thinkgraph" report --run "$run"
+
 echo
 echo "demo: timelines $run/patients.jsonl, samples $run/samples.jsonl, concepts $run/extract.jsonl,"
 echo "      co-occurrence $run/cooccur.sqlite, evidence $run/evidence.jsonl, reasoning $run/reasoning.jsonl,"
-echo "      dataset $run/dataset.jsonl (verdicts $run/filter.jsonl, statistics $run/filter-stats.json), manifest $run/run.json"
+echo "      verdicts $run/filter.jsonl, statistics $run/filter-stats.json, manifest $run/run.json"
+echo "the dataset: $run/dataset.jsonl"
+echo "the report:  $run/report.html"

@@ -32,6 +32,15 @@ public final class ChunkWriter {
     private var pending = 0
 
     public var markerPath: String { Self.markerPath(for: path) }
+    /// When the chunk was first started (its fingerprint file is written
+    /// once, when the chunk file is created), as run.json writes times.
+    public static func startTime(of path: String) -> String? {
+        guard let date = (try? FileManager.default.attributesOfItem(atPath: metaPath(for: path)))?[.modificationDate] as? Date else {
+            return nil
+        }
+        return RunManifest.format(date)
+    }
+
     static func metaPath(for path: String) -> String {
         (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".meta"
     }

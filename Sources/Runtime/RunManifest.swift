@@ -85,7 +85,8 @@ public struct RunManifest: Sendable {
     }
 
     /// The current UTC time, ISO 8601.
-    public static func now() -> String {
-        ISO8601DateFormatter().string(from: Date())
-    }
+    public static func now() -> String { format(Date()) }
+
+    /// A time as run.json writes it (UTC, ISO 8601).
+    public static func format(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 }

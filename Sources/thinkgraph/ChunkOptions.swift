@@ -65,7 +65,9 @@ enum StageMerge {
         let summary = try ChunkMerge.merge(files, into: run.merged(stage))
         var manifest = try RunManifest(directory: run.path)
         var entry = RunManifest.Stage(status: "complete")
-        entry.started = manifest.stage(stage)?.started ?? started
+        // The stage started when its first chunk did (this run of it, not
+        // an earlier one whose chunks were removed).
+        entry.started = files.compactMap(ChunkWriter.startTime(of:)).min() ?? started
         entry.finished = RunManifest.now()
         entry.configuration = (configuration?.objectValue ?? []) + [("chunks", .integer(Int64(summary.chunks)))]
         entry.inputs = try inputs.map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
