@@ -115,8 +115,9 @@ echo "stage 5 (filter):"
 
 echo
 echo "for curators: one example with its evidence (thinkgraph inspect), and the run report:"
-"$thinkgraph" inspect --run "$run" --where answered --random 1 --seed 1 | head -40
-echo "  ..."
+"$thinkgraph" inspect --run "$run" --where answered --random 1 --seed 1 > "$run/logs/inspect-example.txt"
+head -40 "$run/logs/inspect-example.txt"
+echo "  ... (the whole example: $run/logs/inspect-example.txt)"
 "$thinkgraph" report --run "$run"
 
 echo

@@ -24,7 +24,7 @@ enum ExamplePanel {
                          + "\(example.reasoningError.map { ": " + HTML.escape($0) } ?? "").</p></div>")
         }
         parts.append("</div>")
-        parts.append("<details><summary>Context the model read (cited events highlighted)</summary><div class=\"context\">"
+        parts.append("<details open><summary>Context the model read (cited events highlighted)</summary><div class=\"context\">"
                      + highlighted(example.context, cited: chain?.citedEvents ?? []) + "</div></details>")
         parts.append("</div>")
         return parts.joined(separator: "\n")
