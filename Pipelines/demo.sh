@@ -116,7 +116,10 @@ echo "stage 5 (filter):"
 echo
 echo "for curators: one example with its evidence (thinkgraph inspect), and the run report:"
 "$thinkgraph" inspect --run "$run" --where answered --random 1 --seed 1 > "$run/logs/inspect-example.txt"
-head -40 "$run/logs/inspect-example.txt"
+# Its head (task, targets) and its evidence and chains; the context is long.
+sed -n '1,/^context/p' "$run/logs/inspect-example.txt" | head -12
+echo "  ... (context: see the file below)"
+sed -n '/^evidence:/,$p' "$run/logs/inspect-example.txt" | head -40
 echo "  ... (the whole example: $run/logs/inspect-example.txt)"
 "$thinkgraph" report --run "$run"
 

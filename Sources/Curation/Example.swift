@@ -24,14 +24,9 @@ public struct Example: Sendable {
     public var droppedPaths: Int
     public var chains: [Chain]
 
-    /// Concept id → term, as the relation paths name them.
-    public var conceptNames: [String: String] {
-        var names: [String: String] = [:]
-        for path in paths where path.concepts.count == path.terms.count {
-            for (concept, term) in zip(path.concepts, path.terms) { names[concept] = term }
-        }
-        return names
-    }
+    /// Concept id → name for the concepts of the pairs and paths: as the
+    /// paths name them, else as extraction linked them in this patient.
+    public var names: [String: String] = [:]
 
     /// The longest path, in hops (0 without paths).
     public var longestPath: Int { paths.map(\.hops).max() ?? 0 }
@@ -104,6 +99,7 @@ extension Example {
         if let reasoningError { members.append(("reasoning_error", .string(reasoningError))) }
         if let model { members.append(("model", .string(model))) }
         members.append(("dropped_paths", .integer(Int64(droppedPaths))))
+        members.append(("names", .object(names.keys.sorted().map { ($0, .string(names[$0]!)) })))
         members.append(("chains", .array(chains.map { chain in
             var fields: [(String, JSONValue)] = [("text", .string(chain.text)), ("finish_reason", .string(chain.finishReason)),
                                                  ("kept", chain.kept.map { .bool($0) } ?? .null),

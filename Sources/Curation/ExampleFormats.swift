@@ -28,7 +28,7 @@ public enum ExampleFormat: String, CaseIterable, Sendable {
         lines.append("evidence: \(example.evidenceStatus ?? "not run")")
         if !example.pairs.isEmpty {
             lines.append("concept pairs (target <- history: count, lift):")
-            let names = example.conceptNames
+            let names = example.names
             func named(_ concept: String) -> String { names[concept].map { "\(concept) (\($0))" } ?? concept }
             lines += example.pairs.map { "  \(named($0.target)) <- \(named($0.history)): \($0.count), lift \(String(format: "%.2f", $0.lift))" }
         }

@@ -9,6 +9,7 @@ public final class RunView {
     public let run: RunFolder
     let samples: RecordIndex
     let patients: RecordIndex
+    let extract: StageRecords
     let evidence: StageRecords
     let reasoning: StageRecords
     let verdicts: StageRecords
@@ -21,6 +22,7 @@ public final class RunView {
         }
         samples = try RecordIndex(path: run.samples)
         patients = try RecordIndex(path: run.patients, key: "patient")
+        extract = try StageRecords(run: run, stage: "extract")
         evidence = try StageRecords(run: run, stage: "evidence")
         reasoning = try StageRecords(run: run, stage: "reasoning")
         verdicts = try StageRecords(run: run, stage: "filter", merged: run.path + "/filter.jsonl")
@@ -50,7 +52,25 @@ public final class RunView {
         if let record = try reasoning.record(id) { Self.readReasoning(record, into: &example) }
         if let record = try verdicts.record(id) { Self.readVerdicts(record, into: &example) }
         if example.context.isEmpty && renderContext { example.context = try render(sample) }
+        try name(&example, patient: sample.patient)
         return example
+    }
+
+    /// Names the concepts of the pairs: from the paths' terms, then from
+    /// the names extraction gave them in this patient's events.
+    func name(_ example: inout Example, patient: String) throws {
+        for path in example.paths where path.concepts.count == path.terms.count {
+            for (concept, term) in zip(path.concepts, path.terms) { example.names[concept] = term }
+        }
+        var wanted = Set(example.pairs.flatMap { [$0.target, $0.history] }).subtracting(example.names.keys)
+        guard !wanted.isEmpty, let record = try extract.record(patient) else { return }
+        for event in record["events"]?.arrayValue ?? [] {
+            for concept in event["concepts"]?.arrayValue ?? [] {
+                guard let id = concept["concept"]?.stringValue, wanted.contains(id), let name = concept["name"]?.stringValue else { continue }
+                example.names[id] = name
+                wanted.remove(id)
+            }
+        }
     }
 
     func render(_ sample: Sample) throws -> String {

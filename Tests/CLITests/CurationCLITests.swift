@@ -77,6 +77,24 @@ import TestSupport
         #expect(missing.status != 0 && missing.standardError.contains("no sample \"no-such-sample\""))
     }
 
+    /// A run stopped after the evidence stage: both tools say what has not
+    /// run instead of failing.
+    @Test func anUnfinishedRunCanBeInspectedAndReported() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try ReasonCLITests.evidenceRun(small, patients: 2)
+        let inspect = try Thinkgraph.run(["inspect", "--run", run, "--random", "1"])
+        #expect(inspect.status == 0, "\(inspect.standardError)")
+        #expect(inspect.standardOutput.contains("reasoning: not run"))
+        let report = try Thinkgraph.run(["report", "--run", run, "--out", small.folder + "/early.html"])
+        #expect(report.status == 0, "\(report.standardError)")
+        let html = try String(contentsOfFile: small.folder + "/early.html", encoding: .utf8)
+        #expect(html.contains("The filter has not run") && html.contains("The reasoning stage has not been merged"))
+        #expect(html.contains("Graph coverage per task") && !html.contains("The evidence stage has not run"))
+        let none = try Thinkgraph.run(["inspect", "--run", run, "--where", "kept", "--random", "1"])
+        #expect(none.status != 0 && none.standardError.contains("no sample matches"))
+    }
+
     @Test func theReportIsSelfContainedAndChromiumDrawsItsGraphs() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
