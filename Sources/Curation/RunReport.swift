@@ -147,7 +147,7 @@ public struct RunReport {
         // any with a graph; a seeded draw within each group.
         var groups: [[Example]] = [[], [], []]
         for id in figures.withGraph {
-            let example = try view.example(id, renderContext: false)
+            let example = try view.example(id, complete: false)
             groups[example.isKept ? 0 : example.chains.isEmpty ? 2 : 1].append(example)
         }
         var chosen: [Example] = []
@@ -157,10 +157,7 @@ public struct RunReport {
         }
         guard !chosen.isEmpty else { return page.add("<p class=\"muted\">No sample has an evidence graph yet.</p>") }
         page.add("<p class=\"muted\">Orange: target concepts; green: the patient's history; grey: concepts on the way. Highlighted events are the ones the chain cites.</p>")
-        for var example in chosen {
-            if example.context.isEmpty { example = try view.example(example.id) }
-            page.add(ExamplePanel.html(example))
-        }
+        for example in chosen { page.add(ExamplePanel.html(try view.example(example.id))) }
     }
 
     // MARK: formatting

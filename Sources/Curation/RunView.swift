@@ -35,9 +35,10 @@ public final class RunView {
     /// The task of a sample, read from its record.
     public func task(of id: String) throws -> String? { try samples.record(id)?["task"]?.stringValue }
 
-    /// One sample as a curator sees it. `renderContext: false` skips the
-    /// (costly) rendering when the model's context is not recorded.
-    public func example(_ id: String, renderContext: Bool = true) throws -> Example {
+    /// One sample as a curator sees it. `complete: false` leaves out what
+    /// costs most and choosing examples does not need: rendering a context
+    /// the model's record lacks, and naming concepts from extraction.
+    public func example(_ id: String, complete: Bool = true) throws -> Example {
         guard let value = try samples.record(id) else {
             throw InputError(file: run.samples, field: "id", message: "no sample \"\(id)\"")
         }
@@ -51,8 +52,10 @@ public final class RunView {
         if let record = try evidence.record(id) { try Self.readEvidence(record, into: &example, file: run.merged("evidence")) }
         if let record = try reasoning.record(id) { Self.readReasoning(record, into: &example) }
         if let record = try verdicts.record(id) { Self.readVerdicts(record, into: &example) }
-        if example.context.isEmpty && renderContext { example.context = try render(sample) }
-        try name(&example, patient: sample.patient)
+        if complete {
+            if example.context.isEmpty { example.context = try render(sample) }
+            try name(&example, patient: sample.patient)
+        }
         return example
     }
 
@@ -74,13 +77,7 @@ public final class RunView {
     }
 
     func render(_ sample: Sample) throws -> String {
-        guard let timeline = try patients.record(sample.patient) else {
-            throw InputError(file: run.patients, field: "patient", message: "no patient \"\(sample.patient)\" (sample \(sample.id))")
-        }
-        var problems: [TimelineProblem] = []
-        guard let patient = Patient.decode(timeline, problems: &problems) else {
-            throw InputError(file: run.patients, field: problems.first?.field, message: "patient \(sample.patient): \(problems.first?.message ?? "invalid")")
-        }
+        let patient = try Patient.decoded(patients.record(sample.patient), id: sample.patient, sampleID: sample.id, file: run.patients)
         return TimelineRenderer().render(sample, of: patient, maxTokens: 6000).text
     }
 

@@ -52,7 +52,7 @@ public struct Selection: Sendable {
                 candidates.append((id, 0))
                 continue
             }
-            let example = try view.example(id, renderContext: false)
+            let example = try view.example(id, complete: false)
             if filters.allSatisfy({ $0.accepts(example) }) { candidates.append((id, example.longestPath)) }
         }
         if filters.contains(.longestPaths) {

@@ -156,6 +156,20 @@ public struct TimelineProblem: Error, Equatable, Sendable {
 }
 
 extension Patient {
+    /// The patient `id` that sample `sampleID` names, from its timeline
+    /// record in `file` (nil when the file has none), or an error naming
+    /// the file, the field and the first problem.
+    public static func decoded(_ record: JSONValue?, id: String, sampleID: String, file: String) throws -> Patient {
+        guard let record else {
+            throw InputError(file: file, field: "patient", message: "no patient \"\(id)\" (sample \(sampleID))")
+        }
+        var problems: [TimelineProblem] = []
+        guard let patient = decode(record, problems: &problems) else {
+            throw InputError(file: file, field: problems.first?.field, message: "patient \(id): \(problems.first?.message ?? "invalid")")
+        }
+        return patient
+    }
+
     /// Reads one patient from the timeline format, collecting every problem
     /// instead of stopping at the first; nil when any was found.
     public static func decode(_ value: JSONValue, requireTimeOrder: Bool = true, problems: inout [TimelineProblem]) -> Patient? {

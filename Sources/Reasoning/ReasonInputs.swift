@@ -83,13 +83,7 @@ public final class ReasonInputs {
             recentPatients.insert(patient, at: 0)
             return patient
         }
-        guard let timeline = try patients.record(id) else {
-            throw InputError(file: run.patients, field: "patient", message: "no patient \"\(id)\" (sample \(sampleID))")
-        }
-        var problems: [TimelineProblem] = []
-        guard let patient = Patient.decode(timeline, problems: &problems) else {
-            throw InputError(file: run.patients, field: problems.first?.field, message: "patient \(id): \(problems.first?.message ?? "invalid")")
-        }
+        let patient = try Patient.decoded(patients.record(id), id: id, sampleID: sampleID, file: run.patients)
         recentPatients.insert(patient, at: 0)
         if recentPatients.count > Self.recentPatientLimit { recentPatients.removeLast() }
         return patient
