@@ -39,6 +39,30 @@ struct ChunkOptions: ParsableArguments {
     }
 }
 
+/// The options of every `STAGE merge` command.
+struct MergeOptions: ParsableArguments {
+    @Option(name: .customLong("run"), help: "Run folder.")
+    var runFolder: String
+
+    @Flag(help: "Print the counts as one JSON line.")
+    var json = false
+}
+
+/// `STAGE merge` for a stage whose chunks are JSON lines: the stage's name
+/// and the run files it read are all that differ.
+protocol StageMergeCommand: ParsableCommand {
+    static var stage: String { get }
+    /// Run files the stage read (their checksums go into run.json).
+    static var inputs: [String] { get }
+    var merge: MergeOptions { get }
+}
+
+extension StageMergeCommand {
+    func run() throws {
+        try StageMerge.run(stage: Self.stage, runFolder: merge.runFolder, inputs: Self.inputs, json: merge.json)
+    }
+}
+
 /// Merges a chunked stage and records it in run.json.
 enum StageMerge {
     /// `inputs` are the run files the stage read (relative names); their

@@ -62,14 +62,10 @@ struct CooccurMergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Check every chunk finished and sum them into RUN/cooccur.sqlite (tables tasks, concepts, pairs, names; view lift).")
 
-    @Option(name: .customLong("run"), help: "Run folder.")
-    var runFolder: String
-
-    @Flag(help: "Print the counts as one JSON line.")
-    var json = false
+    @OptionGroup var merge: MergeOptions
 
     func run() throws {
-        let run = try RunFolder(runFolder)
+        let run = try RunFolder(merge.runFolder)
         let started = RunManifest.now()
         let directory = run.chunkDirectory("cooccur")
         let files = try ChunkMerge.completeChunks(in: directory, suffix: ".sqlite")
@@ -95,7 +91,7 @@ struct CooccurMergeCommand: ParsableCommand {
                                 ("samples", .object(tasks.map { ($0.task, .integer(Int64($0.samples))) }))])
         manifest.set("cooccur", entry)
         try manifest.save()
-        if json {
+        if merge.json {
             print(entry.counts.jsonText)
         } else {
             print("cooccur: merged \(count) chunks: \(pairs) pairs over \(tasks.count) tasks -> \(output)")

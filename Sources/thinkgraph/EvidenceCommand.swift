@@ -101,21 +101,14 @@ struct EvidenceRunCommand: ParsableCommand {
     }
 }
 
-struct EvidenceMergeCommand: ParsableCommand {
+struct EvidenceMergeCommand: StageMergeCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Check every evidence chunk finished and merge them into RUN/evidence.jsonl.")
+    static let stage = "evidence"
+    static let inputs = ["samples.jsonl", "extract.jsonl", "cooccur.sqlite"]
 
-    @Option(name: .customLong("run"), help: "Run folder.")
-    var runFolder: String
-
-    @Flag(help: "Print the counts as one JSON line.")
-    var json = false
-
-    func run() throws {
-        try StageMerge.run(stage: "evidence", runFolder: runFolder, inputs: ["samples.jsonl", "extract.jsonl", "cooccur.sqlite"],
-                           json: json)
-    }
+    @OptionGroup var merge: MergeOptions
 }
 
 struct EvidencePathCommand: ParsableCommand {

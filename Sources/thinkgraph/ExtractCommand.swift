@@ -76,18 +76,12 @@ struct ExtractRunCommand: ParsableCommand {
     }
 }
 
-struct ExtractMergeCommand: ParsableCommand {
+struct ExtractMergeCommand: StageMergeCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Check every extract chunk finished and merge them into RUN/extract.jsonl.")
+    static let stage = "extract"
+    static let inputs = ["patients.jsonl", "samples.jsonl"]
 
-    @Option(name: .customLong("run"), help: "Run folder.")
-    var runFolder: String
-
-    @Flag(help: "Print the counts as one JSON line.")
-    var json = false
-
-    func run() throws {
-        try StageMerge.run(stage: "extract", runFolder: runFolder, inputs: ["patients.jsonl", "samples.jsonl"], json: json)
-    }
+    @OptionGroup var merge: MergeOptions
 }

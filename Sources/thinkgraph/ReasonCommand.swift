@@ -160,21 +160,14 @@ struct ReasonRunCommand: AsyncParsableCommand {
     }
 }
 
-struct ReasonMergeCommand: ParsableCommand {
+struct ReasonMergeCommand: StageMergeCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Check every reasoning chunk finished and merge them into RUN/reasoning.jsonl.")
+    static let stage = "reasoning"
+    static let inputs = ["patients.jsonl", "samples.jsonl", "evidence.jsonl"]
 
-    @Option(name: .customLong("run"), help: "Run folder.")
-    var runFolder: String
-
-    @Flag(help: "Print the counts as one JSON line.")
-    var json = false
-
-    func run() throws {
-        try StageMerge.run(stage: "reasoning", runFolder: runFolder, inputs: ["patients.jsonl", "samples.jsonl", "evidence.jsonl"],
-                           json: json)
-    }
+    @OptionGroup var merge: MergeOptions
 }
 
 struct ReasonExportBatchCommand: ParsableCommand {
