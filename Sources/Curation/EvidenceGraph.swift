@@ -10,7 +10,7 @@ public struct EvidenceGraph: Sendable {
         public var role: Role
     }
 
-    public enum Role: String, Sendable {
+    public enum Role: String, CaseIterable, Sendable {
         /// A concept to be predicted.
         case target
         /// A concept of the patient's history.

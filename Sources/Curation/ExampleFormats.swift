@@ -65,7 +65,7 @@ public enum ExampleFormat: String, CaseIterable, Sendable {
         var lines = ["digraph evidence {", "  label=\(quoted(example.id + " (" + example.task + ")"));", "  rankdir=LR;",
                      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];"]
         for (index, node) in graph.nodes.enumerated() {
-            let fill = node.role == .target ? "#ffb74d" : node.role == .history ? "#81c784" : "#e0e0e0"
+            let fill = GraphDrawing.fills[node.role]!
             lines.append("  n\(index) [label=\(quoted(node.label)), tooltip=\(quoted(node.key)), fillcolor=\"\(fill)\"];")
         }
         for edge in graph.edges {
@@ -86,7 +86,7 @@ public enum ExampleFormat: String, CaseIterable, Sendable {
         for edge in graph.edges {
             lines.append("  n\(edge.from) -->|\(label(edge.relation))| n\(edge.to)")
         }
-        lines += ["  classDef target fill:#ffb74d", "  classDef history fill:#81c784", "  classDef link fill:#e0e0e0"]
+        lines += EvidenceGraph.Role.allCases.map { "  classDef \($0.rawValue) fill:\(GraphDrawing.fills[$0]!)" }
         return lines.joined(separator: "\n") + "\n"
     }
 }

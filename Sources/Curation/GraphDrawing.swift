@@ -5,7 +5,8 @@ import Foundation
 /// relation names on the edges; full names in tooltips.
 public enum GraphDrawing {
     static let nodeWidth = 190, nodeHeight = 38, columnGap = 110, rowGap = 16, margin = 16
-    /// Fill colours by role (also what the report's test looks for).
+    /// Fill colours by role, for every drawing of a graph (SVG, Graphviz,
+    /// Mermaid); the report's test looks for them in a screenshot.
     public static let fills: [EvidenceGraph.Role: String] = [.target: "#ffb74d", .history: "#81c784", .link: "#e3e3e3"]
 
     public static func svg(_ graph: EvidenceGraph) -> String {

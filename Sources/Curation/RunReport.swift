@@ -44,7 +44,7 @@ public struct RunReport {
 
         var page = Page(title: "thinkgraph report: " + URL(fileURLWithPath: view.run.path).lastPathComponent)
         page.add("<h1>\(HTML.escape(page.title))</h1>")
-        page.add("<p class=\"muted\">Run folder <code>\(HTML.escape(view.run.path))</code>; written \(HTML.escape(Self.now())) by thinkgraph.</p>")
+        page.add("<p class=\"muted\">Run folder <code>\(HTML.escape(view.run.path))</code>; written \(HTML.escape(RunManifest.now())) by thinkgraph.</p>")
         stages(manifest, into: &page)
         coverage(figures, into: &page)
         distributions(figures, into: &page)
@@ -52,11 +52,6 @@ public struct RunReport {
         usage(manifest, view: view, into: &page)
         try exampleSection(view, figures: figures, into: &page)
         return page.html
-    }
-
-    static func now() -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date())
     }
 
     // MARK: sections
@@ -132,8 +127,10 @@ public struct RunReport {
             return page.add("<p class=\"muted\">The reasoning stage has not been merged.</p>")
         }
         let usage = TokenUsage(json: counts)
-        var model: String?
-        try? view.reasoning.forEach { record in if model == nil, record["status"]?.stringValue != "skipped" { model = record["model"]?.stringValue } }
+        // The live stage records its parameters in run.json; a batch import
+        // does not, so then the first answered record names the model.
+        let configured = manifest.stage("reasoning")?.configuration.first { $0.0 == "parameters" }?.1["model"]?.stringValue
+        let model = configured ?? (try? view.reasoning.first { $0["status"]?.stringValue != "skipped" })??["model"]?.stringValue
         var cost = "no price known for this model"
         if let model, let price = Price.of(model: model) { cost = String(format: "$%.4f (list price of %@)", price.cost(usage), model) }
         page.table(["model", "requests", "prompt tokens", "completion tokens", "estimated cost"],

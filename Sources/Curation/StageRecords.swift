@@ -28,6 +28,17 @@ struct StageRecords {
         return nil
     }
 
+    /// The first record, file by file, that satisfies `predicate`; reads
+    /// no further.
+    func first(where predicate: (JSONValue) throws -> Bool) throws -> JSONValue? {
+        for index in indexes {
+            for id in index.order {
+                if let value = try index.record(id), try predicate(value) { return value }
+            }
+        }
+        return nil
+    }
+
     /// Every record, file by file.
     func forEach(_ body: (JSONValue) throws -> Void) throws {
         for index in indexes {
