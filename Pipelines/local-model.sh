@@ -13,10 +13,7 @@ venv="$tools/xllamacpp"
 model="$tools/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 fetch() {
-  if ! dpkg-query -W -f='${Status}' libgomp1 2>/dev/null | grep -q "install ok installed"; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get install -y -qq libgomp1 >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq libgomp1 >/dev/null; }
-  fi
+  bash "$root/Pipelines/apt-install.sh" libgomp1
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import xllamacpp" 2>/dev/null; then
     echo "local-model: installing xllamacpp into $venv" >&2
     python3 -m venv "$venv"

@@ -5,22 +5,12 @@
 set -euo pipefail
 
 packages=(libsqlite3-dev libxml2-dev libcurl4-openssl-dev zlib1g-dev pkg-config)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
 # The demo's Python tools (clinosim, the local model) live in virtual
 # environments: Debian's python3 needs python3-venv and python3-pip for them.
 if command -v python3 >/dev/null 2>&1 && ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
-  missing+=(python3-venv python3-pip)
+  packages+=(python3-venv python3-pip)
 fi
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: no Swift toolchain on PATH (Swift 6 is required)" >&2

@@ -9,18 +9,12 @@ cd "$root"
 
 bash Pipelines/setup.sh
 # The C++ SimString tool, which the simstring twin is tested against.
-if ! command -v simstring >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq simstring-bin >/dev/null 2>&1 || \
-    { $sudo apt-get update -qq && $sudo apt-get install -y -qq simstring-bin >/dev/null; } || \
-    echo "test: simstring-bin unavailable; the C++ comparison tests will be skipped" >&2
+if ! command -v simstring >/dev/null 2>&1 && ! bash Pipelines/apt-install.sh simstring-bin; then
+  echo "test: simstring-bin unavailable; the C++ comparison tests will be skipped" >&2
 fi
 # Headless Chromium, which the report test renders the HTML report with.
-if ! command -v chromium >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || \
-    { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null; } || \
-    echo "test: chromium unavailable; the report rendering test will fail" >&2
+if ! command -v chromium >/dev/null 2>&1 && ! bash Pipelines/apt-install.sh chromium; then
+  echo "test: chromium unavailable; the report rendering test will fail" >&2
 fi
 if ! bash Lexicons/fetch-open-vocabularies.sh; then
   echo "test: could not fetch the open vocabularies; real-file tests will be skipped" >&2
