@@ -348,6 +348,50 @@ struct RequestLog {
         }
     }
 
+    /// A malformed evidence line stops the reason stage, and a malformed
+    /// reasoning line the filter, each naming file, line and field, with
+    /// nothing written that a later stage would trust.
+    @Test func malformedInputsAreNamedAndNothingIsLeftHalfWritten() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 2)
+        let evidence = run + "/evidence.jsonl"
+        let original = try String(contentsOfFile: evidence, encoding: .utf8)
+        var lines = original.split(separator: "\n").map(String.init)
+        let broken = try #require(lines.firstIndex { $0.contains("\"path\":[") })
+        lines[broken] = lines[broken].replacingOccurrences(of: "\"path\":[", with: "\"path\":[\"only one term\"],\"unused\":[")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: evidence, atomically: true, encoding: .utf8)
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", [])
+        let base = ["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "m", "--n", "1",
+                    "--quiet", "--force"]
+        let refused = try Thinkgraph.run(base)
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("evidence.jsonl:\(broken + 1)") && refused.standardError.contains("paths[0].path"),
+                "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: run + "/reasoning/chunk-0000-of-0001.done"))
+
+        // The chunk was begun with other inputs: once they are mended, the
+        // stage says to start over, and does after the folder is removed.
+        try original.write(toFile: evidence, atomically: true, encoding: .utf8)
+        let mended = try Thinkgraph.run(base)
+        #expect(mended.status != 0 && mended.standardError.contains("started with other inputs"), "\(mended.standardError)")
+        try FileManager.default.removeItem(atPath: run + "/reasoning")
+        #expect(try Thinkgraph.run(base).status == 0)
+        #expect(try Thinkgraph.run(["reason", "merge", "--run", run]).status == 0)
+        let reasoning = run + "/reasoning.jsonl"
+        var records = try String(contentsOfFile: reasoning, encoding: .utf8).split(separator: "\n").map(String.init)
+        let answered = try #require(records.firstIndex { $0.contains("\"status\":\"ok\"") })
+        records[answered] = records[answered].replacingOccurrences(of: "\"format\":\"", with: "\"format\":\"no-such-")
+        try (records.joined(separator: "\n") + "\n").write(toFile: reasoning, atomically: true, encoding: .utf8)
+        let filter = try Thinkgraph.run(["filter", "--run", run, "--force"])
+        #expect(filter.status != 0)
+        #expect(filter.standardError.contains("reasoning.jsonl:\(answered + 1)") && filter.standardError.contains("format"),
+                "\(filter.standardError)")
+        for name in ["dataset.jsonl", "filter.jsonl", "filter-stats.json"] {
+            #expect(!FileManager.default.fileExists(atPath: run + "/" + name), "\(name) was left behind")
+        }
+    }
+
     /// A dry run for OpenAI sends nothing, so it needs no key and no
     /// permission; the live run needs both.
     @Test func dryRunNeedsNoKeyTheLiveRunNeedsKeyAndPermission() throws {
