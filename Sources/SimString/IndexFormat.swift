@@ -1,9 +1,9 @@
-/// The on-disk layout of a SimString index (`.simstring` file), version 1.
+/// The on-disk layout of a SimString index (`.simstring` file), version 3.
 ///
 /// All integers little-endian; every section starts on an 8-byte boundary.
 ///
 ///     header (128 bytes)
-///       0  magic "TGSIMSTR"          8  version u32       12 flags u32 (1 unicode, 2 marks)
+///       0  magic "TGSIMSTR"          8  version u32       12 flags u32 (1 unicode, 2 marks, 4 narrow ids)
 ///      16  n u32                    20  reserved u32
 ///      24  stringCount u64          32  featureCount u64  40  directoryCount u64
 ///      48  postingCount u64         56  tableCapacity u64 64  maxSize u64
@@ -21,6 +21,8 @@
 ///       postings           postingCount × u32        internal string ids, ascending within an entry
 ///       externalIDs        stringCount × u32         internal id → string id (input order)
 ///       sizeOffsets        (maxSize + 2) × u32       first internal id of each feature-set size
+///       forwardFeatures    postingCount × u16 or u32 each string's feature ids, in internal-id order;
+///                                                    u16 (flag 4) when there are at most 65,536 features
 ///
 /// Internal ids number the strings by feature-set size (then input order), so
 /// the strings of one size are one contiguous id range: a query's counters
@@ -31,12 +33,20 @@
 /// each of its features, one contiguous run of entries covering its size
 /// range: CPMerge over size-bucketed inverted lists without a hash probe per
 /// (size, feature) pair as in the C++ layout.
+///
+/// The forward features let the searcher verify a candidate directly: every
+/// string of size s owns exactly s ids, so internal id i's run starts at the
+/// sum of count × size over the smaller sizes plus (i - first id of its
+/// size) × s, with no offsets table. Counting a candidate's overlap this way
+/// reads one short contiguous run instead of probing each remaining posting
+/// list.
 enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     static let headerSize = 128
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2
+    static let narrowForwardFlag: UInt32 = 4
 
     static func align(_ offset: Int) -> Int { (offset + 7) & ~7 }
 }

@@ -40,6 +40,11 @@ public final class SimStringIndex: @unchecked Sendable {
     private let postings: UnsafePointer<UInt32>
     private let externalIDs: UnsafePointer<UInt32>
     private let sizeOffsets: UnsafePointer<UInt32>
+    private let forwardFeatures: UnsafeRawPointer
+    /// Bytes per id in `forwardFeatures`: 2 or 4.
+    let forwardIDWidth: Int
+    /// Where each size's forward runs start in `forwardFeatures`, in ids.
+    private let forwardStarts: [Int]
     /// The most strings of any one feature-set size.
     let largestSizeBucket: Int
 
@@ -118,6 +123,9 @@ public final class SimStringIndex: @unchecked Sendable {
         let postingsAt = section(postingCount * 4)
         let externalAt = section(strings * 4)
         let sizeOffsetsAt = section((maxSize + 2) * 4)
+        let forwardIDWidth = flags & IndexFormat.narrowForwardFlag != 0 ? 2 : 4
+        self.forwardIDWidth = forwardIDWidth
+        let forwardAt = section(postingCount * forwardIDWidth)
         guard offset == length else {
             throw SimStringError("\(path): corrupted or truncated index (expected \(offset) bytes, found \(length))")
         }
@@ -133,6 +141,7 @@ public final class SimStringIndex: @unchecked Sendable {
         postings = (base + postingsAt).assumingMemoryBound(to: UInt32.self)
         externalIDs = (base + externalAt).assumingMemoryBound(to: UInt32.self)
         sizeOffsets = (base + sizeOffsetsAt).assumingMemoryBound(to: UInt32.self)
+        forwardFeatures = base + forwardAt
         guard stringOffsets[strings] == UInt64(byteCount), directory[features] == UInt32(entries),
               directoryStarts[entries] == UInt32(postingCount) else {
             throw SimStringError("\(path): corrupted index (section ends disagree)")
@@ -145,8 +154,17 @@ public final class SimStringIndex: @unchecked Sendable {
             throw SimStringError("\(path): corrupted index (offsets out of order)")
         }
         var largest = 0
-        for size in 0...maxSize { largest = max(largest, Int(sizeOffsets[size + 1] - sizeOffsets[size])) }
+        var starts = [Int](repeating: 0, count: maxSize + 2)
+        for size in 0...maxSize {
+            let strings = Int(sizeOffsets[size + 1] - sizeOffsets[size])
+            largest = max(largest, strings)
+            starts[size + 1] = starts[size] + strings * size
+        }
+        guard starts[maxSize + 1] == postingCount else {
+            throw SimStringError("\(path): corrupted index (forward features disagree with sizes)")
+        }
         largestSizeBucket = largest
+        forwardStarts = starts
         bodyChecksum = u64(112)
         ok = true
         if verifyChecksum {
@@ -246,6 +264,13 @@ public final class SimStringIndex: @unchecked Sendable {
     func sizeBucket(_ size: Int) -> (start: UInt32, count: UInt32) {
         guard size >= 0, size <= maxSize else { return (0, 0) }
         return (sizeOffsets[size], sizeOffsets[size + 1] - sizeOffsets[size])
+    }
+
+    /// The feature ids of the strings with `size` features, `size` per
+    /// string, in internal-id order from `sizeBucket(size).start`; ids are
+    /// `forwardIDWidth` bytes wide.
+    func forwardRun(ofSize size: Int) -> UnsafeRawPointer {
+        forwardFeatures + forwardStarts[size] * forwardIDWidth
     }
 
     /// Where an entry's postings start (for entry == count: the end).

@@ -130,6 +130,17 @@ public struct SimStringIndexBuilder {
         }
         cursor = []
 
+        // Each string's feature ids, in internal-id order: a candidate's
+        // features are then one contiguous run at a computable offset.
+        // Ids fit 16 bits for most lexicons (n-grams of text are few),
+        // which halves what verifying a candidate reads.
+        let narrow = featureCount <= 1 << 16
+        var forward = [UInt32]()
+        forward.reserveCapacity(stringFeatures.count)
+        for sid in order {
+            forward.append(contentsOf: stringFeatures[featureStarts[Int(sid)]..<featureStarts[Int(sid) + 1]])
+        }
+
         var directory = [UInt32](repeating: 0, count: featureCount + 1)
         var directorySizes: [UInt32] = []
         var directoryStarts: [UInt32] = []
@@ -163,9 +174,15 @@ public struct SimStringIndexBuilder {
             try file.append(postings)
             try file.append(order)
             try file.append(sizeOffsets)
+            if narrow {
+                try file.append(forward.map { UInt16(truncatingIfNeeded: $0) })
+            } else {
+                try file.append(forward)
+            }
             var flags: UInt32 = 0
             if settings.unicode { flags |= IndexFormat.unicodeFlag }
             if settings.marks { flags |= IndexFormat.marksFlag }
+            if narrow { flags |= IndexFormat.narrowForwardFlag }
             try file.finish(flags: flags, n: UInt32(settings.n), counts: [
                 UInt64(stringCount), UInt64(featureCount), UInt64(directorySizes.count), UInt64(postings.count),
                 UInt64(table.count), UInt64(maxSize), UInt64(stringBytes.count),

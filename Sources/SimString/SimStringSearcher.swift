@@ -2,13 +2,17 @@
 /// thread, as many as wanted on one shared index.
 ///
 /// Retrieval is SimString's CPMerge: for each candidate size in the range the
-/// measure allows, the query's posting lists for that size are sorted by
-/// length; candidates are collected from the `q - τ + 1` shortest lists (a
-/// string sharing τ of the q features must appear in one of them), then
-/// checked against the remaining lists, dropping those that can no longer
-/// reach τ. Accepted candidates are still counted in every list, so each
-/// result carries its exact overlap and similarity. A searcher keeps one
-/// 4-byte counter per string of the most common size.
+/// measure allows, candidates are collected from the first `q - τ + 1` of
+/// the query's posting lists for that size (a string sharing τ of the q
+/// features must appear in one of them), then checked against the remaining
+/// lists, dropping those that can no longer reach τ. Lists are taken in one
+/// order for all sizes, rarest feature first over the whole size range:
+/// close to shortest-first for each size, without a sort per size. Once the
+/// candidates are few next to the postings still to read, each is verified
+/// directly against its own feature ids (the index stores them, see
+/// `IndexFormat`). Either way each result carries its exact overlap and
+/// similarity. A searcher keeps one 4-byte counter per string of the most
+/// common size and one bit per indexed feature.
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
@@ -16,12 +20,21 @@ public struct SimStringSearcher {
     private var cursorEnds: [Int] = []
     private var lists: [UnsafeBufferPointer<UInt32>] = []
     private var weights: [(postings: Int, slot: Int)] = []
-    private var sortKeys: [UInt64] = []
-    private var sortedLists: [UnsafeBufferPointer<UInt32>] = []
     private var candidates: [Candidate] = []
+    /// The query's indexed feature ids (their bits are set in the scratch's
+    /// query bitset while a search runs).
+    private var queryFeatures: [Int] = []
     /// Overlap counters for one size's id range and the offsets with a
     /// non-zero count.
     private let scratch = MergeScratch()
+
+    /// When candidates are verified against their own feature ids instead
+    /// of the remaining posting lists. Tests pin the two extremes so that
+    /// both paths are checked on any data.
+    enum Verification {
+        case whenCheaper, always, never
+    }
+    var verification = Verification.whenCheaper
 
     struct Candidate {
         /// Internal id (strings numbered by size).
@@ -59,19 +72,23 @@ public struct SimStringSearcher {
         // Each present feature's run of directory entries within the size range.
         cursors.removeAll(keepingCapacity: true)
         cursorEnds.removeAll(keepingCapacity: true)
+        queryFeatures.removeAll(keepingCapacity: true)
+        scratch.reserveMarks(features: index.featureCount)
+        let marks = scratch.queryMarks
+        defer { for feature in queryFeatures { marks[feature >> 6] = 0 } }
         extractor.units.withUnsafeBufferPointer { units in
             for feature in 0..<q {
                 let start = Int(extractor.starts[feature])
                 guard let id = index.featureID(units: units.baseAddress! + start, occurrence: extractor.occurrences[feature])
                 else { continue }
+                queryFeatures.append(id)
+                marks[id >> 6] |= 1 << UInt64(id & 63)
                 let entries = index.entries(ofFeature: id)
-                var low = entries.lowerBound, high = entries.upperBound
-                while low < high {
-                    let middle = (low + high) / 2
-                    if index.entrySize(middle) < sizes.lowerBound { low = middle + 1 } else { high = middle }
-                }
-                cursors.append(low)
-                cursorEnds.append(entries.upperBound)
+                let first = firstEntry(in: entries, atLeast: sizes.lowerBound)
+                let end = firstEntry(in: first..<entries.upperBound, atLeast: sizes.upperBound + 1)
+                guard first < end else { continue }
+                cursors.append(first)
+                cursorEnds.append(end)
             }
         }
         // CPMerge is correct for any order of the lists; it is fastest when
@@ -81,13 +98,11 @@ public struct SimStringSearcher {
         orderByFrequency()
 
         var results: [SimStringMatch] = []
-        while true {
-            // The next size any feature has strings of.
-            var size = Int.max
-            for slot in cursors.indices where cursors[slot] < cursorEnds[slot] {
-                size = min(size, index.entrySize(cursors[slot]))
-            }
-            guard size <= sizes.upperBound else { break }
+        // Sizes no string has are skipped: a huge query's range can span
+        // hundreds of thousands of them.
+        for size in sizes where index.sizeBucket(size).count > 0 {
+            // Each feature's run is ascending by size and ends within the
+            // range, so one look per feature finds its list of this size.
             lists.removeAll(keepingCapacity: true)
             for slot in cursors.indices where cursors[slot] < cursorEnds[slot] && index.entrySize(cursors[slot]) == size {
                 lists.append(index.postings(ofEntry: cursors[slot]))
@@ -106,6 +121,17 @@ public struct SimStringSearcher {
             }
         }
         return results
+    }
+
+    /// The first entry in `entries` (ascending by size) whose size is at
+    /// least `size`.
+    private func firstEntry(in entries: Range<Int>, atLeast size: Int) -> Int {
+        var low = entries.lowerBound, high = entries.upperBound
+        while low < high {
+            let middle = (low + high) / 2
+            if index.entrySize(middle) < size { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private mutating func orderByFrequency() {
@@ -132,9 +158,9 @@ public struct SimStringSearcher {
     /// repeated sorted-list merges with one pass over the postings); each
     /// remaining list is then either scanned (when it is short next to the
     /// candidate set) or probed by binary search per candidate, dropping
-    /// candidates that can no longer reach the bound.
+    /// candidates that can no longer reach the bound, until verifying the
+    /// candidates one by one costs less than the lists left.
     private mutating func merge(needed: Int, queryFeatureCount q: Int, size: Int, countAccepted: Bool) {
-        sortShortestFirst()
         // Absent features count as empty lists at the front.
         let absent = q - lists.count
         let initialLists = max(0, q - needed + 1 - absent)
@@ -158,14 +184,23 @@ public struct SimStringSearcher {
             }
         }
         var remaining = lists.count - initialLists
+        var verify = false
         for list in lists.dropFirst(initialLists) {
-            remaining -= 1
             if touchedCount == 0 { break }
             // A binary search costs about log2(n) dependent, cache-missing
             // steps, a scan one predictable step per posting: scan unless the
             // candidates are few next to the list (the factor 8 was the best
             // of 1, 2, 4, 8, 16 and 32 on the default lexicon's strings).
             let probeCost = touchedCount * (Int.bitWidth - list.count.leadingZeroBitCount) * 8
+            let stepCost = min(list.count, probeCost)
+            // Verifying reads `size` ids per candidate; the lists left cost
+            // about this step's cost each (fewer as candidates drop out).
+            let verifyingIsCheaper = touchedCount * size * Self.verificationCost <= stepCost * remaining
+            if verification == .always || (verification == .whenCheaper && verifyingIsCheaper) {
+                verify = true
+                break
+            }
+            remaining -= 1
             if list.count <= probeCost {
                 for id in list {
                     let offset = id &- base
@@ -194,41 +229,57 @@ public struct SimStringSearcher {
             }
             touchedCount = kept
         }
-        for position in 0..<touchedCount {
-            let offset = touched[position]
-            candidates.append(Candidate(id: base &+ offset, count: counters[Int(offset)]))
-            counters[Int(offset)] = 0
+        if !verify {
+            for position in 0..<touchedCount {
+                let offset = touched[position]
+                candidates.append(Candidate(id: base &+ offset, count: counters[Int(offset)]))
+                counters[Int(offset)] = 0
+            }
+            candidates.sort { $0.id < $1.id }
+            return
+        }
+        // Few candidates next to the postings left: count each candidate's
+        // overlap from its own feature ids, one short contiguous run, each
+        // id looked up in the query's feature bitset.
+        let run = index.forwardRun(ofSize: size)
+        if index.forwardIDWidth == 2 {
+            verifyCandidates(run.assumingMemoryBound(to: UInt16.self), touchedCount: touchedCount, size: size, needed: needed, base: base)
+        } else {
+            verifyCandidates(run.assumingMemoryBound(to: UInt32.self), touchedCount: touchedCount, size: size, needed: needed, base: base)
         }
         candidates.sort { $0.id < $1.id }
     }
 
-    /// Orders `lists` shortest first. They arrive almost in order (see
-    /// `orderByFrequency`), so an insertion sort over packed (length,
-    /// position) keys costs little more than one pass.
-    private mutating func sortShortestFirst() {
-        var sorted = true
-        for position in lists.indices.dropFirst() where lists[position - 1].count > lists[position].count {
-            sorted = false
-            break
-        }
-        if sorted { return }
-        sortKeys.removeAll(keepingCapacity: true)
-        for (position, list) in lists.enumerated() { sortKeys.append(UInt64(list.count) << 32 | UInt64(position)) }
-        sortKeys.withUnsafeMutableBufferPointer { keys in
-            for position in 1..<max(1, keys.count) {
-                let key = keys[position]
-                var slot = position
-                while slot > 0, keys[slot - 1] > key {
-                    keys[slot] = keys[slot - 1]
-                    slot -= 1
-                }
-                keys[slot] = key
+    /// Counts each touched candidate's overlap from its own feature ids (the
+    /// `size` ids at `run + offset × size`), each looked up in the query's
+    /// feature bitset, and keeps those reaching `needed`. Resets their
+    /// counters.
+    @inline(__always)
+    private mutating func verifyCandidates<ID: FixedWidthInteger & UnsignedInteger>(
+        _ run: UnsafePointer<ID>, touchedCount: Int, size: Int, needed: Int, base: UInt32
+    ) {
+        let counters = scratch.counters, touched = scratch.touched
+        let marks = scratch.queryMarks, limit = index.featureCount
+        for position in 0..<touchedCount {
+            let offset = touched[position]
+            counters[Int(offset)] = 0
+            let features = run + Int(offset) &* size
+            var overlap = 0
+            for k in 0..<size {
+                let feature = Int(truncatingIfNeeded: features[k])
+                // An id past the table can only come from a damaged file.
+                guard feature < limit else { continue }
+                overlap &+= Int(truncatingIfNeeded: (marks[feature &>> 6] &>> UInt64(feature & 63)) & 1)
+            }
+            if overlap >= needed {
+                candidates.append(Candidate(id: base &+ offset, count: UInt32(overlap)))
             }
         }
-        sortedLists.removeAll(keepingCapacity: true)
-        for key in sortKeys { sortedLists.append(lists[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) }
-        swap(&lists, &sortedLists)
     }
+
+    /// The weight of one verified id against one posting step: 3 to 6 were
+    /// equally fast on the default lexicon's strings (1, 2 and 12 slower).
+    static let verificationCost = 4
 
     @inline(__always)
     private static func contains(_ list: UnsafeBufferPointer<UInt32>, _ value: UInt32) -> Bool {
@@ -257,6 +308,19 @@ final class MergeScratch {
     private(set) var counters = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
     private(set) var touched = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
     private var capacity = 0
+    /// One bit per indexed feature, set for the current query's features.
+    private(set) var queryMarks = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
+    private var markWords = 0
+
+    /// Sizes the query bitset for `features` feature ids (all bits clear).
+    func reserveMarks(features: Int) {
+        let words = (features + 63) / 64
+        guard words > markWords else { return }
+        queryMarks.deallocate()
+        queryMarks = .allocate(capacity: words)
+        queryMarks.initialize(repeating: 0, count: words)
+        markWords = words
+    }
 
     func reserve(_ needed: Int) {
         guard needed > capacity else { return }
@@ -271,5 +335,6 @@ final class MergeScratch {
     deinit {
         counters.deallocate()
         touched.deallocate()
+        queryMarks.deallocate()
     }
 }

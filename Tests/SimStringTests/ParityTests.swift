@@ -44,34 +44,71 @@ func referenceFeatures(_ text: String, _ settings: FeatureSettings) -> Set<[UInt
         #expect(index.count == strings.count)
 
         let stringFeatures = strings.map { referenceFeatures($0, settings) }
-        var searcher = SimStringSearcher(index: index)
         var checked = 0
-        for query in queries {
-            let queryFeatures = referenceFeatures(query, settings)
-            let overlaps = stringFeatures.map { $0.intersection(queryFeatures).count }
-            for measure in SimilarityMeasure.allCases {
-                for threshold in [0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
-                    var expected: [Int: Double] = [:]
-                    for (id, features) in stringFeatures.enumerated() {
-                        let similarity = measure.similarity(overlap: overlaps[id], querySize: queryFeatures.count,
-                                                            candidateSize: features.count)
-                        if similarity >= threshold { expected[id] = similarity }
+        for verification in [SimStringSearcher.Verification.whenCheaper, .always, .never] {
+            var searcher = SimStringSearcher(index: index)
+            searcher.verification = verification
+            for query in queries {
+                let queryFeatures = referenceFeatures(query, settings)
+                let overlaps = stringFeatures.map { $0.intersection(queryFeatures).count }
+                for measure in SimilarityMeasure.allCases {
+                    for threshold in [0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
+                        var expected: [Int: Double] = [:]
+                        for (id, features) in stringFeatures.enumerated() {
+                            let similarity = measure.similarity(overlap: overlaps[id], querySize: queryFeatures.count,
+                                                                candidateSize: features.count)
+                            if similarity >= threshold { expected[id] = similarity }
+                        }
+                        let found = try searcher.search(query, measure: measure, threshold: threshold)
+                        let got = Dictionary(found.map { ($0.id, $0.similarity) }, uniquingKeysWith: { a, _ in a })
+                        #expect(found.count == got.count, "duplicate ids for \(query)")
+                        #expect(got == expected, "\(measure) \(threshold) \(verification) query \"\(query)\"")
+                        // Accepting early (no similarities) retrieves the same strings.
+                        var bytes = query
+                        let quick = try bytes.withUTF8 {
+                            try searcher.search(bytes: $0, measure: measure, threshold: threshold, similarities: false)
+                        }
+                        #expect(Set(quick.map(\.id)) == Set(expected.keys))
+                        checked += 1
                     }
-                    let found = try searcher.search(query, measure: measure, threshold: threshold)
-                    let got = Dictionary(found.map { ($0.id, $0.similarity) }, uniquingKeysWith: { a, _ in a })
-                    #expect(found.count == got.count, "duplicate ids for \(query)")
-                    #expect(got == expected, "\(measure) \(threshold) query \"\(query)\"")
-                    // Accepting early (no similarities) retrieves the same strings.
-                    var bytes = query
-                    let quick = try bytes.withUTF8 {
-                        try searcher.search(bytes: $0, measure: measure, threshold: threshold, similarities: false)
-                    }
-                    #expect(Set(quick.map(\.id)) == Set(expected.keys))
-                    checked += 1
                 }
             }
         }
-        #expect(checked == queries.count * 30)
+        #expect(checked == queries.count * 30 * 3)
+    }
+
+    /// Past 65,536 features the index stores 32-bit ids for verification:
+    /// both retrieval paths must still agree there.
+    @Test func wideFeatureIDsVerifyLikeThePostingLists() throws {
+        var random = SeededRandom(seed: 11)
+        // Random CJK scalars: nearly every trigram is new.
+        func word(_ length: Int) -> String {
+            String(String.UnicodeScalarView((0..<length).map { _ in Unicode.Scalar(UInt32.random(in: 0x4E00...0x9FFF, using: &random))! }))
+        }
+        var strings = (0..<16_000).map { _ in word(7) }
+        // Near neighbours of some strings, so that queries find several.
+        for id in stride(from: 0, to: 400, by: 4) { strings.append(String(strings[id].dropLast()) + word(1)) }
+        let path = NSTemporaryDirectory() + "wide-\(UUID().uuidString).simstring"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var builder = try SimStringIndexBuilder(settings: FeatureSettings(n: 3, unicode: true))
+        for string in strings { builder.add(string) }
+        try builder.write(to: path)
+        let index = try SimStringIndex(path: path)
+        #expect(index.featureCount > 1 << 16)
+        #expect(index.forwardIDWidth == 4)
+        var verifying = SimStringSearcher(index: index), merging = SimStringSearcher(index: index)
+        verifying.verification = .always
+        merging.verification = .never
+        var found = 0
+        for id in stride(from: 0, to: 400, by: 2) {
+            for measure in SimilarityMeasure.allCases {
+                let expected = try merging.search(strings[id], measure: measure, threshold: 0.5)
+                #expect(try verifying.search(strings[id], measure: measure, threshold: 0.5) == expected)
+                #expect(expected.contains { $0.id == id })
+                found += expected.count
+            }
+        }
+        #expect(found > 1_000)
     }
 
     @Test func resultsAreOrderedBySizeThenId() throws {
