@@ -164,19 +164,7 @@ public struct LexiconBuilder: Sendable {
     /// The SimString index over every normalised string, in string-id order.
     private func buildApproximateIndex(_ staged: StagedDirectory) throws -> LexiconManifest.ApproximateIndex {
         let database = try Database(path: staged.path(LexiconSchema.databaseFileName), mode: .readOnly)
-        var builder = try SimStringIndexBuilder(settings: options.approximateIndex)
-        let statement = try database.prepare("SELECT id, norm FROM strings ORDER BY id")
-        try statement.bind([])
-        while try statement.step() {
-            // Ids are dense from 1, so SimString id = string id - 1.
-            precondition(statement.int(0) == Int64(builder.count + 1), "string ids are not dense")
-            builder.add(statement.text(1))
-        }
-        let path = staged.path(LexiconSchema.approximateIndexFileName)
-        try builder.write(to: path)
-        let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
-        return .init(file: LexiconSchema.approximateIndexFileName, bytes: bytes, strings: builder.count,
-                     ngram: options.approximateIndex.n, marks: options.approximateIndex.marks,
-                     unicode: options.approximateIndex.unicode)
+        return try ApproximateIndexFile.write(strings: database, settings: options.approximateIndex,
+                                              to: staged.path(LexiconSchema.approximateIndexFileName))
     }
 }

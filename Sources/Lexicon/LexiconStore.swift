@@ -49,7 +49,8 @@ public final class LexiconStore {
             index = try SimStringIndex(path: path, verifyChecksum: verify)
         } catch let error as SimStringError {
             let prefix = path + ": "
-            let message = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+            var message = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+            if error.isUnsupportedVersion { message += " with `thinkgraph lexicon reindex \(directory)`" }
             throw InputError(file: path, message: message)
         }
         guard index.count == record.strings, index.count == manifest.counts.strings,

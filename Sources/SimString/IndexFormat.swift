@@ -117,6 +117,12 @@ func indexChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
 /// A problem with an index file.
 public struct SimStringError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The file is an index of another format version: rebuilding it from
+    /// its strings is the remedy, not a repair.
+    public let isUnsupportedVersion: Bool
+    public init(_ message: String, isUnsupportedVersion: Bool = false) {
+        self.message = message
+        self.isUnsupportedVersion = isUnsupportedVersion
+    }
     public var description: String { message }
 }

@@ -83,7 +83,8 @@ public final class SimStringIndex: @unchecked Sendable {
             throw SimStringError("\(path): not a thinkgraph SimString index (bad magic)")
         }
         guard u32(8) == IndexFormat.version else {
-            throw SimStringError("\(path): index format version \(u32(8)) is not supported (this tool reads \(IndexFormat.version)); rebuild the index")
+            throw SimStringError("\(path): index format version \(u32(8)) is not supported (this tool reads \(IndexFormat.version)); rebuild the index",
+                                 isUnsupportedVersion: true)
         }
         guard indexChecksum(UnsafeRawBufferPointer(start: base, count: 120)) == u64(120) else {
             throw SimStringError("\(path): corrupted index (header checksum mismatch)")

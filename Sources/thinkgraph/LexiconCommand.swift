@@ -6,7 +6,7 @@ struct LexiconCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lexicon",
         abstract: "Build and query lexicons (UMLS RRF, OBO ontologies, ICD-10-CM).",
-        subcommands: [Build.self, Info.self, Lookup.self, Strings.self, ExportRRF.self])
+        subcommands: [Build.self, Info.self, Lookup.self, Strings.self, ExportRRF.self, Reindex.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -160,6 +160,19 @@ struct LexiconCommand: ParsableCommand {
             exporter.defaultSemanticType = defaultSemtype.lowercased() == "none" ? nil : (defaultSemtype, "Default")
             let (conso, sty) = try exporter.export(store, to: out)
             print("wrote \(out)/MRCONSO.RRF (\(conso) rows) and \(out)/MRSTY.RRF (\(sty) rows)")
+        }
+    }
+
+    struct Reindex: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild the lexicon's approximate-string index from its strings (after an update of thinkgraph changed the index format).")
+
+        @Argument(help: "Lexicon folder.")
+        var directory: String
+
+        func run() throws {
+            let record = try LexiconStore.reindex(directory: directory)
+            print("rebuilt \(directory)/\(record.file): \(record.strings) strings, \(record.bytes) bytes")
         }
     }
 

@@ -88,6 +88,44 @@ enum Thinkgraph {
         #expect(again.standardError.contains("already exists"))
     }
 
+    @Test func anIndexOfAnotherFormatVersionIsNamedAndReindexRebuildsIt() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let obo = try write("mini.obo", """
+            ontology: hp.obo
+
+            [Term]
+            id: HP:0001250
+            name: Seizure
+            synonym: "Seizures" EXACT []
+            """)
+        let lexicon = folder + "/lex"
+        #expect(try Thinkgraph.run(["lexicon", "build", "--out", lexicon, "--obo", obo, "--quiet"]).status == 0)
+        let text = try write("note.txt", "Had a seizure today.")
+        let before = try Thinkgraph.run(["match", "--lexicon", lexicon, text])
+        #expect(before.status == 0)
+
+        // What an earlier thinkgraph wrote: the same file with version 2.
+        let index = lexicon + "/strings.simstring"
+        var data = try Data(contentsOf: URL(fileURLWithPath: index))
+        data[8] = 2
+        try data.write(to: URL(fileURLWithPath: index))
+        let refused = try Thinkgraph.run(["match", "--lexicon", lexicon, text])
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("\(index): index format version 2 is not supported"))
+        #expect(refused.standardError.contains("thinkgraph lexicon reindex \(lexicon)"))
+
+        let reindex = try Thinkgraph.run(["lexicon", "reindex", lexicon])
+        #expect(reindex.status == 0, "\(reindex.standardError)")
+        #expect(reindex.standardOutput.contains("2 strings"))
+        let after = try Thinkgraph.run(["match", "--lexicon", lexicon, text])
+        #expect(after.status == 0)
+        #expect(after.standardOutput == before.standardOutput)
+        #expect(after.standardOutput.contains("HP:0001250"))
+        let info = try Thinkgraph.run(["lexicon", "info", lexicon])
+        let bytes = try FileManager.default.attributesOfItem(atPath: index)[.size] as! NSNumber
+        #expect(info.standardOutput.contains("\(bytes) bytes"))
+    }
+
     @Test func badInputExitsNonZeroNamingFileAndLineAndLeavesNothing() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let rrf = try write("umls/MRCONSO.RRF", "C1|ENG|P|\n")

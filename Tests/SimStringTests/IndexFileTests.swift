@@ -71,7 +71,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: path) }
         try buildSample()
         try corrupt { $0[8] = 99 }
-        #expect(throws: SimStringError("\(path): index format version 99 is not supported (this tool reads \(IndexFormat.version)); rebuild the index")) {
+        #expect(throws: SimStringError("\(path): index format version 99 is not supported (this tool reads \(IndexFormat.version)); rebuild the index",
+                                               isUnsupportedVersion: true)) {
             _ = try SimStringIndex(path: path)
         }
         try "hello\n".write(toFile: path, atomically: true, encoding: .utf8)
