@@ -28,7 +28,8 @@ let package = Package(
         // A thin, safe Swift face on SQLite: bound parameters only.
         .target(name: "SQLiteDB", dependencies: ["CSQLite", "TGSupport"]),
         // SimString: an exact, memory-mapped approximate-string index.
-        .target(name: "SimString"),
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
+        .target(name: "SimString", dependencies: ["CPrefetch"]),
         // The lexicon store and its importers (UMLS RRF, OBO, ICD-10-CM XML).
         .target(name: "Lexicon", dependencies: ["SQLiteDB", "SimString", "TGSupport", "CLibXML2"]),
 

@@ -1,3 +1,4 @@
+import CPrefetch
 /// Runs queries against one index with reusable buffers: one searcher per
 /// thread, as many as wanted on one shared index.
 ///
@@ -16,10 +17,11 @@
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
-    private var cursors: [Int] = []
-    private var cursorEnds: [Int] = []
+    /// The query's features present in the size range, rarest first.
+    private var runs: [FeatureRun] = []
+    /// Their posting lists grouped by size (see `bucketBySize`).
     private var lists: [UnsafeBufferPointer<UInt32>] = []
-    private var weights: [(postings: Int, slot: Int)] = []
+    private var bucketStarts: [Int] = []
     private var candidates: [Candidate] = []
     /// The query's indexed feature ids (their bits are set in the scratch's
     /// query bitset while a search runs).
@@ -35,6 +37,13 @@ public struct SimStringSearcher {
         case whenCheaper, always, never
     }
     var verification = Verification.whenCheaper
+
+    /// A feature's directory entries within the size range.
+    struct FeatureRun {
+        var postings: Int
+        var first: Int
+        var end: Int
+    }
 
     struct Candidate {
         /// Internal id (strings numbered by size).
@@ -70,8 +79,7 @@ public struct SimStringSearcher {
         guard let sizes = bounds.sizeRange(querySize: q, maxSize: index.maxSize) else { return [] }
 
         // Each present feature's run of directory entries within the size range.
-        cursors.removeAll(keepingCapacity: true)
-        cursorEnds.removeAll(keepingCapacity: true)
+        runs.removeAll(keepingCapacity: true)
         queryFeatures.removeAll(keepingCapacity: true)
         scratch.reserveMarks(features: index.featureCount)
         let marks = scratch.queryMarks
@@ -87,31 +95,26 @@ public struct SimStringSearcher {
                 let first = firstEntry(in: entries, atLeast: sizes.lowerBound)
                 let end = firstEntry(in: first..<entries.upperBound, atLeast: sizes.upperBound + 1)
                 guard first < end else { continue }
-                cursors.append(first)
-                cursorEnds.append(end)
+                runs.append(FeatureRun(postings: index.postingOffset(ofEntry: end) - index.postingOffset(ofEntry: first),
+                                       first: first, end: end))
             }
         }
         // CPMerge is correct for any order of the lists; it is fastest when
         // the initial ones are short. Ordering the features once by their
         // postings within the size range keeps each size's lists close to
         // ascending length without sorting them per size.
-        orderByFrequency()
+        runs.sort { $0.postings < $1.postings }
+        bucketBySize(sizes)
 
         var results: [SimStringMatch] = []
-        // Sizes no string has are skipped: a huge query's range can span
-        // hundreds of thousands of them.
-        for size in sizes where index.sizeBucket(size).count > 0 {
-            // Each feature's run is ascending by size and ends within the
-            // range, so one look per feature finds its list of this size.
-            lists.removeAll(keepingCapacity: true)
-            for slot in cursors.indices where cursors[slot] < cursorEnds[slot] && index.entrySize(cursors[slot]) == size {
-                lists.append(index.postings(ofEntry: cursors[slot]))
-                cursors[slot] += 1
-            }
-            guard let needed = bounds.minimumOverlap(querySize: q, candidateSize: size), lists.count >= needed else {
+        for bucket in 0..<sizes.count where bucketStarts[bucket] < bucketStarts[bucket + 1] {
+            let size = sizes.lowerBound + bucket
+            let listCount = bucketStarts[bucket + 1] - bucketStarts[bucket]
+            guard let needed = bounds.minimumOverlap(querySize: q, candidateSize: size), listCount >= needed else {
                 continue
             }
-            merge(needed: needed, queryFeatureCount: q, size: size, countAccepted: similarities)
+            merge(lists: bucketStarts[bucket]..<bucketStarts[bucket + 1], needed: needed, queryFeatureCount: q,
+                  size: size, countAccepted: similarities)
             for candidate in candidates where Int(candidate.count) >= needed {
                 results.append(SimStringMatch(
                     id: index.externalID(candidate.id),
@@ -123,10 +126,62 @@ public struct SimStringSearcher {
         return results
     }
 
+    /// Groups the runs' posting lists by size (a counting sort), each size's
+    /// lists in run order: size `sizes.lowerBound + b` owns
+    /// `lists[bucketStarts[b]..<bucketStarts[b + 1]]`. One pass over the
+    /// entries in range, instead of a look at every feature for every size.
+    private mutating func bucketBySize(_ sizes: ClosedRange<Int>) {
+        let low = sizes.lowerBound
+        bucketStarts.removeAll(keepingCapacity: true)
+        bucketStarts.append(contentsOf: repeatElement(0, count: sizes.count + 1))
+        // A size outside the range can only come from a damaged file
+        // (entries out of order): skipped.
+        let count = sizes.count
+        var total = 0
+        for run in runs {
+            for entry in run.first..<run.end {
+                let bucket = index.entrySize(entry) &- low
+                guard bucket >= 0, bucket < count else { continue }
+                bucketStarts[bucket &+ 1] &+= 1
+                total &+= 1
+            }
+        }
+        for bucket in 0..<count { bucketStarts[bucket + 1] &+= bucketStarts[bucket] }
+        lists.removeAll(keepingCapacity: true)
+        lists.append(contentsOf: repeatElement(UnsafeBufferPointer(start: nil, count: 0), count: total))
+        // Fill from each bucket's start; `bucketStarts[b]` is advanced to
+        // the bucket's end, which is the next bucket's start, then shifted
+        // back.
+        for run in runs {
+            for entry in run.first..<run.end {
+                let bucket = index.entrySize(entry) &- low
+                guard bucket >= 0, bucket < count else { continue }
+                lists[bucketStarts[bucket]] = index.postings(ofEntry: entry)
+                bucketStarts[bucket] &+= 1
+            }
+        }
+        for bucket in stride(from: count, to: 0, by: -1) { bucketStarts[bucket] = bucketStarts[bucket - 1] }
+        bucketStarts[0] = 0
+    }
+
     /// The first entry in `entries` (ascending by size) whose size is at
     /// least `size`.
+    /// Small sizes come first and most queries are short, so the search
+    /// looks ahead in doubling steps (reading the run's first cache lines)
+    /// before halving.
     private func firstEntry(in entries: Range<Int>, atLeast size: Int) -> Int {
         var low = entries.lowerBound, high = entries.upperBound
+        var step = 1
+        while low + step <= high {
+            let probe = low + step - 1
+            if index.entrySize(probe) < size {
+                low = probe + 1
+                step &*= 2
+            } else {
+                high = probe
+                break
+            }
+        }
         while low < high {
             let middle = (low + high) / 2
             if index.entrySize(middle) < size { low = middle + 1 } else { high = middle }
@@ -134,22 +189,7 @@ public struct SimStringSearcher {
         return low
     }
 
-    private mutating func orderByFrequency() {
-        weights.removeAll(keepingCapacity: true)
-        for slot in cursors.indices {
-            let first = cursors[slot], end = cursorEnds[slot]
-            let postings = first < end ? index.postingOffset(ofEntry: end) - index.postingOffset(ofEntry: first) : 0
-            weights.append((postings, slot))
-        }
-        weights.sort { $0.postings < $1.postings }
-        let (oldCursors, oldEnds) = (cursors, cursorEnds)
-        for (position, weight) in weights.enumerated() {
-            cursors[position] = oldCursors[weight.slot]
-            cursorEnds[position] = oldEnds[weight.slot]
-        }
-    }
-
-    /// CPMerge over `lists` (the non-empty posting lists of one size); leaves
+    /// CPMerge over `lists[range]` (the non-empty posting lists of one size); leaves
     /// the surviving candidates, with their overlap counts, in `candidates`,
     /// ascending by id.
     ///
@@ -160,7 +200,9 @@ public struct SimStringSearcher {
     /// candidate set) or probed by binary search per candidate, dropping
     /// candidates that can no longer reach the bound, until verifying the
     /// candidates one by one costs less than the lists left.
-    private mutating func merge(needed: Int, queryFeatureCount q: Int, size: Int, countAccepted: Bool) {
+    private mutating func merge(lists range: Range<Int>, needed: Int, queryFeatureCount q: Int, size: Int,
+                                countAccepted: Bool) {
+        let lists = self.lists[range]
         // Absent features count as empty lists at the front.
         let absent = q - lists.count
         let initialLists = max(0, q - needed + 1 - absent)
@@ -260,7 +302,15 @@ public struct SimStringSearcher {
     ) {
         let counters = scratch.counters, touched = scratch.touched
         let marks = scratch.queryMarks, limit = index.featureCount
+        let ahead = Self.prefetchDistance
+        for position in 0..<min(ahead, touchedCount) { tg_prefetch(run + Int(touched[position]) &* size) }
         for position in 0..<touchedCount {
+            if position &+ ahead < touchedCount {
+                // Its first two cache lines; the hardware fetches on from there.
+                let next = run + Int(touched[position &+ ahead]) &* size
+                tg_prefetch(next)
+                tg_prefetch(UnsafeRawPointer(next) + 64)
+            }
             let offset = touched[position]
             counters[Int(offset)] = 0
             let features = run + Int(offset) &* size
@@ -280,6 +330,12 @@ public struct SimStringSearcher {
     /// The weight of one verified id against one posting step: 3 to 6 were
     /// equally fast on the default lexicon's strings (1, 2 and 12 slower).
     static let verificationCost = 4
+
+    /// How many candidates ahead verification prefetches: over a 2M-string
+    /// index the runs are random reads from hundreds of megabytes, and
+    /// without prefetching verification lost to the posting lists there
+    /// (8 and 16 were equally good, 0 half as fast).
+    static let prefetchDistance = 16
 
     @inline(__always)
     private static func contains(_ list: UnsafeBufferPointer<UInt32>, _ value: UInt32) -> Bool {
