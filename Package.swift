@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Cooccurrence", dependencies: ["EHR", "Extraction", "Runtime", "SQLiteDB", "TGSupport"]),
 
         // Stage 3: the relation graph and evidence paths.
-        .target(name: "Evidence", dependencies: ["Cooccurrence", "EHR", "Extraction", "Lexicon", "Runtime", "SQLiteDB", "TGSupport"]),
+        .target(name: "Evidence", dependencies: ["Cooccurrence", "CPrefetch", "EHR", "Extraction", "Lexicon", "Runtime", "SQLiteDB", "TGSupport"]),
 
         // The LLM client: OpenAI-compatible chat completions over libcurl.
         .target(name: "LLM", dependencies: ["CCurl", "TGSupport"]),

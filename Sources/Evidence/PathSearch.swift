@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Shortest relation paths between two concepts by bidirectional
 /// breadth-first search (REFERENCE §1, stage 3).
 ///
@@ -22,9 +24,27 @@ public protocol Adjacency {
     /// neighbour → node that `wanted` accepts, `label` being that edge's
     /// label (asked for only when wanted).
     func forEachIncoming(to node: Int, wanted: (Int) -> Bool, _ body: (Int, Int) -> Bool)
+    /// Hints that `node`'s edges will be read soon (`prefetchOffsets` first,
+    /// a few nodes earlier, where finding the edges is itself a read).
+    func prefetchOffsets(of node: Int)
+    func prefetchEdges(of node: Int)
+    /// Calls `body` with each neighbour of `node`, to prefetch what a search
+    /// keeps about them; called only after `prefetchEdges(of: node)`.
+    func forEachNeighbour(of node: Int, _ body: (Int) -> Void)
+}
+
+extension Adjacency {
+    public func prefetchOffsets(of node: Int) {}
+    public func prefetchEdges(of node: Int) {}
+    public func forEachNeighbour(of node: Int, _ body: (Int) -> Void) {}
 }
 
 extension RelationGraph: Adjacency {
+    @inline(__always)
+    public func forEachNeighbour(of node: Int, _ body: (Int) -> Void) {
+        for edge in edges(of: node) { body(target(edge)) }
+    }
+
     @inline(__always)
     public func forEachEdge(of node: Int, _ body: (Int, Int) -> Bool) {
         for edge in edges(of: node) where !body(target(edge), label(edge)) { return }
@@ -139,7 +159,8 @@ public struct PathSearch: Sendable {
             next.removeAll(keepingCapacity: true)
             if forwardFrontier.count <= backwardFrontier.count {
                 forwardDepth += 1
-                expansion: for node in forwardFrontier {
+                expansion: for (position, node) in forwardFrontier.enumerated() {
+                    prefetch(forwardFrontier, after: position, in: adjacency, workspace: w)
                     adjacency.forEachEdge(of: node, wanted: { !w.isForward($0) }) { target, label in
                         guard label < skip.count, !skip[label] else { return true }
                         w.reachForward(target, from: node, label: label)
@@ -153,7 +174,8 @@ public struct PathSearch: Sendable {
                 swap(&forwardFrontier, &next)
             } else {
                 backwardDepth += 1
-                expansion: for node in backwardFrontier {
+                expansion: for (position, node) in backwardFrontier.enumerated() {
+                    prefetch(backwardFrontier, after: position, in: adjacency, workspace: w)
                     adjacency.forEachIncoming(to: node, wanted: { !w.isBackward($0) }) { neighbour, label in
                         guard label < skip.count, !skip[label] else { return true }
                         w.reachBackward(neighbour, toward: node, label: label)
@@ -193,6 +215,21 @@ public struct PathSearch: Sendable {
         }
         result.path = best
         return result
+    }
+
+    /// Prefetches for the frontier nodes after `position`: offsets 16
+    /// ahead, edge records 8 ahead, and what the workspace keeps about the
+    /// neighbours of the node 2 ahead. On a graph far larger than the cache a
+    /// search is a chain of misses (node → its edges → each neighbour's
+    /// marks); started this early they overlap instead of following one
+    /// another.
+    @inline(__always)
+    private func prefetch<Source: Adjacency>(_ frontier: [Int], after position: Int, in adjacency: Source,
+                                             workspace: SearchWorkspace) {
+        let count = frontier.count
+        if position &+ 16 < count { adjacency.prefetchOffsets(of: frontier[position &+ 16]) }
+        if position &+ 8 < count { adjacency.prefetchEdges(of: frontier[position &+ 8]) }
+        if position &+ 2 < count { adjacency.forEachNeighbour(of: frontier[position &+ 2]) { workspace.prefetch($0) } }
     }
 }
 
@@ -239,6 +276,11 @@ public final class SearchWorkspace {
             resize(nodeCount)
             generation = 1
         }
+    }
+
+    @inline(__always) func prefetch(_ node: Int) {
+        guard node >= 0, node < count else { return }
+        tg_prefetch(entries + node)
     }
 
     @inline(__always) func isForward(_ node: Int) -> Bool { entries[node].forwardMark == generation }
