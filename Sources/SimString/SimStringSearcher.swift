@@ -1,4 +1,5 @@
 import CPrefetch
+
 /// Runs queries against one index with reusable buffers: one searcher per
 /// thread, as many as wanted on one shared index.
 ///
