@@ -1,17 +1,5 @@
 import CPrefetch
 
-/// Shortest relation paths between two concepts by bidirectional
-/// breadth-first search (REFERENCE §1, stage 3).
-///
-/// Both ends grow one whole layer at a time, the smaller frontier first;
-/// when the layers meet, the meeting paths are assembled and a path whose
-/// consecutive relations merely undo each other (`isa` then `inverse_isa`,
-/// PAR then CHD, RB then RN: a step up and straight down again) is
-/// rejected. Limits: `maxHops` edges, `maxPaths` paths assembled,
-/// `maxExplored` nodes reached. Edges with a skipped label are never
-/// followed. Deterministic: frontiers are arrays in discovery order and a
-/// node's edges are in target order, so the same graph and pair always give
-/// the same path.
 /// Where a search reads a node's edges: the memory-mapped graph, or (for
 /// the benchmark of the reference's approach) one SQL query per expansion.
 public protocol Adjacency {
@@ -73,6 +61,18 @@ extension RelationGraph: Adjacency {
     }
 }
 
+/// Shortest relation paths between two concepts by bidirectional
+/// breadth-first search (REFERENCE §1, stage 3).
+///
+/// Both ends grow one whole layer at a time, the smaller frontier first;
+/// when the layers meet, the meeting paths are assembled and a path whose
+/// consecutive relations merely undo each other (`isa` then `inverse_isa`,
+/// PAR then CHD, RB then RN: a step up and straight down again) is
+/// rejected. Limits: `maxHops` edges, `maxPaths` paths assembled,
+/// `maxExplored` nodes reached. Edges with a skipped label are never
+/// followed. Deterministic: frontiers are arrays in discovery order and a
+/// node's edges are in target order, so the same graph and pair always give
+/// the same path.
 public struct PathSearch: Sendable {
     public let graph: RelationGraph
     public var maxHops = 10
