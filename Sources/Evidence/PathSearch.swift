@@ -1,4 +1,5 @@
 import CPrefetch
+import Glibc
 
 /// Where a search reads a node's edges: the memory-mapped graph, or (for
 /// the benchmark of the reference's approach) one SQL query per expansion.
@@ -259,12 +260,20 @@ public final class SearchWorkspace {
 
     public init(nodeCount: Int) { resize(nodeCount) }
 
-    deinit { entries.deallocate() }
+    deinit { UnsafeMutableRawPointer(entries).deallocate() }
 
     private func resize(_ nodes: Int) {
-        entries.deallocate()
+        UnsafeMutableRawPointer(entries).deallocate()
         count = nodes
-        entries = .allocate(capacity: max(1, nodes))
+        // On 2 MB boundaries, and asking the kernel for huge pages: a
+        // search's marks are random reads over 24 bytes per node (96 MB for
+        // 4M nodes), and with 4 KB pages nearly each one also misses the
+        // TLB (15 % more pairs per second on the UMLS-size graph). Only a
+        // hint: without transparent huge pages nothing changes.
+        let bytes = max(1, nodes) * MemoryLayout<Entry>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 2 << 20)
+        _ = madvise(raw, bytes, MADV_HUGEPAGE)
+        entries = raw.bindMemory(to: Entry.self, capacity: max(1, nodes))
         entries.initialize(repeating: Entry(), count: max(1, nodes))
         generation = 0
     }

@@ -129,7 +129,8 @@ struct EvidencePathCommand: ParsableCommand {
 
     func run() throws {
         let store = try LexiconStore(directory: lexicon)
-        let graph = try RelationGraph.open(lexicon: store)
+        // One pair: read only the pages the search touches.
+        let graph = try RelationGraph.open(lexicon: store, prefault: false)
         let nodes = ConceptNodes(table: try store.loadConceptTable())
         func resolve(_ text: String) throws -> [Int] {
             if let node = nodes.node(of: text) { return [node] }
