@@ -268,8 +268,7 @@ public final class SearchWorkspace {
         // On 2 MB boundaries, and asking the kernel for huge pages: a
         // search's marks are random reads over 24 bytes per node (96 MB for
         // 4M nodes), and with 4 KB pages nearly each one also misses the
-        // TLB (15 % more pairs per second on the UMLS-size graph). Only a
-        // hint: without transparent huge pages nothing changes.
+        // TLB. Only a hint: without transparent huge pages nothing changes.
         let bytes = max(1, nodes) * MemoryLayout<Entry>.stride
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 2 << 20)
         _ = madvise(raw, bytes, MADV_HUGEPAGE)

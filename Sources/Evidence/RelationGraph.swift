@@ -161,9 +161,9 @@ public final class RelationGraph: @unchecked Sendable {
         length = Int(info.st_size)
         // Pre-faulted unless asked otherwise: a search's prefetches are dropped
         // on pages not yet mapped into the process, and on a graph of UMLS
-        // size the first touch of each page is a fault of its own (tens of
-        // milliseconds at open for 256 MB in the page cache; 1.2-1.3x more
-        // pairs per second, p99 a third).
+        // size the first touch of each page is a fault of its own. Costs
+        // tens of milliseconds at open for 256 MB in the page cache;
+        // BENCHMARKS.md has what it gains.
         let flags = MAP_PRIVATE | (prefault ? MAP_POPULATE : 0)
         guard let address = mmap(nil, length, PROT_READ, flags, descriptor, 0), address != MAP_FAILED else {
             throw InputError(file: path, message: "cannot map: \(String(cString: strerror(errno)))")
