@@ -132,37 +132,47 @@ public struct SimStringSearcher {
     /// `lists[bucketStarts[b]..<bucketStarts[b + 1]]`. One pass over the
     /// entries in range, instead of a look at every feature for every size.
     private mutating func bucketBySize(_ sizes: ClosedRange<Int>) {
-        let low = sizes.lowerBound
+        let low = sizes.lowerBound, count = sizes.count
         bucketStarts.removeAll(keepingCapacity: true)
-        bucketStarts.append(contentsOf: repeatElement(0, count: sizes.count + 1))
-        // A size outside the range can only come from a damaged file
-        // (entries out of order): skipped.
-        let count = sizes.count
+        bucketStarts.append(contentsOf: repeatElement(0, count: count + 1))
         var total = 0
-        for run in runs {
-            for entry in run.first..<run.end {
-                let bucket = index.entrySize(entry) &- low
-                guard bucket >= 0, bucket < count else { continue }
-                bucketStarts[bucket &+ 1] &+= 1
-                total &+= 1
+        // Through buffer pointers: element writes to a stored array pay a
+        // uniqueness check each, a measurable share of a short query.
+        let index = self.index
+        runs.withUnsafeBufferPointer { runs in
+            bucketStarts.withUnsafeMutableBufferPointer { starts in
+                // A size outside the range can only come from a damaged
+                // file (entries out of order): skipped.
+                for run in runs {
+                    for entry in run.first..<run.end {
+                        let bucket = index.entrySize(entry) &- low
+                        guard bucket >= 0, bucket < count else { continue }
+                        starts[bucket &+ 1] &+= 1
+                        total &+= 1
+                    }
+                }
+                for bucket in 0..<count { starts[bucket &+ 1] &+= starts[bucket] }
+            }
+            lists.removeAll(keepingCapacity: true)
+            lists.append(contentsOf: repeatElement(UnsafeBufferPointer(start: nil, count: 0), count: total))
+            // Fill from each bucket's start; `starts[b]` is advanced to the
+            // bucket's end, which is the next bucket's start, then shifted
+            // back.
+            bucketStarts.withUnsafeMutableBufferPointer { starts in
+                lists.withUnsafeMutableBufferPointer { lists in
+                    for run in runs {
+                        for entry in run.first..<run.end {
+                            let bucket = index.entrySize(entry) &- low
+                            guard bucket >= 0, bucket < count else { continue }
+                            lists[starts[bucket]] = index.postings(ofEntry: entry)
+                            starts[bucket] &+= 1
+                        }
+                    }
+                }
+                for bucket in stride(from: count, to: 0, by: -1) { starts[bucket] = starts[bucket &- 1] }
+                starts[0] = 0
             }
         }
-        for bucket in 0..<count { bucketStarts[bucket + 1] &+= bucketStarts[bucket] }
-        lists.removeAll(keepingCapacity: true)
-        lists.append(contentsOf: repeatElement(UnsafeBufferPointer(start: nil, count: 0), count: total))
-        // Fill from each bucket's start; `bucketStarts[b]` is advanced to
-        // the bucket's end, which is the next bucket's start, then shifted
-        // back.
-        for run in runs {
-            for entry in run.first..<run.end {
-                let bucket = index.entrySize(entry) &- low
-                guard bucket >= 0, bucket < count else { continue }
-                lists[bucketStarts[bucket]] = index.postings(ofEntry: entry)
-                bucketStarts[bucket] &+= 1
-            }
-        }
-        for bucket in stride(from: count, to: 0, by: -1) { bucketStarts[bucket] = bucketStarts[bucket - 1] }
-        bucketStarts[0] = 0
     }
 
     /// The first entry in `entries` (ascending by size) whose size is at
