@@ -31,9 +31,23 @@ public struct ContextRules: Sendable {
         public var window: Int
     }
 
-    public private(set) var triggers: [Trigger]
+    public private(set) var triggers: [Trigger] {
+        didSet { triggersByFirstWord = Self.byFirstWord(triggers) }
+    }
+    /// Positions in `triggers` by each trigger's first word: a sentence is
+    /// searched once for all triggers, not once per trigger.
+    private var triggersByFirstWord: [String: [Int]]
 
-    public init(triggers: [Trigger]) { self.triggers = triggers }
+    public init(triggers: [Trigger]) {
+        self.triggers = triggers
+        triggersByFirstWord = Self.byFirstWord(triggers)
+    }
+
+    private static func byFirstWord(_ triggers: [Trigger]) -> [String: [Int]] {
+        var index: [String: [Int]] = [:]
+        for (position, trigger) in triggers.enumerated() { index[trigger.words[0], default: []].append(position) }
+        return index
+    }
 
     /// The rules shipped with thinkgraph.
     public static func standard() throws -> ContextRules {
@@ -84,7 +98,7 @@ public struct ContextRules: Sendable {
             triggers.append(Trigger(words: words, category: category, direction: direction, window: window))
         }
         // Longest phrases first, so "no evidence of" wins over "no".
-        self.triggers = triggers.sorted { $0.words.count > $1.words.count }
+        self.init(triggers: triggers.sorted { $0.words.count > $1.words.count })
     }
 
     /// Adds the rules of another file after these.
@@ -107,23 +121,31 @@ public struct ContextRules: Sendable {
                 }?.category
                 continue
             }
-            // Find trigger occurrences (longest first, no overlaps).
-            var found: [(range: Range<Int>, trigger: Trigger)] = []
-            var taken = Set<Int>()
-            for trigger in triggers {
-                let n = trigger.words.count
-                guard n <= sentence.count else { continue }
-                var start = sentence.lowerBound
-                while start + n <= sentence.upperBound {
-                    let range = start..<(start + n)
-                    if !range.contains(where: taken.contains), lowered[range].elementsEqual(trigger.words) {
-                        found.append((range, trigger))
-                        taken.formUnion(range)
-                        start += n
-                    } else {
-                        start += 1
+            // Find trigger occurrences (longest first, no overlaps): every
+            // match of every trigger, then taken in trigger order, each
+            // trigger's from left to right, skipping overlaps.
+            var matches: [(trigger: Int, start: Int)] = []
+            for start in sentence {
+                guard let candidates = triggersByFirstWord[lowered[start]] else { continue }
+                for candidate in candidates {
+                    let n = triggers[candidate].words.count
+                    if start + n <= sentence.upperBound, lowered[start..<(start + n)].elementsEqual(triggers[candidate].words) {
+                        matches.append((candidate, start))
                     }
                 }
+            }
+            matches.sort { ($0.trigger, $0.start) < ($1.trigger, $1.start) }
+            var found: [(range: Range<Int>, trigger: Trigger)] = []
+            var taken = Set<Int>()
+            var current = -1, nextStart = 0
+            for match in matches {
+                if match.trigger != current { (current, nextStart) = (match.trigger, sentence.lowerBound) }
+                let trigger = triggers[match.trigger]
+                let range = match.start..<(match.start + trigger.words.count)
+                guard match.start >= nextStart, !range.contains(where: taken.contains) else { continue }
+                found.append((range, trigger))
+                taken.formUnion(range)
+                nextStart = range.upperBound
             }
             found.sort { $0.range.lowerBound < $1.range.lowerBound }
             let boundaries = found.map(\.range)
