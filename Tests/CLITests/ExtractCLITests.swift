@@ -106,7 +106,9 @@ struct SmallRun {
                                      "--chunk-idx", String(index), "--save-every", String(1 + random.next() % 3), "--quiet"]
                 process.standardError = FileHandle.nullDevice
                 try process.run()
-                usleep(UInt32(20_000 + random.next() % 400_000))
+                // Within the first 210 ms: a worker's whole chunk takes a few
+                // hundred milliseconds, less as matching gets faster.
+                usleep(UInt32(10_000 + random.next() % 200_000))
                 if process.isRunning {
                     kill(process.processIdentifier, SIGKILL)
                     kills += 1
