@@ -45,7 +45,11 @@ public struct ContextRules: Sendable {
 
     private static func byFirstWord(_ triggers: [Trigger]) -> [String: [Int]] {
         var index: [String: [Int]] = [:]
-        for (position, trigger) in triggers.enumerated() { index[trigger.words[0], default: []].append(position) }
+        // A trigger without words can match nothing.
+        for (position, trigger) in triggers.enumerated() {
+            guard let first = trigger.words.first else { continue }
+            index[first, default: []].append(position)
+        }
         return index
     }
 
