@@ -11,17 +11,14 @@ enum ApproximateIndexFile {
     static func write(strings database: Database, settings: FeatureSettings,
                       to path: String) throws -> LexiconManifest.ApproximateIndex {
         var builder = try SimStringIndexBuilder(settings: settings)
-        let statement = try database.prepare("SELECT id, norm FROM strings ORDER BY id")
-        try statement.bind([])
-        while try statement.step() {
+        try LexiconStore.forEachString(in: database) { id, text in
             // Ids are dense from 1, so SimString id = string id - 1.
-            guard statement.int(0) == Int64(builder.count + 1) else {
+            guard id == Int64(builder.count + 1) else {
                 throw InputError(file: database.path, field: "strings.id",
-                                 message: "string ids are not dense (found \(statement.int(0)) after \(builder.count))")
+                                 message: "string ids are not dense (found \(id) after \(builder.count))")
             }
-            builder.add(statement.text(1))
+            builder.add(text)
         }
-        statement.reset()
         try builder.write(to: path)
         let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
         return .init(file: LexiconSchema.approximateIndexFileName, bytes: bytes, strings: builder.count,

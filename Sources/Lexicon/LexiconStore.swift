@@ -137,6 +137,12 @@ public final class LexiconStore {
     /// Every normalised string with its id, in id order: what the
     /// approximate-string index is built over.
     public func forEachString(_ body: (Int64, String) throws -> Void) throws {
+        try Self.forEachString(in: database, body)
+    }
+
+    /// The same over a lexicon database not opened as a store (the
+    /// builder's staged one).
+    static func forEachString(in database: Database, _ body: (Int64, String) throws -> Void) throws {
         let statement = try database.prepare("SELECT id, norm FROM strings ORDER BY id")
         try statement.bind([])
         while try statement.step() { try body(statement.int(0), statement.text(1)) }
