@@ -228,16 +228,22 @@ struct EvidenceBenchCommand: ParsableCommand {
         let workspace = SearchWorkspace(nodeCount: relationGraph.nodeCount)
         // Ours through the non-generic entry point, specialised for the
         // mapped graph inside its module, as the evidence stage calls it.
-        func measure(_ source: Adjacency) -> (times: [Double], hops: [Int?]) {
+        func measure(_ source: Adjacency) -> (times: [Double], hops: [Int?], digest: UInt64) {
             var times: [Double] = [], hops: [Int?] = []
+            // FNV-1a over every path's nodes and labels: two builds, or two
+            // adjacency sources, found the same paths when this agrees.
+            var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+            func mix(_ value: Int) { digest = (digest ^ UInt64(bitPattern: Int64(value))) &* 0x100_0000_01b3 }
             for (a, b) in chosen {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let result = source is RelationGraph ? search.search(from: a, to: b, workspace: workspace)
                     : search.search(from: a, to: b, in: source as! SQLAdjacency, workspace: workspace)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 hops.append(result.path?.hops)
+                mix(-1)
+                if let path = result.path { (path.nodes + path.labels).forEach(mix) }
             }
-            return (times, hops)
+            return (times, hops, digest)
         }
         func report(_ name: String, _ times: [Double]) -> Double {
             let sorted = times.sorted(), total = times.reduce(0, +)
@@ -248,7 +254,7 @@ struct EvidenceBenchCommand: ParsableCommand {
         }
         let ours = measure(relationGraph)
         let ourTotal = report("memory-mapped graph", ours.times)
-        print("paths found: \(ours.hops.compactMap { $0 }.count) of \(pairs)")
+        print("paths found: \(ours.hops.compactMap { $0 }.count) of \(pairs), digest \(String(ours.digest, radix: 16))")
         guard !noSQL else { return }
         let copied = Date()
         let sql = try SQLAdjacency(copying: relationGraph)
@@ -256,6 +262,7 @@ struct EvidenceBenchCommand: ParsableCommand {
         let theirs = measure(sql)
         let theirTotal = report("SQL query per expansion", theirs.times)
         let same = zip(ours.hops, theirs.hops).filter { $0 == $1 }.count
+        print("SQL paths \(theirs.digest == ours.digest ? "identical to" : "differ from") ours (digest \(String(theirs.digest, radix: 16)))")
         print(String(format: "ratio: %.1fx faster per pair; identical path lengths: %d of %d", theirTotal / ourTotal, same, pairs))
     }
 }
