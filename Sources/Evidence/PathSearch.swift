@@ -1,6 +1,3 @@
-import CPrefetch
-import Glibc
-
 /// Where a search reads a node's edges: the memory-mapped graph, or (for
 /// the benchmark of the reference's approach) one SQL query per expansion.
 public protocol Adjacency {
@@ -17,23 +14,14 @@ public protocol Adjacency {
     /// a few nodes earlier, where finding the edges is itself a read).
     func prefetchOffsets(of node: Int)
     func prefetchEdges(of node: Int)
-    /// Calls `body` with each neighbour of `node`, to prefetch what a search
-    /// keeps about them; called only after `prefetchEdges(of: node)`.
-    func forEachNeighbour(of node: Int, _ body: (Int) -> Void)
 }
 
 extension Adjacency {
     public func prefetchOffsets(of node: Int) {}
     public func prefetchEdges(of node: Int) {}
-    public func forEachNeighbour(of node: Int, _ body: (Int) -> Void) {}
 }
 
 extension RelationGraph: Adjacency {
-    @inline(__always)
-    public func forEachNeighbour(of node: Int, _ body: (Int) -> Void) {
-        for edge in edges(of: node) { body(target(edge)) }
-    }
-
     @inline(__always)
     public func forEachEdge(of node: Int, _ body: (Int, Int) -> Bool) {
         for edge in edges(of: node) where !body(target(edge), label(edge)) { return }
@@ -144,69 +132,66 @@ public struct PathSearch: Sendable {
             result.pathsFound = 1
             return result
         }
-        let w = workspace
-        w.begin(nodeCount: adjacency.nodeCount)
-        w.reachForward(source, from: -1, label: 0)
-        w.reachBackward(goal, toward: -1, label: 0)
-        var forwardFrontier = [source], backwardFrontier = [goal]
-        var next: [Int] = []
-        next.reserveCapacity(min(maxExplored, adjacency.nodeCount))
+        // Each side's discovery list is its BFS layers one after another; a
+        // frontier is the range of the last layer.
+        var state = workspace.begin(nodeCount: adjacency.nodeCount, capacity: max(1, maxExplored + 1))
+        defer { workspace.end(state) }
+        state.forward.append(source, parent: -1, label: 0)
+        state.seen.insert(source, .forward)
+        state.backward.append(goal, parent: -1, label: 0)
+        state.seen.insert(goal, .backward)
+        var forwardLayer = 0..<1, backwardLayer = 0..<1
         var forwardDepth = 0, backwardDepth = 0
-        var meetings: [Int] = []
+        // Meeting nodes in discovery order, with their slot on the side
+        // that reached them last.
+        var meetings: [(node: Int, slot: Int, reachedForward: Bool)] = []
         var best: Path?
 
-        while !forwardFrontier.isEmpty, !backwardFrontier.isEmpty, forwardDepth + backwardDepth < maxHops,
+        while !forwardLayer.isEmpty, !backwardLayer.isEmpty, forwardDepth + backwardDepth < maxHops,
               result.explored < maxExplored {
-            next.removeAll(keepingCapacity: true)
-            if forwardFrontier.count <= backwardFrontier.count {
+            if forwardLayer.count <= backwardLayer.count {
                 forwardDepth += 1
-                expansion: for (position, node) in forwardFrontier.enumerated() {
-                    prefetch(forwardFrontier, after: position, in: adjacency, workspace: w)
-                    adjacency.forEachEdge(of: node, wanted: { !w.isForward($0) }) { target, label in
+                expansion: for slot in forwardLayer {
+                    let node = state.forward.node(slot)
+                    prefetch(state.forward, layer: forwardLayer, after: slot, in: adjacency)
+                    adjacency.forEachEdge(of: node, wanted: { !state.seen.contains($0, .forward) }) { target, label in
                         guard label < skip.count, !skip[label] else { return true }
-                        w.reachForward(target, from: node, label: label)
-                        next.append(target)
+                        state.seen.insert(target, .forward)
+                        let reached = state.forward.append(target, parent: slot, label: label)
                         result.explored += 1
-                        if w.isBackward(target), w.markMeeting(target) { meetings.append(target) }
+                        if state.seen.contains(target, .backward) { meetings.append((target, reached, true)) }
                         return result.explored < maxExplored
                     }
                     if result.explored >= maxExplored { break expansion }
                 }
-                swap(&forwardFrontier, &next)
+                forwardLayer = forwardLayer.upperBound..<state.forward.count
             } else {
                 backwardDepth += 1
-                expansion: for (position, node) in backwardFrontier.enumerated() {
-                    prefetch(backwardFrontier, after: position, in: adjacency, workspace: w)
-                    adjacency.forEachIncoming(to: node, wanted: { !w.isBackward($0) }) { neighbour, label in
+                expansion: for slot in backwardLayer {
+                    let node = state.backward.node(slot)
+                    prefetch(state.backward, layer: backwardLayer, after: slot, in: adjacency)
+                    adjacency.forEachIncoming(to: node, wanted: { !state.seen.contains($0, .backward) }) { neighbour, label in
                         guard label < skip.count, !skip[label] else { return true }
-                        w.reachBackward(neighbour, toward: node, label: label)
-                        next.append(neighbour)
+                        state.seen.insert(neighbour, .backward)
+                        let reached = state.backward.append(neighbour, parent: slot, label: label)
                         result.explored += 1
-                        if w.isForward(neighbour), w.markMeeting(neighbour) { meetings.append(neighbour) }
+                        if state.seen.contains(neighbour, .forward) { meetings.append((neighbour, reached, false)) }
                         return result.explored < maxExplored
                     }
                     if result.explored >= maxExplored { break expansion }
                 }
-                swap(&backwardFrontier, &next)
+                backwardLayer = backwardLayer.upperBound..<state.backward.count
             }
             // Assemble the paths through this layer's meeting nodes.
             for meeting in meetings where result.pathsFound < maxPaths {
-                var nodes: [Int] = [], labels: [Int] = []
-                var node = meeting
-                while let step = w.forwardStep(node) {
-                    nodes.append(node)
-                    labels.append(step.label)
-                    node = step.node
-                }
-                nodes.append(source)
+                let forwardSlot = meeting.reachedForward ? meeting.slot : state.forward.slot(of: meeting.node)
+                let backwardSlot = meeting.reachedForward ? state.backward.slot(of: meeting.node) : meeting.slot
+                var (nodes, labels) = state.forward.walk(from: forwardSlot)
                 nodes.reverse()
                 labels.reverse()
-                node = meeting
-                while let step = w.backwardStep(node) {
-                    labels.append(step.label)
-                    nodes.append(step.node)
-                    node = step.node
-                }
+                let (rest, restLabels) = state.backward.walk(from: backwardSlot)
+                nodes += rest.dropFirst()
+                labels += restLabels
                 result.pathsFound += 1
                 guard labels.count <= maxHops, !undoes(labels) else { continue }
                 if best == nil || labels.count < best!.labels.count { best = Path(nodes: nodes, labels: labels) }
@@ -218,108 +203,162 @@ public struct PathSearch: Sendable {
         return result
     }
 
-    /// Prefetches for the frontier nodes after `position`: offsets 16
-    /// ahead, edge records 8 ahead, and what the workspace keeps about the
-    /// neighbours of the node 2 ahead. On a graph far larger than the cache a
-    /// search is a chain of misses (node → its edges → each neighbour's
-    /// marks); started this early they overlap instead of following one
-    /// another.
+    /// Prefetches for the frontier nodes after `slot`: offsets 16 ahead and
+    /// edge records 8 ahead. On a graph far larger than the cache a search
+    /// is a chain of misses (node → its edges); started this early they
+    /// overlap instead of following one another. (What the search keeps
+    /// per node is two bits, in the cache already.)
     @inline(__always)
-    private func prefetch<Source: Adjacency>(_ frontier: [Int], after position: Int, in adjacency: Source,
-                                             workspace: SearchWorkspace) {
-        let count = frontier.count
-        if position &+ 16 < count { adjacency.prefetchOffsets(of: frontier[position &+ 16]) }
-        if position &+ 8 < count { adjacency.prefetchEdges(of: frontier[position &+ 8]) }
-        if position &+ 2 < count { adjacency.forEachNeighbour(of: frontier[position &+ 2]) { workspace.prefetch($0) } }
+    private func prefetch<Source: Adjacency>(_ list: DiscoveryList, layer: Range<Int>, after slot: Int, in adjacency: Source) {
+        if slot &+ 16 < layer.upperBound { adjacency.prefetchOffsets(of: list.node(slot &+ 16)) }
+        if slot &+ 8 < layer.upperBound { adjacency.prefetchEdges(of: list.node(slot &+ 8)) }
     }
 }
 
-/// Per-thread scratch of `PathSearch`: visit marks and parents in arrays
-/// indexed by node, reset in O(1) between searches by a generation stamp,
-/// so a search costs what it explores, not what the graph holds (no hash
-/// lookups on the way). About 20 bytes per graph node.
+/// Per-thread scratch of `PathSearch`: which nodes each side has reached,
+/// two bits per graph node (1 MB for 4M nodes, so the checks made for every
+/// edge stay in the core's cache, where a per-node record of marks and
+/// parents was a cache miss per neighbour on a large graph), and each side's
+/// discovery list, sized by the search's limit, not by the graph. A search
+/// clears the bits it set when it ends, so it costs what it explores, not
+/// what the graph holds.
 public final class SearchWorkspace {
-    /// Everything a search keeps about one node, side by side, so checking
-    /// and marking a node touches one cache line (three separate arrays
-    /// cost three misses per node on a large graph).
-    struct Entry {
-        var forwardMark: UInt32 = 0
-        var backwardMark: UInt32 = 0
-        var meetingMark: UInt32 = 0
-        var forwardParent: Int32 = -1
-        var backwardParent: Int32 = -1
-        var forwardLabel: UInt16 = 0
-        var backwardLabel: UInt16 = 0
+    private var seen: SeenSet
+    private var forward: DiscoveryList
+    private var backward: DiscoveryList
+
+    public init(nodeCount: Int) {
+        seen = SeenSet(nodeCount: nodeCount)
+        forward = DiscoveryList(capacity: 0)
+        backward = DiscoveryList(capacity: 0)
     }
 
-    // A raw buffer, not an array: a class's array property pays a dynamic
-    // exclusivity check on every access, which was half a search's time.
-    private var entries = UnsafeMutablePointer<Entry>.allocate(capacity: 1)
-    private var generation: UInt32 = 0
-    private var count = 0
-
-    public init(nodeCount: Int) { resize(nodeCount) }
-
-    deinit { UnsafeMutableRawPointer(entries).deallocate() }
-
-    private func resize(_ nodes: Int) {
-        UnsafeMutableRawPointer(entries).deallocate()
-        count = nodes
-        // On 2 MB boundaries, and asking the kernel for huge pages: a
-        // search's marks are random reads over 24 bytes per node (96 MB for
-        // 4M nodes), and with 4 KB pages nearly each one also misses the
-        // TLB. Only a hint: without transparent huge pages nothing changes.
-        let bytes = max(1, nodes) * MemoryLayout<Entry>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 2 << 20)
-        _ = madvise(raw, bytes, MADV_HUGEPAGE)
-        entries = raw.bindMemory(to: Entry.self, capacity: max(1, nodes))
-        entries.initialize(repeating: Entry(), count: max(1, nodes))
-        generation = 0
+    deinit {
+        seen.deallocate()
+        forward.deallocate()
+        backward.deallocate()
     }
 
-    func begin(nodeCount: Int) {
-        if count != nodeCount { resize(nodeCount) }
-        generation &+= 1
-        if generation == 0 {
-            resize(nodeCount)
-            generation = 1
+    /// The state of a new search over `nodeCount` nodes reaching at most
+    /// `capacity` nodes per side.
+    func begin(nodeCount: Int, capacity: Int) -> SearchState {
+        if seen.nodeCount != nodeCount {
+            seen.deallocate()
+            seen = SeenSet(nodeCount: nodeCount)
         }
+        if forward.capacity < capacity {
+            forward.deallocate()
+            backward.deallocate()
+            forward = DiscoveryList(capacity: capacity)
+            backward = DiscoveryList(capacity: capacity)
+        }
+        return SearchState(seen: seen, forward: forward, backward: backward)
     }
 
-    @inline(__always) func prefetch(_ node: Int) {
-        guard node >= 0, node < count else { return }
-        tg_prefetch(entries + node)
+    /// Clears the bits `state`'s search set.
+    func end(_ state: SearchState) {
+        for slot in 0..<state.forward.count { state.seen.remove(state.forward.node(slot), .forward) }
+        for slot in 0..<state.backward.count { state.seen.remove(state.backward.node(slot), .backward) }
+    }
+}
+
+/// The two sides of a bidirectional search.
+enum SearchSide: Int {
+    case forward = 0, backward = 1
+}
+
+/// What one search works on: views of its workspace's buffers (plain
+/// pointers in a local value, so the search's many accesses pay no
+/// exclusivity checks) and each list's length.
+struct SearchState {
+    let seen: SeenSet
+    var forward: DiscoveryList
+    var backward: DiscoveryList
+}
+
+/// Two bits per node, one per side, interleaved by word so that checking
+/// both sides of a node reads one cache line.
+struct SeenSet {
+    let nodeCount: Int
+    private let words: UnsafeMutablePointer<UInt64>
+
+    init(nodeCount: Int) {
+        self.nodeCount = nodeCount
+        let count = max(1, (nodeCount + 63) / 64 * 2)
+        words = .allocate(capacity: count)
+        words.initialize(repeating: 0, count: count)
     }
 
-    @inline(__always) func isForward(_ node: Int) -> Bool { entries[node].forwardMark == generation }
-    @inline(__always) func isBackward(_ node: Int) -> Bool { entries[node].backwardMark == generation }
+    func deallocate() { words.deallocate() }
 
-    @inline(__always) func reachForward(_ node: Int, from parent: Int, label: Int) {
-        entries[node].forwardMark = generation
-        entries[node].forwardParent = Int32(parent)
-        entries[node].forwardLabel = UInt16(label)
+    @inline(__always) func contains(_ node: Int, _ side: SearchSide) -> Bool {
+        words[(node >> 6) << 1 | side.rawValue] & (1 << UInt64(node & 63)) != 0
     }
 
-    @inline(__always) func reachBackward(_ node: Int, toward next: Int, label: Int) {
-        entries[node].backwardMark = generation
-        entries[node].backwardParent = Int32(next)
-        entries[node].backwardLabel = UInt16(label)
+    @inline(__always) func insert(_ node: Int, _ side: SearchSide) {
+        words[(node >> 6) << 1 | side.rawValue] |= 1 << UInt64(node & 63)
     }
 
-    /// True the first time `node` is marked as a meeting in this search.
-    @inline(__always) func markMeeting(_ node: Int) -> Bool {
-        guard entries[node].meetingMark != generation else { return false }
-        entries[node].meetingMark = generation
-        return true
+    @inline(__always) func remove(_ node: Int, _ side: SearchSide) {
+        words[(node >> 6) << 1 | side.rawValue] &= ~(1 << UInt64(node & 63))
+    }
+}
+
+/// One side's reached nodes in discovery order, each with the slot of the
+/// node it was reached from (-1 at the search's start) and that edge's
+/// label: the search tree, addressed by slot.
+struct DiscoveryList {
+    let capacity: Int
+    private let nodes: UnsafeMutablePointer<Int32>
+    private let parents: UnsafeMutablePointer<Int32>
+    private let labels: UnsafeMutablePointer<UInt16>
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        nodes = .allocate(capacity: max(1, capacity))
+        parents = .allocate(capacity: max(1, capacity))
+        labels = .allocate(capacity: max(1, capacity))
     }
 
-    func forwardStep(_ node: Int) -> (node: Int, label: Int)? {
-        let parent = Int(entries[node].forwardParent)
-        return parent >= 0 ? (parent, Int(entries[node].forwardLabel)) : nil
+    func deallocate() {
+        nodes.deallocate()
+        parents.deallocate()
+        labels.deallocate()
     }
 
-    func backwardStep(_ node: Int) -> (node: Int, label: Int)? {
-        let next = Int(entries[node].backwardParent)
-        return next >= 0 ? (next, Int(entries[node].backwardLabel)) : nil
+    @inline(__always) func node(_ slot: Int) -> Int { Int(nodes[slot]) }
+
+    /// Adds `node` and returns its slot.
+    @inline(__always) @discardableResult
+    mutating func append(_ node: Int, parent: Int, label: Int) -> Int {
+        precondition(count < capacity, "a search reached more nodes than its limit")
+        nodes[count] = Int32(truncatingIfNeeded: node)
+        parents[count] = Int32(truncatingIfNeeded: parent)
+        labels[count] = UInt16(truncatingIfNeeded: label)
+        count += 1
+        return count - 1
+    }
+
+    /// The slot of a node this list holds (asked only for meeting nodes, at
+    /// most `maxPaths` times a search).
+    func slot(of node: Int) -> Int {
+        let wanted = Int32(truncatingIfNeeded: node)
+        for slot in 0..<count where nodes[slot] == wanted { return slot }
+        preconditionFailure("node \(node) is not in the discovery list")
+    }
+
+    /// The nodes from `slot` back to the start of the search, and the
+    /// labels of the edges between them (`labels[i]` joins `nodes[i]` and
+    /// `nodes[i + 1]`, as stored: toward `nodes[i]` on the forward side).
+    func walk(from slot: Int) -> (nodes: [Int], labels: [Int]) {
+        var path = [node(slot)], steps: [Int] = []
+        var slot = slot
+        while parents[slot] >= 0 {
+            steps.append(Int(labels[slot]))
+            slot = Int(parents[slot])
+            path.append(node(slot))
+        }
+        return (path, steps)
     }
 }

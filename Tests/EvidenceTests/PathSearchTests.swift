@@ -76,4 +76,59 @@ import Testing
         #expect(limited.path == nil && limited.explored <= 2)
         #expect(search.search(from: -1, to: 3).path == nil && search.search(from: 0, to: 99).path == nil)
     }
+
+    /// A random graph whose statements use all four relation pairs, with
+    /// hubs, so that searches meet, hit the limits and get rejected paths.
+    static func randomGraph(nodes: Int, statements: Int, seed: UInt64) throws -> RelationGraph {
+        var state = seed
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let names = ["isa", "inverse_isa", "may_treat", "may_be_treated_by", "concept_in_subset"]
+        let triples = (0..<statements).map { _ in
+            // A third of the statements touch one of ten hubs.
+            let from = next(3) == 0 ? next(10) : next(nodes)
+            return (from, names[next(names.count)], next(nodes))
+        }
+        return try graph(triples.filter { $0.0 != $0.2 }, nodes: nodes)
+    }
+
+    @Test func aReusedWorkspaceGivesWhatAFreshOneGives() throws {
+        let graph = try Self.randomGraph(nodes: 400, statements: 700, seed: 3)
+        var search = PathSearch(graph: graph)
+        search.maxExplored = 60
+        let shared = SearchWorkspace(nodeCount: graph.nodeCount)
+        var found = 0, limited = 0
+        for pair in 0..<300 {
+            let from = (pair * 37) % 400, to = (pair * 91 + 5) % 400
+            let reused = search.search(from: from, to: to, workspace: shared)
+            let fresh = search.search(from: from, to: to, workspace: SearchWorkspace(nodeCount: graph.nodeCount))
+            #expect(reused.path == fresh.path && reused.explored == fresh.explored && reused.pathsFound == fresh.pathsFound,
+                    "pair \(from) → \(to)")
+            if reused.path != nil { found += 1 }
+            if reused.explored == search.maxExplored { limited += 1 }
+        }
+        // The pairs exercise both outcomes, and the limit.
+        #expect(found > 20 && found < 280 && limited > 20)
+        // A workspace sized for another graph adapts.
+        let small = try Self.clinic()
+        #expect(PathSearch(graph: small).search(from: 0, to: 2, workspace: shared).path?.nodes == [0, 1, 2])
+    }
+
+    @Test func theSQLBaselineFindsTheSamePaths() throws {
+        let graph = try Self.randomGraph(nodes: 300, statements: 500, seed: 11)
+        let search = PathSearch(graph: graph)
+        let sql = try SQLAdjacency(copying: graph)
+        let workspace = SearchWorkspace(nodeCount: graph.nodeCount)
+        var found = 0
+        for pair in 0..<150 {
+            let from = (pair * 53) % 300, to = (pair * 17 + 1) % 300
+            let ours = search.search(from: from, to: to, workspace: workspace)
+            let theirs = search.search(from: from, to: to, in: sql, workspace: workspace)
+            #expect(ours.path == theirs.path && ours.explored == theirs.explored, "pair \(from) → \(to)")
+            if ours.path != nil { found += 1 }
+        }
+        #expect(found > 10)
+    }
 }
