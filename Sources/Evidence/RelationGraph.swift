@@ -222,9 +222,13 @@ public final class RelationGraph: @unchecked Sendable {
     /// Asks the processor to fetch `node`'s edge records (and its offsets
     /// entry, for `ahead` nodes later): a search knows its frontier in
     /// advance, and on a large graph each node's edges are a cache miss.
+    /// The first and the last record: a node's few records (7.5 on average
+    /// on a UMLS-size graph) usually straddle two cache lines.
     @inline(__always) public func prefetchEdges(of node: Int) {
         guard node >= 0, node < nodeCount else { return }
-        tg_prefetch(records + Int(offsets[node]))
+        let start = Int(offsets[node]), end = Int(offsets[node + 1])
+        tg_prefetch(records + start)
+        if end > start + 1 { tg_prefetch(records + (end - 1)) }
     }
 
     @inline(__always) public func prefetchOffsets(of node: Int) {
