@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TGSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "MatcherTests", dependencies: ["Matcher", "Lexicon", "SimString", "TestSupport"]),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),
-        .testTarget(name: "EvidenceTests", dependencies: ["Evidence"]),
+        .testTarget(name: "EvidenceTests", dependencies: ["Evidence", "TGSupport"]),
         .testTarget(name: "CooccurrenceTests", dependencies: ["Cooccurrence"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),

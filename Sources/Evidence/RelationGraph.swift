@@ -22,12 +22,15 @@ import TGSupport
 /// one UInt64 record per edge (target, label, and the label of the edge
 /// back, target → source, or 0xFFFF: the backward half of a search reads it
 /// instead of searching the target's edges), then the label names as
-/// length-prefixed UTF-8. A file of another version is rebuilt when a
-/// lexicon's graph is opened.
+/// length-prefixed UTF-8, then the connected components: the count of
+/// label ids ignored when they were computed and those ids (UInt32 each),
+/// then one component number per node (UInt32). A file of another version
+/// is rebuilt when a lexicon's graph is opened.
 public final class RelationGraph: @unchecked Sendable {
     public static let fileName = "relations.graph"
     /// 3: edge records interleaved (target, label, label back).
-    static let formatVersion: UInt32 = 3
+    /// 4: connected components.
+    static let formatVersion: UInt32 = 4
     public let nodeCount: Int
     public let edgeCount: Int
     public let labels: [String]
@@ -38,6 +41,12 @@ public final class RelationGraph: @unchecked Sendable {
     /// of the edge back or 0xFFFF (48-63). Together, so that following an
     /// edge of a random node costs one cache miss, not three.
     private let records: UnsafePointer<UInt64>
+    /// Each node's connected component, over every edge except those with
+    /// a label in `componentsIgnore`: two nodes in different components
+    /// have no path between them for any search that skips at least those
+    /// labels, which it can tell without exploring anything.
+    private let components: UnsafePointer<UInt32>
+    public let componentsIgnore: Set<Int>
 
     /// Opens the lexicon's graph, building it first if it is missing (or
     /// older than the lexicon database).
@@ -93,12 +102,17 @@ public final class RelationGraph: @unchecked Sendable {
     }
 
     /// Writes a graph file: `edges` are (source, target, label) triples.
-    public static func write(nodes: Int, edges triples: [(from: Int, to: Int, label: Int)], labels: [String], to path: String) throws {
+    /// Its components ignore the edges labelled `componentsIgnore` (by
+    /// default the relations the reference's search skips, so that the
+    /// components are as fine as the usual search can use).
+    public static func write(nodes: Int, edges triples: [(from: Int, to: Int, label: Int)], labels: [String],
+                             componentsIgnore: [String] = PathSearch.referenceSkipped, to path: String) throws {
         try write(nodes: nodes, edges: triples.map { UInt64($0.from) << 40 | UInt64($0.to) << 16 | UInt64($0.label) },
-                  labels: labels, to: path)
+                  labels: labels, componentsIgnore: componentsIgnore, to: path)
     }
 
-    private static func write(nodes: Int, edges: [UInt64], labels: [String], to path: String) throws {
+    private static func write(nodes: Int, edges: [UInt64], labels: [String],
+                              componentsIgnore: [String] = PathSearch.referenceSkipped, to path: String) throws {
         guard nodes < 1 << 24, labels.count < 1 << 16 else {
             throw InputError(file: path, message: "graph too large for format \(formatVersion) (\(nodes) concepts, limit 16,777,215)")
         }
@@ -142,12 +156,43 @@ public final class RelationGraph: @unchecked Sendable {
             u32(UInt32(label.utf8.count))
             bytes.append(contentsOf: label.utf8)
         }
+        let ignored = componentsIgnore.compactMap { labels.firstIndex(of: $0) }.sorted()
+        while bytes.count % 4 != 0 { bytes.append(0) }
+        u32(UInt32(ignored.count))
+        ignored.forEach { u32(UInt32($0)) }
+        for component in connectedComponents(nodes: nodes, edges: unique, ignoring: Set(ignored)) { u32(component) }
         let partial = path + ".partial-\(getpid())"
         try Data(bytes).write(to: URL(fileURLWithPath: partial))
         guard rename(partial, path) == 0 else {
             unlink(partial)
             throw InputError(file: path, message: "cannot move into place: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Component numbers (the smallest node of each, so they do not depend
+    /// on the edges' order) by union-find with path halving over the
+    /// (source, target, label) keys.
+    static func connectedComponents(nodes: Int, edges: [UInt64], ignoring ignored: Set<Int>) -> [UInt32] {
+        var parent = [UInt32](0..<UInt32(nodes))
+        let ignore = (0..<(1 << 16)).map { ignored.contains($0) }
+        parent.withUnsafeMutableBufferPointer { parent in
+            func root(_ node: Int) -> Int {
+                var node = node
+                while parent[node] != UInt32(node) {
+                    parent[node] = parent[Int(parent[node])]
+                    node = Int(parent[node])
+                }
+                return node
+            }
+            for edge in edges where !ignore[Int(edge & 0xFFFF)] {
+                let a = root(Int(edge >> 40)), b = root(Int((edge >> 16) & 0xFF_FFFF))
+                // The smaller node becomes the root: each component ends up
+                // named by its smallest node.
+                if a < b { parent[b] = UInt32(a) } else if b < a { parent[a] = UInt32(b) }
+            }
+            for node in 0..<nodes { parent[node] = UInt32(root(node)) }
+        }
+        return parent
     }
 
     /// Maps the graph at `path`; `prefault: false` leaves the pages to be
@@ -189,10 +234,21 @@ public final class RelationGraph: @unchecked Sendable {
             names.append(String(decoding: UnsafeRawBufferPointer(start: address + cursor + 4, count: count), as: UTF8.self))
             cursor += 4 + count
         }
+        while cursor % 4 != 0 { cursor += 1 }
+        var ignored: Set<Int> = []
+        let ignoredCount = cursor + 4 <= length ? Int(u32(cursor)) : -1
+        if ignoredCount >= 0, cursor + 4 * (1 + ignoredCount) <= length {
+            for index in 0..<ignoredCount { ignored.insert(Int(u32(cursor + 4 * (1 + index)))) }
+            cursor += 4 * (1 + ignoredCount)
+        } else {
+            cursor = length + 1
+        }
         let base = UnsafeRawPointer(address)
         offsets = (base + offsetsAt).assumingMemoryBound(to: UInt32.self)
         records = (base + recordsAt).assumingMemoryBound(to: UInt64.self)
-        guard names.count == labelCount, offsets[nodes] == UInt32(edges) else {
+        components = (base + min(cursor, length)).assumingMemoryBound(to: UInt32.self)
+        componentsIgnore = ignored
+        guard names.count == labelCount, offsets[nodes] == UInt32(edges), cursor + nodes * 4 == length else {
             munmap(address, length)
             throw InputError(file: path, message: "corrupted relation graph (rebuild: delete it)")
         }
@@ -249,4 +305,8 @@ public final class RelationGraph: @unchecked Sendable {
     }
 
     public func labelID(_ name: String) -> Int? { labels.firstIndex(of: name) }
+
+    /// Whether `a` and `b` are in one connected component (those of the
+    /// graph without `componentsIgnore`'s edges).
+    @inline(__always) public func sameComponent(_ a: Int, _ b: Int) -> Bool { components[a] == components[b] }
 }

@@ -141,15 +141,21 @@ struct EvidencePathCommand: ParsableCommand {
         let search = searchOptions.search(graph)
         let workspace = SearchWorkspace(nodeCount: graph.nodeCount)
         var best: (PathSearch.Path, Int)?
-        var explored = 0
+        var explored = 0, searched = 0, disconnected = 0
         for source in try resolve(from) {
             for goal in try resolve(to) {
                 let result = search.search(from: source, to: goal, workspace: workspace)
                 explored += result.explored
+                searched += 1
+                if result.disconnected { disconnected += 1 }
                 if let path = result.path, best == nil || path.hops < best!.0.hops { best = (path, explored) }
             }
         }
         guard let (path, _) = best else {
+            if disconnected == searched {
+                print("no path between \"\(from)\" and \"\(to)\": no chain of relations joins them (different components of the graph)")
+                throw ExitCode(1)
+            }
             print("no path between \"\(from)\" and \"\(to)\" within \(searchOptions.maxHops) hops (\(explored) nodes explored)")
             throw ExitCode(1)
         }
@@ -186,6 +192,9 @@ struct EvidenceBenchCommand: ParsableCommand {
     @Flag(help: "Skip the SQL-per-expansion comparison.")
     var noSQL = false
 
+    @Flag(help: "Search pairs in different connected components too, as the SQL baseline does, instead of answering them at once.")
+    var noComponents = false
+
     @OptionGroup var searchOptions: SearchOptions
 
     func run() throws {
@@ -219,7 +228,8 @@ struct EvidenceBenchCommand: ParsableCommand {
         }
         print(String(format: "graph: %d nodes, %d edges, opened in %.1f ms", relationGraph.nodeCount, relationGraph.edgeCount,
                      Date().timeIntervalSince(opened) * 1000))
-        let search = searchOptions.search(relationGraph)
+        var search = searchOptions.search(relationGraph)
+        search.usesComponents = !noComponents
         var chosen: [(Int, Int)] = []
         while chosen.count < pairs {
             let a = Int(random.next() % UInt64(relationGraph.nodeCount)), b = Int(random.next() % UInt64(relationGraph.nodeCount))
@@ -228,8 +238,9 @@ struct EvidenceBenchCommand: ParsableCommand {
         let workspace = SearchWorkspace(nodeCount: relationGraph.nodeCount)
         // Ours through the non-generic entry point, specialised for the
         // mapped graph inside its module, as the evidence stage calls it.
-        func measure(_ source: Adjacency) -> (times: [Double], hops: [Int?], digest: UInt64) {
+        func measure(_ source: Adjacency) -> (times: [Double], hops: [Int?], digest: UInt64, explored: Int, disconnected: Int) {
             var times: [Double] = [], hops: [Int?] = []
+            var explored = 0, disconnected = 0
             // FNV-1a over every path's nodes and labels: two builds, or two
             // adjacency sources, found the same paths when this agrees.
             var digest: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -240,10 +251,12 @@ struct EvidenceBenchCommand: ParsableCommand {
                     : search.search(from: a, to: b, in: source as! SQLAdjacency, workspace: workspace)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 hops.append(result.path?.hops)
+                explored += result.explored
+                if result.disconnected { disconnected += 1 }
                 mix(-1)
                 if let path = result.path { (path.nodes + path.labels).forEach(mix) }
             }
-            return (times, hops, digest)
+            return (times, hops, digest, explored, disconnected)
         }
         func report(_ name: String, _ times: [Double]) -> Double {
             let sorted = times.sorted(), total = times.reduce(0, +)
@@ -254,13 +267,15 @@ struct EvidenceBenchCommand: ParsableCommand {
         }
         let ours = measure(relationGraph)
         let ourTotal = report("memory-mapped graph", ours.times)
-        print("paths found: \(ours.hops.compactMap { $0 }.count) of \(pairs), digest \(String(ours.digest, radix: 16))")
+        print("paths found: \(ours.hops.compactMap { $0 }.count) of \(pairs), digest \(String(ours.digest, radix: 16)); "
+              + "\(ours.disconnected) pairs in different components; nodes explored: \(ours.explored / pairs) per pair")
         guard !noSQL else { return }
         let copied = Date()
         let sql = try SQLAdjacency(copying: relationGraph)
         print(String(format: "SQL copy built in %.1f s", Date().timeIntervalSince(copied)))
         let theirs = measure(sql)
         let theirTotal = report("SQL query per expansion", theirs.times)
+        print("nodes explored: \(theirs.explored / pairs) per pair")
         let same = zip(ours.hops, theirs.hops).filter { $0 == $1 }.count
         print("SQL paths \(theirs.digest == ours.digest ? "identical to" : "differ from") ours (digest \(String(theirs.digest, radix: 16)))")
         print(String(format: "ratio: %.1fx faster per pair; identical path lengths: %d of %d", theirTotal / ourTotal, same, pairs))

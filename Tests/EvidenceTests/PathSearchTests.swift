@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Evidence
+import TGSupport
 
 @Suite struct PathSearchTests {
     static let labels = ["isa", "inverse_isa", "may_treat", "may_be_treated_by", "concept_in_subset", "subset_includes_concept"]
@@ -121,14 +122,65 @@ import Testing
         let search = PathSearch(graph: graph)
         let sql = try SQLAdjacency(copying: graph)
         let workspace = SearchWorkspace(nodeCount: graph.nodeCount)
-        var found = 0
+        var found = 0, disconnected = 0
         for pair in 0..<150 {
             let from = (pair * 53) % 300, to = (pair * 17 + 1) % 300
             let ours = search.search(from: from, to: to, workspace: workspace)
             let theirs = search.search(from: from, to: to, in: sql, workspace: workspace)
-            #expect(ours.path == theirs.path && ours.explored == theirs.explored, "pair \(from) → \(to)")
+            #expect(ours.path == theirs.path, "pair \(from) → \(to)")
+            // Where ours knew the answer from the components, it explored nothing.
+            #expect(ours.disconnected ? ours.explored == 0 : ours.explored == theirs.explored, "pair \(from) → \(to)")
             if ours.path != nil { found += 1 }
+            if ours.disconnected { disconnected += 1 }
         }
-        #expect(found > 10)
+        #expect(found > 10 && disconnected > 0)
+    }
+
+    @Test func pairsInDifferentComponentsAreAnsweredWithoutExploring() throws {
+        var search = PathSearch(graph: try Self.clinic())
+        // 6 is isolated; the chain 7...18 is a component of its own.
+        for (from, to) in [(0, 6), (6, 0), (0, 12), (18, 3)] {
+            let result = search.search(from: from, to: to)
+            #expect(result.path == nil && result.disconnected && result.explored == 0)
+        }
+        #expect(!search.search(from: 0, to: 3).disconnected)
+        search.usesComponents = false
+        let explored = search.search(from: 0, to: 12)
+        #expect(explored.path == nil && !explored.disconnected && explored.explored > 0)
+    }
+
+    @Test func componentsLeaveOutTheSkippedRelations() throws {
+        // 0 and 1 joined only through a subset relation, which the default
+        // search skips: different components for it, one for a search that
+        // follows every relation.
+        let graph = try Self.graph([(0, "concept_in_subset", 1), (1, "isa", 2)], nodes: 4)
+        #expect(graph.componentsIgnore == [graph.labelID("concept_in_subset")!, graph.labelID("subset_includes_concept")!])
+        #expect(!graph.sameComponent(0, 1) && graph.sameComponent(1, 2) && !graph.sameComponent(2, 3))
+        #expect(PathSearch(graph: graph).search(from: 0, to: 1).disconnected)
+        let everything = PathSearch(graph: graph, skipping: [])
+        #expect(everything.search(from: 0, to: 2).path?.nodes == [0, 1, 2])
+        #expect(everything.search(from: 0, to: 3).path == nil)
+    }
+
+    @Test func componentsAreNamedByTheirSmallestNode() {
+        func key(_ from: Int, _ to: Int) -> UInt64 { UInt64(from) << 40 | UInt64(to) << 16 }
+        let edges = [key(1, 4), key(4, 1), key(3, 5), key(5, 3), key(5, 0), key(0, 5), key(2, 2) | 7].sorted()
+        #expect(RelationGraph.connectedComponents(nodes: 7, edges: edges, ignoring: [7]) == [0, 1, 2, 0, 1, 0, 6])
+    }
+
+    @Test func aGraphFileOfAnotherVersionOrDamagedIsRefused() throws {
+        let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
+        defer { unlink(path) }
+        try RelationGraph.write(nodes: 3, edges: [(0, 1, 0), (1, 0, 1)], labels: Self.labels, to: path)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        _ = try RelationGraph(path: path)
+        // Cut short: the components are missing.
+        try bytes.prefix(bytes.count - 4).write(to: URL(fileURLWithPath: path))
+        #expect(throws: InputError.self) { try RelationGraph(path: path) }
+        // Format 3 (no components).
+        bytes[4] = 3
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: InputError.self) { try RelationGraph(path: path) }
+        #expect(error?.message.contains("version 4") == true)
     }
 }
