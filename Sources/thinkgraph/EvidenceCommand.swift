@@ -170,8 +170,10 @@ struct EvidenceBenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmark: path search on the memory-mapped graph against one SQL query per expansion (the reference's way).",
         discussion: """
-            Random pairs of connected concepts (seeded). With --generate NODES,EDGES a random graph of that size is \
-            written to --graph first (UMLS scale: 4000000,30000000). --no-sql measures ours only.
+            Random pairs of concepts with relations (seeded). With --generate NODES,EDGES a random graph of that size \
+            is written to --graph first (UMLS scale: 4000000,30000000). Ours and the SQL baseline search the pairs in \
+            turn for --rounds rounds; each side's median round is reported, with a digest of the paths it found. \
+            --no-sql measures ours only.
             """)
 
     @Option(help: "Lexicon folder (its relation graph), unless --graph is given.")
@@ -188,6 +190,9 @@ struct EvidenceBenchCommand: ParsableCommand {
 
     @Option(help: "Seed of the pairs (and of a generated graph).")
     var seed: UInt64 = 1
+
+    @Option(help: "Rounds over the pairs, ours and the baseline in turn; each side's median round is reported.")
+    var rounds = 3
 
     @Flag(help: "Skip the SQL-per-expansion comparison.")
     var noSQL = false
@@ -236,48 +241,35 @@ struct EvidenceBenchCommand: ParsableCommand {
             if a != b, !relationGraph.edges(of: a).isEmpty, !relationGraph.edges(of: b).isEmpty { chosen.append((a, b)) }
         }
         let workspace = SearchWorkspace(nodeCount: relationGraph.nodeCount)
-        // Ours through the non-generic entry point, specialised for the
-        // mapped graph inside its module, as the evidence stage calls it.
-        func measure(_ source: Adjacency) -> (times: [Double], hops: [Int?], digest: UInt64, explored: Int, disconnected: Int) {
-            var times: [Double] = [], hops: [Int?] = []
-            var explored = 0, disconnected = 0
-            // FNV-1a over every path's nodes and labels: two builds, or two
-            // adjacency sources, found the same paths when this agrees.
-            var digest: UInt64 = 0xcbf2_9ce4_8422_2325
-            func mix(_ value: Int) { digest = (digest ^ UInt64(bitPattern: Int64(value))) &* 0x100_0000_01b3 }
-            for (a, b) in chosen {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let result = source is RelationGraph ? search.search(from: a, to: b, workspace: workspace)
-                    : search.search(from: a, to: b, in: source as! SQLAdjacency, workspace: workspace)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                hops.append(result.path?.hops)
-                explored += result.explored
-                if result.disconnected { disconnected += 1 }
-                mix(-1)
-                if let path = result.path { (path.nodes + path.labels).forEach(mix) }
-            }
-            return (times, hops, digest, explored, disconnected)
+        var sql: SQLAdjacency?
+        if !noSQL {
+            let copied = Date()
+            sql = try SQLAdjacency(copying: relationGraph)
+            print(String(format: "SQL copy built in %.1f s", Date().timeIntervalSince(copied)))
         }
-        func report(_ name: String, _ times: [Double]) -> Double {
-            let sorted = times.sorted(), total = times.reduce(0, +)
-            print(String(format: "%@: %.0f pairs/s, mean %.3f ms, p50 %.3f ms, p99 %.3f ms per pair", name,
-                         Double(times.count) / (total / 1000), total / Double(times.count), sorted[sorted.count / 2],
-                         sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
-            return total
+        // Rounds taken in turn, so that both sides see the machine's ups
+        // and downs; each side's median round is reported.
+        var ours: [SearchRound] = [], theirs: [SearchRound] = []
+        for _ in 0..<max(1, rounds) {
+            ours.append(search.timedRound(chosen, workspace: workspace))
+            if let sql { theirs.append(search.timedRound(chosen, in: sql, workspace: workspace)) }
         }
-        let ours = measure(relationGraph)
-        let ourTotal = report("memory-mapped graph", ours.times)
-        print("paths found: \(ours.hops.compactMap { $0 }.count) of \(pairs), digest \(String(ours.digest, radix: 16)); "
-              + "\(ours.disconnected) pairs in different components; nodes explored: \(ours.explored / pairs) per pair")
-        guard !noSQL else { return }
-        let copied = Date()
-        let sql = try SQLAdjacency(copying: relationGraph)
-        print(String(format: "SQL copy built in %.1f s", Date().timeIntervalSince(copied)))
-        let theirs = measure(sql)
-        let theirTotal = report("SQL query per expansion", theirs.times)
-        print("nodes explored: \(theirs.explored / pairs) per pair")
-        let same = zip(ours.hops, theirs.hops).filter { $0 == $1 }.count
-        print("SQL paths \(theirs.digest == ours.digest ? "identical to" : "differ from") ours (digest \(String(theirs.digest, radix: 16)))")
-        print(String(format: "ratio: %.1fx faster per pair; identical path lengths: %d of %d", theirTotal / ourTotal, same, pairs))
+        func median(_ rounds: [SearchRound]) -> SearchRound { rounds.sorted { $0.total < $1.total }[rounds.count / 2] }
+        func report(_ name: String, _ rounds: [SearchRound]) -> SearchRound {
+            let round = median(rounds)
+            print(String(format: "%@: %.0f pairs/s, mean %.3f ms, p50 %.3f ms, p99 %.3f ms per pair (median of %d rounds; %@ pairs/s)",
+                         name, round.pairsPerSecond, round.total / Double(pairs), round.percentile(0.5), round.percentile(0.99),
+                         rounds.count, rounds.map { String(format: "%.0f", $0.pairsPerSecond) }.joined(separator: ", ")))
+            print("paths found: \(round.hops.compactMap { $0 }.count) of \(pairs), digest \(String(round.digest, radix: 16)); "
+                  + "\(round.disconnected) pairs in different components; nodes explored: \(round.explored / pairs) per pair")
+            if Set(rounds.map(\.digest)).count > 1 { print("warning: rounds found different paths") }
+            return round
+        }
+        let our = report("memory-mapped graph", ours)
+        guard !theirs.isEmpty else { return }
+        let their = report("SQL query per expansion", theirs)
+        let same = zip(our.hops, their.hops).filter { $0 == $1 }.count
+        print("SQL paths \(their.digest == our.digest ? "identical to" : "differ from") ours")
+        print(String(format: "ratio: %.1fx faster per pair; identical path lengths: %d of %d", their.total / our.total, same, pairs))
     }
 }

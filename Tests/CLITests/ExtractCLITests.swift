@@ -225,5 +225,11 @@ struct SmallRun {
                 "\(path.standardOutput)")
         let none = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "fever", "seizure"])
         #expect(none.status == 1 && none.standardOutput.contains("no path"))
+
+        // The benchmark's baseline finds the same paths as ours.
+        let bench = try Thinkgraph.run(["evidence", "bench", "--lexicon", small.lexicon, "--pairs", "40", "--rounds", "2"])
+        #expect(bench.status == 0, "\(bench.standardError)")
+        #expect(bench.standardOutput.contains("SQL paths identical to ours") && bench.standardOutput.contains("of 2 rounds"),
+                "\(bench.standardOutput)")
     }
 }
