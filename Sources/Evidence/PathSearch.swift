@@ -166,6 +166,9 @@ public struct PathSearch: Sendable {
         // that reached them last.
         var meetings: [(node: Int, slot: Int, reachedForward: Bool)] = []
         var best: Path?
+        // One path's nodes and labels, assembled in place for each meeting
+        // (a search assembles up to `maxPaths`, most of them rejected).
+        var nodes: [Int] = [], labels: [Int] = []
 
         while !forwardLayer.isEmpty, !backwardLayer.isEmpty, forwardDepth + backwardDepth < maxHops,
               result.explored < maxExplored {
@@ -206,17 +209,17 @@ public struct PathSearch: Sendable {
             for meeting in meetings where result.pathsFound < maxPaths {
                 let forwardSlot = meeting.reachedForward ? meeting.slot : state.forward.slot(of: meeting.node)
                 let backwardSlot = meeting.reachedForward ? state.backward.slot(of: meeting.node) : meeting.slot
-                var (nodes, labels) = state.forward.walk(from: forwardSlot)
+                nodes.removeAll(keepingCapacity: true)
+                labels.removeAll(keepingCapacity: true)
+                state.forward.walk(from: forwardSlot, nodes: &nodes, labels: &labels)
                 nodes.reverse()
                 labels.reverse()
-                let (rest, restLabels) = state.backward.walk(from: backwardSlot)
-                nodes += rest.dropFirst()
-                labels += restLabels
+                state.backward.walk(from: backwardSlot, nodes: &nodes, labels: &labels, includingFirst: false)
                 result.pathsFound += 1
                 guard labels.count <= maxHops, !undoes(labels) else { continue }
                 if best == nil || labels.count < best!.labels.count { best = Path(nodes: nodes, labels: labels) }
             }
-            meetings.removeAll()
+            meetings.removeAll(keepingCapacity: true)
             if best != nil || result.pathsFound >= maxPaths { break }
         }
         result.path = best
@@ -370,17 +373,17 @@ struct DiscoveryList {
         preconditionFailure("node \(node) is not in the discovery list")
     }
 
-    /// The nodes from `slot` back to the start of the search, and the
-    /// labels of the edges between them (`labels[i]` joins `nodes[i]` and
-    /// `nodes[i + 1]`, as stored: toward `nodes[i]` on the forward side).
-    func walk(from slot: Int) -> (nodes: [Int], labels: [Int]) {
-        var path = [node(slot)], steps: [Int] = []
+    /// Appends the nodes from `slot` back to the start of the search (the
+    /// one at `slot` itself unless `includingFirst` is false), and the
+    /// labels of the edges between them (each joins two successive nodes,
+    /// as stored: toward the first on the forward side).
+    func walk(from slot: Int, nodes path: inout [Int], labels steps: inout [Int], includingFirst: Bool = true) {
+        if includingFirst { path.append(node(slot)) }
         var slot = slot
         while parents[slot] >= 0 {
             steps.append(Int(labels[slot]))
             slot = Int(parents[slot])
             path.append(node(slot))
         }
-        return (path, steps)
     }
 }
