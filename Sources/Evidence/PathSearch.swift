@@ -367,9 +367,19 @@ struct DiscoveryList {
 
     /// The slot of a node this list holds (asked only for meeting nodes, at
     /// most `maxPaths` times a search).
+    /// Eight slots per comparison: the searches of the lexicon benchmark
+    /// scan about 800 slots per pair for their meetings.
     func slot(of node: Int) -> Int {
         let wanted = Int32(truncatingIfNeeded: node)
-        for slot in 0..<count where nodes[slot] == wanted { return slot }
+        let splat = SIMD8<Int32>(repeating: wanted)
+        var slot = 0
+        while slot + 8 <= count, !any(UnsafeRawPointer(nodes + slot).loadUnaligned(as: SIMD8<Int32>.self) .== splat) {
+            slot += 8
+        }
+        while slot < count {
+            if nodes[slot] == wanted { return slot }
+            slot += 1
+        }
         preconditionFailure("node \(node) is not in the discovery list")
     }
 
