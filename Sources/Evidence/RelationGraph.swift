@@ -167,6 +167,40 @@ public final class RelationGraph: @unchecked Sendable {
             unlink(partial)
             throw InputError(file: path, message: "cannot move into place: \(String(cString: strerror(errno)))")
         }
+        dropFromPageCache(path)
+    }
+
+    /// Written through `write`, the file sits in the page cache in 4 KB
+    /// pages, and every process mapping it would see it in 4 KB pages.
+    /// Dropped, it is read back at the first open through a mapping that
+    /// asks for huge pages, in 2 MB pieces that every later mapping shares
+    /// (see `init(path:prefault:)`). Only a hint: failures are harmless.
+    private static func dropFromPageCache(_ path: String) {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        // Only pages already on disk can be dropped.
+        guard fdatasync(descriptor) == 0 else { return }
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+    }
+
+    /// Maps the file with a huge-page hint: the page cache then reads it
+    /// in 2 MB pieces, which the kernel maps as single pages (it places a
+    /// mapping this large on a 2 MB boundary itself). A search's reads are
+    /// random over the whole file, and with 4 KB pages nearly every one
+    /// also misses the TLB. Pre-faulted unless asked otherwise, after the
+    /// hint: a search's prefetches are dropped on pages not yet mapped into
+    /// the process, and on a graph of UMLS size the first touch of each page
+    /// is a fault of its own. BENCHMARKS.md has what each gains.
+    private static func map(_ descriptor: Int32, length: Int, prefault: Bool, path: String) throws -> UnsafeMutableRawPointer {
+        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw InputError(file: path, message: "cannot map: \(String(cString: strerror(errno)))")
+        }
+        _ = madvise(address, length, MADV_HUGEPAGE)
+        // MADV_POPULATE_READ (Linux 5.14); on an older kernel the pages
+        // are read on first use.
+        if prefault { _ = madvise(address, length, 22) }
+        return address
     }
 
     /// Component numbers (the smallest node of each, so they do not depend
@@ -204,15 +238,7 @@ public final class RelationGraph: @unchecked Sendable {
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_size >= 20 else { throw InputError(file: path, message: "not a relation graph (too short)") }
         length = Int(info.st_size)
-        // Pre-faulted unless asked otherwise: a search's prefetches are dropped
-        // on pages not yet mapped into the process, and on a graph of UMLS
-        // size the first touch of each page is a fault of its own. Costs
-        // tens of milliseconds at open for 256 MB in the page cache;
-        // BENCHMARKS.md has what it gains.
-        let flags = MAP_PRIVATE | (prefault ? MAP_POPULATE : 0)
-        guard let address = mmap(nil, length, PROT_READ, flags, descriptor, 0), address != MAP_FAILED else {
-            throw InputError(file: path, message: "cannot map: \(String(cString: strerror(errno)))")
-        }
+        let address = try Self.map(descriptor, length: length, prefault: prefault, path: path)
         mapping = address
         func u32(_ offset: Int) -> UInt32 { UInt32(littleEndian: address.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
         let magic = String(decoding: UnsafeRawBufferPointer(start: address, count: 4), as: UTF8.self)
