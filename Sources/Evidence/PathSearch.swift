@@ -227,12 +227,18 @@ public struct PathSearch: Sendable {
     }
 
     /// Prefetches for the frontier nodes after `slot`: offsets 16 ahead and
-    /// edge records 8 ahead. On a graph far larger than the cache a search
-    /// is a chain of misses (node → its edges); started this early they
-    /// overlap instead of following one another. (What the search keeps
-    /// per node is two bits, in the cache already.)
+    /// edge records 8 ahead (at a layer's first node, the offsets of its
+    /// first 16 too, which nothing fetched earlier). On a graph far larger
+    /// than the cache a search is a chain of misses (node → its edges);
+    /// started this early they overlap instead of following one another.
+    /// (What the search keeps per node is two bits, in the cache already.)
+    /// Prefetching each node's offsets as it is discovered was tried: 8 %
+    /// more pairs/s on the UMLS-size graph, 21 % fewer on the lexicon's.
     @inline(__always)
     private func prefetch<Source: Adjacency>(_ list: DiscoveryList, layer: Range<Int>, after slot: Int, in adjacency: Source) {
+        if slot == layer.lowerBound {
+            for ahead in slot..<min(slot &+ 16, layer.upperBound) { adjacency.prefetchOffsets(of: list.node(ahead)) }
+        }
         if slot &+ 16 < layer.upperBound { adjacency.prefetchOffsets(of: list.node(slot &+ 16)) }
         if slot &+ 8 < layer.upperBound { adjacency.prefetchEdges(of: list.node(slot &+ 8)) }
     }
