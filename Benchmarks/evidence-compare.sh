@@ -24,4 +24,4 @@ graph=Benchmarks/data/evidence/umls-size.graph
 if ! [ -f "$graph" ] || ! "$tg" evidence bench --graph "$graph" --pairs 1 --no-sql > /dev/null 2>&1; then
   "$tg" evidence bench --graph "$graph" --generate 4000000,30000000 --pairs 1 --no-sql > /dev/null
 fi
-/usr/bin/time -f "peak RSS %M KiB, %e s in all" taskset -c 0 "$tg" evidence bench --graph "$graph" --pairs 300
+/usr/bin/time -f "peak RSS %M KiB, %e s in all" taskset -c 0 "$tg" evidence bench --graph "$graph" --pairs 1000
