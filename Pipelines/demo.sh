@@ -117,9 +117,11 @@ echo
 echo "for curators: one example with its evidence (thinkgraph inspect), and the run report:"
 "$thinkgraph" inspect --run "$run" --where answered --random 1 --seed 1 > "$run/logs/inspect-example.txt"
 # Its head (task, targets) and its evidence and chains; the context is long.
-sed -n '1,/^context/p' "$run/logs/inspect-example.txt" | head -12
+# (awk, not sed | head: under pipefail, head leaving early kills sed with
+# SIGPIPE and the demo with it.)
+awk '{ print } /^context/ || NR >= 12 { exit }' "$run/logs/inspect-example.txt"
 echo "  ... (context: see the file below)"
-sed -n '/^evidence:/,$p' "$run/logs/inspect-example.txt" | head -40
+awk '/^evidence:/ { shown = 1 } shown && printed++ < 40 { print }' "$run/logs/inspect-example.txt"
 echo "  ... (the whole example: $run/logs/inspect-example.txt)"
 "$thinkgraph" report --run "$run"
 
