@@ -64,15 +64,22 @@ public enum Tokenizer {
         var index = 0
         let count = scalars.count
 
+        // ASCII answered from the code point; Unicode's property tables
+        // (a lookup per character) only for the rest.
         func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            if scalar.isASCII { return isASCIILetter(scalar) || isDigit(scalar) }
+            return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
         }
-        func isLetter(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isAlphabetic }
+        func isLetter(_ scalar: Unicode.Scalar) -> Bool { scalar.isASCII ? isASCIILetter(scalar) : scalar.properties.isAlphabetic }
+        func isASCIILetter(_ scalar: Unicode.Scalar) -> Bool { ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) }
         func isDigit(_ scalar: Unicode.Scalar) -> Bool { ("0"..."9").contains(scalar) }
+        func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.isASCII ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+        }
 
         while index < count {
             let scalar = scalars[index]
-            if scalar.properties.isWhitespace {
+            if isWhitespace(scalar) {
                 if let last = tokens.indices.last {
                     tokens[last].spaceAfter = true
                     if scalar == "\n" { tokens[last].lineBreaksAfter += 1 }
@@ -87,7 +94,7 @@ public enum Tokenizer {
                 var end = index + 1
                 var sawLetter = isLetter(scalar)
                 var sawDigit = isDigit(scalar)
-                var sawPeriod = false
+                var sawPeriod = false, sawApostrophe = false
                 while end < count {
                     let next = scalars[end]
                     if isAlphanumeric(next) {
@@ -98,6 +105,7 @@ public enum Tokenizer {
                     }
                     let follows = end + 1 < count && isAlphanumeric(scalars[end + 1])
                     if next == "'" || next == "’", follows, sawLetter {
+                        sawApostrophe = true
                         end += 1
                         continue
                     }
@@ -112,7 +120,7 @@ public enum Tokenizer {
                     }
                     break
                 }
-                var word = String(String.UnicodeScalarView(scalars[start..<end]))
+                var word = makeString(scalars[start..<end])
                 // Keep a final period on abbreviations: "b.i.d.", "e.g.", "Dr.".
                 if end < count, scalars[end] == ".",
                    (sawPeriod && sawLetter && !sawDigit) || abbreviations.contains(word.lowercased()) {
@@ -120,7 +128,7 @@ public enum Tokenizer {
                     word += "."
                 }
                 // Possessive: "patient's" → "patient", "'s".
-                if let apostrophe = word.firstIndex(where: { $0 == "'" || $0 == "’" }), word.hasSuffix("s"),
+                if sawApostrophe, let apostrophe = word.firstIndex(where: { $0 == "'" || $0 == "’" }), word.hasSuffix("s"),
                    word.distance(from: apostrophe, to: word.endIndex) == 2, apostrophe != word.startIndex {
                     let stemLength = word.unicodeScalars.count - 2
                     tokens.append(Token(text: String(word.prefix(upTo: apostrophe)), start: start, end: start + stemLength,
@@ -142,5 +150,27 @@ public enum Tokenizer {
             index += 1
         }
         return tokens
+    }
+
+    /// The scalars as a string, encoded straight into its storage (through
+    /// `String.UnicodeScalarView` a scalar at a time it was a tenth of the
+    /// tokenizer's time).
+    static func makeString(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        let capacity = scalars.reduce(0) { $0 + UTF8.width($1) }
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            var position = 0
+            for scalar in scalars {
+                if scalar.isASCII {
+                    buffer[position] = UInt8(truncatingIfNeeded: scalar.value)
+                    position += 1
+                } else {
+                    UTF8.encode(scalar) { unit in
+                        buffer[position] = unit
+                        position += 1
+                    }
+                }
+            }
+            return position
+        }
     }
 }
