@@ -76,6 +76,9 @@ public final class ConceptMatcher: Sendable {
         init(searcher: SimStringSearcher, cacheLimit: Int) {
             self.searcher = searcher
             self.cacheLimit = cacheLimit
+            // Full size at once: growing by doubling rehashed every entry
+            // at each step (1.5 % of a long run).
+            cache.reserveCapacity(cacheLimit)
         }
 
         mutating func search(_ normalized: String, measure: SimilarityMeasure, threshold: Double) throws
@@ -185,19 +188,22 @@ public final class ConceptMatcher: Sendable {
     func candidateSpans(_ tokens: [Token]) -> [Range<Int>] {
         var spans: [Range<Int>] = []
         let count = tokens.count
+        // Each token's part in the rules, worked out once rather than once
+        // for every span it ends.
+        let stopword = options.spanRules ? tokens.map { Stopwords.english.contains($0.text) } : []
+        let barrier = options.spanRules ? tokens.map { $0.isPunctuation && !$0.isDash && !$0.isBracket } : []
         for start in 0..<count {
             let first = tokens[start]
             if options.spanRules {
                 if first.isPunctuation { continue }
                 // A number or stopword is not matched on its own (negation
                 // words are), but may begin a longer span.
-                let skipSingle = first.likeNumber || (Stopwords.english.contains(first.text)
-                    && !Stopwords.negations.contains(first.text.lowercased()))
+                let skipSingle = first.likeNumber || (stopword[start] && !Stopwords.negations.contains(first.text.lowercased()))
                 for end in (start + 1)...min(count, start + options.window) {
                     if end == start + 1, skipSingle { continue }
                     let last = tokens[end - 1]
-                    if end - 1 > start, last.isPunctuation, !last.isDash, !last.isBracket { break }
-                    if last.isPunctuation || Stopwords.english.contains(last.text) { continue }
+                    if end - 1 > start, barrier[end - 1] { break }
+                    if last.isPunctuation || stopword[end - 1] { continue }
                     if tokens[end - 1].end - first.start < options.minimumMatchLength { continue }
                     spans.append(start..<end)
                 }
