@@ -32,6 +32,8 @@ struct FeatureExtractor {
     /// Occurrence number of each feature (1 for the first).
     private(set) var occurrences: [UInt32] = []
     private var order: [Int32] = []
+    /// Each n-gram packed into one integer, when it fits (n ≤ 3).
+    private var keys: [UInt64] = []
 
     init(settings: FeatureSettings) { self.settings = settings }
 
@@ -75,9 +77,32 @@ struct FeatureExtractor {
         let count = starts.count
         guard count > 1 else { return }
         let n = settings.n
+        // Short strings: compare with earlier positions directly; with
+        // n ≤ 3, as one packed integer per n-gram (21 bits per code unit:
+        // any Unicode scalar fits).
+        if count <= 48, n <= 3 {
+            keys.removeAll(keepingCapacity: true)
+            units.withUnsafeBufferPointer { units in
+                for start in 0..<count {
+                    var key: UInt64 = 0
+                    for offset in 0..<n { key = key << 21 | UInt64(units[start + offset]) }
+                    keys.append(key)
+                }
+            }
+            keys.withUnsafeBufferPointer { keys in
+                occurrences.withUnsafeMutableBufferPointer { occurrences in
+                    for later in 1..<count {
+                        let key = keys[later]
+                        var seen: UInt32 = 1
+                        for earlier in 0..<later where keys[earlier] == key { seen &+= 1 }
+                        occurrences[later] = seen
+                    }
+                }
+            }
+            return
+        }
         units.withUnsafeBufferPointer { units in
             if count <= 48 {
-                // Short strings: compare with earlier positions directly.
                 for later in 1..<count {
                     var seen: UInt32 = 1
                     for earlier in 0..<later where Self.equal(units, earlier, later, n) { seen += 1 }
