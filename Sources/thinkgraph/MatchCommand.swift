@@ -54,6 +54,9 @@ struct MatchCommand: ParsableCommand {
     @Option(help: "Extra context triggers (TSV: phrase, category, direction, window), added to the shipped ones.")
     var contextTriggers: String?
 
+    @Flag(help: "Print to standard error the time to open the lexicon and the documents and characters matched per second.")
+    var stats = false
+
     func validate() throws {
         guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1]") }
         guard window >= 1 else { throw ValidationError("--window must be at least 1") }
@@ -73,11 +76,19 @@ struct MatchCommand: ParsableCommand {
         if let semtypes {
             options.semanticTypes = semtypes.lowercased() == "all" ? nil : Set(commaList(semtypes))
         }
+        let opening = DispatchTime.now().uptimeNanoseconds
         var rules = try ContextRules.standard()
         if let contextTriggers { rules.append(try ContextRules(contentsOf: contextTriggers)) }
         let store = try LexiconStore(directory: lexicon)
         let matcher = try ConceptMatcher(lexicon: store, context: rules, options: options)
         var session = matcher.makeSession()
+        let opened = DispatchTime.now().uptimeNanoseconds
+        var documents = 0, characters = 0
+        func match(_ text: String) throws -> [Mention] {
+            documents += 1
+            characters += text.unicodeScalars.count
+            return try matcher.match(text, session: &session)
+        }
 
         let path = input ?? "/dev/stdin"
         let name = input ?? "<stdin>"
@@ -109,12 +120,19 @@ struct MatchCommand: ParsableCommand {
             }
             if blank { continue }
             let document = try Document(line: bytes, file: name, lineNumber: reader.lineNumber)
-            emit(MatchOutput(id: document.id, mentions: try matcher.match(document.text, session: &session)))
+            emit(MatchOutput(id: document.id, mentions: try match(document.text)))
         }
         if let plainText {
-            emit(MatchOutput(id: .string(name), mentions: try matcher.match(plainText.joined(separator: "\n"), session: &session)))
+            emit(MatchOutput(id: .string(name), mentions: try match(plainText.joined(separator: "\n"))))
         }
         output.flush()
+        if stats {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - opened) / 1e9
+            let line = String(format: "opened in %.3f s; %d documents, %d characters in %.3f s: %.0f documents/s, %.0f characters/s\n",
+                              Double(opened - opening) / 1e9, documents, characters, seconds,
+                              Double(documents) / max(seconds, 1e-9), Double(characters) / max(seconds, 1e-9))
+            FileHandle.standardError.write(Data(line.utf8))
+        }
     }
 }
 
