@@ -66,28 +66,24 @@ public final class ConceptMatcher: Sendable {
     }
 
     /// Per-thread state: a SimString searcher and a bounded cache of the
-    /// retrievals of recent span strings (clinical text repeats its phrases:
-    /// "of the", "history of" ...). Make one per thread with `makeSession`.
+    /// retrievals of recent span strings (see `SpanCache`). Make one per
+    /// thread with `makeSession`.
     public struct Session {
         var searcher: SimStringSearcher
-        var cache: [String: [SimStringMatch]] = [:]
-        let cacheLimit: Int
+        var cache: SpanCache
 
         init(searcher: SimStringSearcher, cacheLimit: Int) {
             self.searcher = searcher
-            self.cacheLimit = cacheLimit
-            // Full size at once: growing by doubling rehashed every entry
-            // at each step (1.5 % of a long run).
-            cache.reserveCapacity(cacheLimit)
+            cache = SpanCache(limit: cacheLimit)
         }
 
-        mutating func search(_ normalized: String, measure: SimilarityMeasure, threshold: Double) throws
-            -> [SimStringMatch] {
-            if let cached = cache[normalized] { return cached }
-            let hits = try searcher.search(normalized, measure: measure, threshold: threshold)
-            if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[normalized] = hits
-            return hits
+        /// The matches of a normalised span, given as UTF-8.
+        mutating func search(_ normalized: UnsafeBufferPointer<UInt8>, measure: SimilarityMeasure, threshold: Double) throws
+            -> ArraySlice<SimStringMatch> {
+            if let cached = cache.matches(for: normalized) { return cached }
+            let hits = try searcher.search(bytes: normalized, measure: measure, threshold: threshold)
+            cache.insert(normalized, hits)
+            return hits[...]
         }
     }
 
@@ -105,11 +101,19 @@ public final class ConceptMatcher: Sendable {
         guard !tokens.isEmpty else { return [] }
         var groups: [[Mention]] = []
         var spanTokens: [Range<Int>] = []
+        let normalizedTokens = NormalizedTokens(tokens, normalizer: normalizer)
+        var key: [UInt8] = []
         for span in candidateSpans(tokens) {
+            key.removeAll(keepingCapacity: true)
+            if !normalizedTokens.appendSpan(span, of: tokens, to: &key) {
+                key.append(contentsOf: normalizer.normalize(spanText(tokens, span)).utf8)
+            }
+            guard !key.isEmpty else { continue }
+            let hits = try key.withUnsafeBufferPointer {
+                try session.search($0, measure: options.measure, threshold: options.threshold)
+            }
+            guard !hits.isEmpty else { continue }
             let ngram = spanText(tokens, span)
-            let normalized = normalizer.normalize(ngram)
-            guard !normalized.isEmpty else { continue }
-            let hits = try session.search(normalized, measure: options.measure, threshold: options.threshold)
             var best: [String: Mention] = [:]
             for hit in hits {
                 for entry in concepts.entries(forString: hit.id) {
@@ -215,6 +219,49 @@ public final class ConceptMatcher: Sendable {
             }
         }
         return spans
+    }
+
+    /// The tokens of a document normalised one by one, where that gives
+    /// what normalising a span's whole text gives: ASCII tokens (the
+    /// normaliser then works byte by byte, and tokens hold no white space).
+    /// Most spans are built from these bytes without a string.
+    struct NormalizedTokens {
+        private var bytes: [UInt8] = []
+        /// Each token's bytes, or nil when it is not ASCII.
+        private var ranges: [Range<Int>?] = []
+
+        init(_ tokens: [Token], normalizer: TermNormalizer) {
+            ranges.reserveCapacity(tokens.count)
+            for token in tokens {
+                var text = token.text
+                let start = bytes.count
+                let ascii = text.withUTF8 { utf8 in
+                    guard utf8.allSatisfy({ $0 < 0x80 }) else { return false }
+                    bytes.append(contentsOf: utf8)
+                    return true
+                }
+                guard ascii else {
+                    ranges.append(nil)
+                    continue
+                }
+                if normalizer.lowercase {
+                    for index in start..<bytes.count where (0x41...0x5A).contains(bytes[index]) { bytes[index] += 0x20 }
+                }
+                ranges.append(start..<bytes.count)
+            }
+        }
+
+        /// Appends `normalizer.normalize(spanText(tokens, span))` to
+        /// `output` and returns true, or returns false (leaving `output`
+        /// as it was) when a token of the span is not ASCII.
+        func appendSpan(_ span: Range<Int>, of tokens: [Token], to output: inout [UInt8]) -> Bool {
+            guard span.allSatisfy({ ranges[$0] != nil }) else { return false }
+            for index in span {
+                output.append(contentsOf: bytes[ranges[index]!])
+                if index + 1 < span.upperBound, tokens[index].spaceAfter { output.append(0x20) }
+            }
+            return true
+        }
     }
 
     /// The span's text as written, tokens joined by the white space between

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Lexicon
 @testable import Matcher
+@testable import SimString
 import TestSupport
 
 /// A lexicon built from a small OBO file, with the shipped context rules.
@@ -114,6 +115,59 @@ final class MatcherFixture: Sendable {
         #expect(!spans.contains { $0.hasSuffix(",") || $0.contains(", ") })
         #expect(!spans.contains { $0.hasSuffix(" with") })
         #expect(spans.contains("with headache"))
+    }
+
+    @Test func spansNormaliseAsTheirWholeTextWould() throws {
+        let fixture = try MatcherFixture()
+        let texts = ["Pt. has FEVER, non-small cell CA (b.i.d.) 2.5mg", "Ωmega ΣΊΣΥΦΟΣ Straße naïve café–bar", "x\u{00A0}y\u{2003}z",
+                     "ПРИВЕТ мир", "a\tb\u{0B}c", "Dr.Smith's", "e\u{301}cole ﬁbrosis", "A\u{01}B \u{1F}C"]
+        for lowercase in [true, false] {
+            let normalizer = TermNormalizer(lowercase: lowercase, asciiTransliteration: true)
+            for text in texts {
+                let tokens = Tokenizer.tokenize(text)
+                let normalized = ConceptMatcher.NormalizedTokens(tokens, normalizer: normalizer)
+                for start in tokens.indices {
+                    for end in (start + 1)...min(tokens.count, start + 5) {
+                        var bytes: [UInt8] = []
+                        let whole = normalizer.normalize(fixture.matcher.spanText(tokens, start..<end))
+                        if normalized.appendSpan(start..<end, of: tokens, to: &bytes) {
+                            #expect(String(decoding: bytes, as: UTF8.self) == whole, "\(text) \(start)..<\(end)")
+                        } else {
+                            #expect(bytes.isEmpty && tokens[start..<end].contains { !$0.text.unicodeScalars.allSatisfy(\.isASCII) })
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theSpanCacheFindsWhatItStoredAndEmptiesWhenFull() {
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        var cache = SpanCache(limit: 3)
+        let fever = [SimStringMatch(id: 7, similarity: 1)], none: [SimStringMatch] = []
+        bytes("fever").withUnsafeBufferPointer { cache.insert($0, fever) }
+        bytes("of the").withUnsafeBufferPointer { cache.insert($0, none) }
+        #expect(bytes("fever").withUnsafeBufferPointer { cache.matches(for: $0) }.map(Array.init) == fever)
+        #expect(bytes("of the").withUnsafeBufferPointer { cache.matches(for: $0) }.map(Array.init) == [])
+        #expect(bytes("feve").withUnsafeBufferPointer { cache.matches(for: $0) } == nil)
+        #expect(bytes("").withUnsafeBufferPointer { cache.matches(for: $0) } == nil)
+        bytes("headache").withUnsafeBufferPointer { cache.insert($0, fever + fever) }
+        #expect(cache.count == 3)
+        // Full: the next insertion starts over.
+        bytes("seizure").withUnsafeBufferPointer { cache.insert($0, none) }
+        #expect(cache.count == 1)
+        #expect(bytes("fever").withUnsafeBufferPointer { cache.matches(for: $0) } == nil)
+        #expect(bytes("seizure").withUnsafeBufferPointer { cache.matches(for: $0) }.map(Array.init) == [])
+        // Many keys, all found again with their own matches.
+        var large = SpanCache(limit: 5_000)
+        for index in 0..<5_000 {
+            bytes("span \(index)").withUnsafeBufferPointer { large.insert($0, [SimStringMatch(id: index, similarity: 0.8)]) }
+        }
+        let allFound = (0..<5_000).allSatisfy { (index: Int) -> Bool in
+            let found = bytes("span \(index)").withUnsafeBufferPointer { large.matches(for: $0) }
+            return found?.first?.id == index
+        }
+        #expect(allFound)
     }
 
     @Test func emptyAndHugeDocuments() throws {
