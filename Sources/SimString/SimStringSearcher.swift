@@ -30,6 +30,7 @@ public struct SimStringSearcher {
     /// Overlap counters for one size's id range and the offsets with a
     /// non-zero count.
     private let scratch = MergeScratch()
+    private var boundsMemo = RetrievalBoundsMemo()
 
     /// When candidates are verified against their own feature ids instead
     /// of the remaining posting lists. Tests pin the two extremes so that
@@ -76,8 +77,8 @@ public struct SimStringSearcher {
         }
         extractor.extract(query)
         let q = extractor.count
-        let bounds = RetrievalBounds(measure: measure, threshold: threshold, arithmetic: arithmetic)
-        guard let sizes = bounds.sizeRange(querySize: q, maxSize: index.maxSize) else { return [] }
+        boundsMemo.use(RetrievalBounds(measure: measure, threshold: threshold, arithmetic: arithmetic))
+        guard let sizes = boundsMemo.sizeRange(querySize: q, maxSize: index.maxSize) else { return [] }
 
         // Each present feature's run of directory entries within the size range.
         runs.removeAll(keepingCapacity: true)
@@ -111,7 +112,7 @@ public struct SimStringSearcher {
         for bucket in 0..<sizes.count where bucketStarts[bucket] < bucketStarts[bucket + 1] {
             let size = sizes.lowerBound + bucket
             let listCount = bucketStarts[bucket + 1] - bucketStarts[bucket]
-            guard let needed = bounds.minimumOverlap(querySize: q, candidateSize: size), listCount >= needed else {
+            guard let needed = boundsMemo.minimumOverlap(querySize: q, candidateSize: size), listCount >= needed else {
                 continue
             }
             merge(lists: bucketStarts[bucket]..<bucketStarts[bucket + 1], needed: needed, queryFeatureCount: q,

@@ -33,7 +33,7 @@ public enum ThresholdArithmetic: String, Sendable, Codable {
 }
 
 /// Size ranges and overlap bounds for one query.
-struct RetrievalBounds {
+struct RetrievalBounds: Equatable {
     let measure: SimilarityMeasure
     let threshold: Double
     let arithmetic: ThresholdArithmetic
@@ -106,6 +106,51 @@ struct RetrievalBounds {
             }
             return low
         }
+    }
+}
+
+/// `RetrievalBounds` remembered for small query and candidate sizes: a
+/// searcher asks for the same few dozen sizes again and again (the matcher,
+/// tens of thousands of queries with one measure and threshold), and each
+/// answer under exact arithmetic is a binary search over similarities.
+struct RetrievalBoundsMemo {
+    static let sizes = 128
+    private(set) var bounds: RetrievalBounds?
+    /// Per query size: the candidate size range (low, high; 0 for none,
+    /// -1 not yet known).
+    private var ranges = [Int32](repeating: -1, count: 2 * sizes)
+    /// Per (query size, candidate size): the fewest shared features (0 for
+    /// none, -1 not yet known).
+    private var overlaps = [Int16](repeating: -1, count: sizes * sizes)
+
+    /// Starts remembering for `bounds` (forgetting what was remembered for
+    /// others).
+    mutating func use(_ bounds: RetrievalBounds) {
+        guard self.bounds != bounds else { return }
+        self.bounds = bounds
+        for index in ranges.indices { ranges[index] = -1 }
+        for index in overlaps.indices { overlaps[index] = -1 }
+    }
+
+    mutating func sizeRange(querySize q: Int, maxSize: Int) -> ClosedRange<Int>? {
+        guard let bounds else { preconditionFailure("use(_:) first") }
+        guard q < Self.sizes, maxSize < Int(Int32.max) else { return bounds.sizeRange(querySize: q, maxSize: maxSize) }
+        if ranges[2 * q] < 0 {
+            let range = bounds.sizeRange(querySize: q, maxSize: maxSize)
+            ranges[2 * q] = Int32(range?.lowerBound ?? 0)
+            ranges[2 * q + 1] = Int32(range?.upperBound ?? 0)
+        }
+        let low = Int(ranges[2 * q]), high = Int(ranges[2 * q + 1])
+        return low > 0 ? low...high : nil
+    }
+
+    mutating func minimumOverlap(querySize q: Int, candidateSize r: Int) -> Int? {
+        guard let bounds else { preconditionFailure("use(_:) first") }
+        guard q < Self.sizes, r < Self.sizes, r >= 0 else { return bounds.minimumOverlap(querySize: q, candidateSize: r) }
+        let slot = q * Self.sizes + r
+        if overlaps[slot] < 0 { overlaps[slot] = Int16(bounds.minimumOverlap(querySize: q, candidateSize: r) ?? 0) }
+        let needed = Int(overlaps[slot])
+        return needed > 0 ? needed : nil
     }
 }
 
