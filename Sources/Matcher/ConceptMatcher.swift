@@ -233,20 +233,12 @@ public final class ConceptMatcher: Sendable {
         init(_ tokens: [Token], normalizer: TermNormalizer) {
             ranges.reserveCapacity(tokens.count)
             for token in tokens {
-                var text = token.text
-                let start = bytes.count
-                let ascii = text.withUTF8 { utf8 in
-                    guard utf8.allSatisfy({ $0 < 0x80 }) else { return false }
-                    bytes.append(contentsOf: utf8)
-                    return true
-                }
-                guard ascii else {
+                guard token.text.utf8.allSatisfy({ $0 < 0x80 }) else {
                     ranges.append(nil)
                     continue
                 }
-                if normalizer.lowercase {
-                    for index in start..<bytes.count where (0x41...0x5A).contains(bytes[index]) { bytes[index] += 0x20 }
-                }
+                let start = bytes.count
+                bytes.append(contentsOf: normalizer.normalize(token.text).utf8)
                 ranges.append(start..<bytes.count)
             }
         }
