@@ -154,7 +154,9 @@ public struct PathSearch: Sendable {
         }
         // Each side's discovery list is its BFS layers one after another; a
         // frontier is the range of the last layer.
-        var state = workspace.begin(nodeCount: adjacency.nodeCount, capacity: max(1, maxExplored + 1))
+        // A side reaches each node at most once: its list never needs more
+        // room than the graph has nodes, whatever the limit.
+        var state = workspace.begin(nodeCount: adjacency.nodeCount, capacity: max(1, min(maxExplored, adjacency.nodeCount) + 1))
         defer { workspace.end(state) }
         state.forward.append(source, parent: -1, label: 0)
         state.seen.insert(source, .forward)

@@ -76,6 +76,11 @@ import TGSupport
         let limited = search.search(from: 7, to: 17)
         #expect(limited.path == nil && limited.explored <= 2)
         #expect(search.search(from: -1, to: 3).path == nil && search.search(from: 0, to: 99).path == nil)
+        // Limits far beyond the graph cost no more than the graph.
+        search.maxExplored = .max
+        #expect(search.search(from: 7, to: 17).path?.hops == 10)
+        search.maxExplored = -5
+        #expect(search.search(from: 7, to: 8).path == nil)
     }
 
     /// A random graph whose statements use all four relation pairs, with
