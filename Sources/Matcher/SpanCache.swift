@@ -26,8 +26,13 @@ struct SpanCache {
     private(set) var count = 0
     let limit: Int
 
+    /// At most `maximumLimit` strings (the table then takes 128 MB).
+    static let maximumLimit = 1 << 22
+
+    static func clampedLimit(_ limit: Int) -> Int { min(max(1, limit), maximumLimit) }
+
     init(limit: Int) {
-        self.limit = max(1, limit)
+        self.limit = Self.clampedLimit(limit)
         // A power of two at most half full.
         var capacity = 16
         while capacity < self.limit * 2 { capacity *= 2 }

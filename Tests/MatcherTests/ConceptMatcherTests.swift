@@ -168,6 +168,7 @@ final class MatcherFixture: Sendable {
             return found?.first?.id == index
         }
         #expect(allFound)
+        #expect(SpanCache.clampedLimit(.max) == SpanCache.maximumLimit && SpanCache(limit: -3).limit == 1)
     }
 
     @Test func emptyAndHugeDocuments() throws {
