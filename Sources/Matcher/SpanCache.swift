@@ -1,4 +1,5 @@
 import SimString
+import TGSupport
 
 /// The retrievals of recent span strings, keyed by the normalised span's
 /// bytes (clinical text repeats its phrases: "of the", "history of" ...).
@@ -41,7 +42,7 @@ struct SpanCache {
 
     /// The matches stored for `key`, if any.
     func matches(for key: UnsafeBufferPointer<UInt8>) -> ArraySlice<SimStringMatch>? {
-        let hash = Self.hash(key)
+        let hash = StableHash.of(bytes: key)
         var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         while !slots[index].isEmpty {
             let slot = slots[index]
@@ -61,7 +62,7 @@ struct SpanCache {
         if count >= limit || keys.count + key.count >= Int(UInt32.max) || matches.count + found.count >= Int(UInt32.max) {
             removeAll()
         }
-        let hash = Self.hash(key)
+        let hash = StableHash.of(bytes: key)
         var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         while !slots[index].isEmpty { index = (index + 1) & (slots.count - 1) }
         slots[index] = Slot(hash: UInt32(truncatingIfNeeded: hash >> 32), keyStart: UInt32(keys.count),
@@ -85,15 +86,5 @@ struct SpanCache {
             for offset in 0..<key.count where keys[start + offset] != key[offset] { return false }
             return true
         }
-    }
-
-    /// FNV-1a with a final mix: spans are short, and the table only needs
-    /// the low bits spread.
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        hash ^= hash >> 33
-        hash &*= 0xff51_afd7_ed55_8ccd
-        return hash ^ (hash >> 33)
     }
 }

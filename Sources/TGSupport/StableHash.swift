@@ -5,8 +5,15 @@
 /// spreads every input bit over all output bits.
 public enum StableHash {
     public static func of(_ text: String) -> UInt64 {
+        var text = text
+        return text.withUTF8 { of(bytes: $0) }
+    }
+
+    /// The same over bytes (`of(text)` is `of(bytes:)` of its UTF-8).
+    @inline(__always)
+    public static func of(bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
         hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
         return hash ^ (hash >> 31)
