@@ -77,8 +77,8 @@ public struct SimStringSearcher {
         }
         extractor.extract(query)
         let q = extractor.count
-        boundsMemo.use(RetrievalBounds(measure: measure, threshold: threshold, arithmetic: arithmetic))
-        guard let sizes = boundsMemo.sizeRange(querySize: q, maxSize: index.maxSize) else { return [] }
+        boundsMemo.use(RetrievalBounds(measure: measure, threshold: threshold, arithmetic: arithmetic), maxSize: index.maxSize)
+        guard let sizes = boundsMemo.sizeRange(querySize: q) else { return [] }
 
         // Each present feature's run of directory entries within the size range.
         runs.removeAll(keepingCapacity: true)

@@ -116,6 +116,8 @@ struct RetrievalBounds: Equatable {
 struct RetrievalBoundsMemo {
     static let sizes = 128
     private(set) var bounds: RetrievalBounds?
+    /// The largest candidate size, part of what a size range depends on.
+    private var maxSize = 0
     /// Per query size: the candidate size range (low, high; 0 for none,
     /// -1 not yet known).
     private var ranges = [Int32](repeating: -1, count: 2 * sizes)
@@ -123,16 +125,17 @@ struct RetrievalBoundsMemo {
     /// none, -1 not yet known).
     private var overlaps = [Int16](repeating: -1, count: sizes * sizes)
 
-    /// Starts remembering for `bounds` (forgetting what was remembered for
-    /// others).
-    mutating func use(_ bounds: RetrievalBounds) {
-        guard self.bounds != bounds else { return }
+    /// Starts remembering for `bounds` over candidates of at most
+    /// `maxSize` features (forgetting what was remembered for others).
+    mutating func use(_ bounds: RetrievalBounds, maxSize: Int) {
+        guard self.bounds != bounds || self.maxSize != maxSize else { return }
         self.bounds = bounds
+        self.maxSize = maxSize
         for index in ranges.indices { ranges[index] = -1 }
         for index in overlaps.indices { overlaps[index] = -1 }
     }
 
-    mutating func sizeRange(querySize q: Int, maxSize: Int) -> ClosedRange<Int>? {
+    mutating func sizeRange(querySize q: Int) -> ClosedRange<Int>? {
         guard let bounds else { preconditionFailure("use(_:) first") }
         guard q < Self.sizes, maxSize < Int(Int32.max) else { return bounds.sizeRange(querySize: q, maxSize: maxSize) }
         if ranges[2 * q] < 0 {
