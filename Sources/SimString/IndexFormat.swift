@@ -1,4 +1,21 @@
-/// The on-disk layout of a SimString index (`.simstring` file), version 3.
+/// A feature's bit in a 64-bit string sketch (the top 6 bits of a
+/// multiplicative hash of its id). A string's features that fall on bits
+/// outside a query's sketch are certainly not the query's, so the bits of
+/// `candidate & ~query` count misses without reading the candidate's ids.
+@inline(__always)
+func sketchBit(ofFeature id: Int) -> UInt64 {
+    1 &<< ((UInt64(truncatingIfNeeded: id) &* 0x9E37_79B9_7F4A_7C15) &>> 58)
+}
+
+/// A sketch folded in half (bit b set when bit b or b + 32 is): folding
+/// keeps the property above, and lets a posting carry its string's sketch
+/// in 4 bytes, read in order with the posting instead of at random.
+@inline(__always)
+func foldedSketch(_ sketch: UInt64) -> UInt32 {
+    UInt32(truncatingIfNeeded: sketch) | UInt32(truncatingIfNeeded: sketch &>> 32)
+}
+
+/// The on-disk layout of a SimString index (`.simstring` file), version 4.
 ///
 /// All integers little-endian; every section starts on an 8-byte boundary.
 ///
@@ -12,37 +29,45 @@
 ///     body, in this order:
 ///       stringOffsets      (stringCount + 1) × u64   where each string's bytes start
 ///       stringBytes        stringBytesCount bytes
-///       featureUnits       featureCount × n × u32    each feature's n-gram code units
+///       featureUnits       featureCount × n × u32    each feature's n-gram code units; features are
+///                                                    numbered rarest first (fewest strings, then first seen)
 ///       featureOccurrences featureCount × u32        its occurrence number
 ///       featureTable       tableCapacity × u32       open addressing by featureHash; 0 empty, else id + 1
 ///       featureDirectory   (featureCount + 1) × u32  first directory entry of each feature
 ///       directorySizes     directoryCount × u32      feature-set size of the strings in the entry
 ///       directoryStarts    (directoryCount + 1) × u32 first posting of each entry
-///       postings           postingCount × u32        internal string ids, ascending within an entry
+///       postings           postingCount × u32        internal string ids; within an entry ordered by
+///                                                    the feature's rank in the string, then id
+///       postingRanks       postingCount × u8         that rank (its place among the string's feature ids,
+///                                                    ascending), 255 for 255 or more
+///       postingSketches    postingCount × u32        the string's sketch folded to 32 bits (`foldedSketch`)
 ///       externalIDs        stringCount × u32         internal id → string id (input order)
+///       sketches           stringCount × u64         by internal id: bit `sketchBit(f)` set for each of
+///                                                    the string's features f
 ///       sizeOffsets        (maxSize + 2) × u32       first internal id of each feature-set size
-///       forwardFeatures    postingCount × u16 or u32 each string's feature ids, in internal-id order;
+///       forwardFeatures    postingCount × u16 or u32 each string's feature ids, ascending, in internal-id order;
 ///                                                    u16 (flag 4) when there are at most 65,536 features
 ///
 /// Internal ids number the strings by feature-set size (then input order), so
-/// the strings of one size are one contiguous id range: a query's counters
-/// for one size span only that range, which keeps them in cache however large
-/// the index.
+/// the strings of one size are one contiguous id range.
 ///
 /// A feature's directory entries are sorted by size, so a query reads, for
 /// each of its features, one contiguous run of entries covering its size
-/// range: CPMerge over size-bucketed inverted lists without a hash probe per
-/// (size, feature) pair as in the C++ layout.
+/// range, without a hash probe per (size, feature) pair as in the C++ layout.
+///
+/// Retrieval (see `SimStringSearcher`) reads only the front of an entry: the
+/// strings holding the feature among their rarest ones. That is why postings
+/// are ordered by the feature's rank in the string and carry that rank, and
+/// the string's folded sketch, which rules most strings out without a read
+/// elsewhere.
 ///
 /// The forward features let the searcher verify a candidate directly: every
 /// string of size s owns exactly s ids, so internal id i's run starts at the
 /// sum of count × size over the smaller sizes plus (i - first id of its
-/// size) × s, with no offsets table. Counting a candidate's overlap this way
-/// reads one short contiguous run instead of probing each remaining posting
-/// list.
+/// size) × s, with no offsets table.
 enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     static let headerSize = 128
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2

@@ -38,7 +38,11 @@ public final class SimStringIndex: @unchecked Sendable {
     private let directorySizes: UnsafePointer<UInt32>
     private let directoryStarts: UnsafePointer<UInt32>
     private let postings: UnsafePointer<UInt32>
+    private let postingRanks: UnsafePointer<UInt8>
+    private let postingSketches: UnsafePointer<UInt32>
     private let externalIDs: UnsafePointer<UInt32>
+    /// By internal id (see `sketchBit`).
+    let sketches: UnsafePointer<UInt64>
     private let sizeOffsets: UnsafePointer<UInt32>
     private let forwardFeatures: UnsafeRawPointer
     /// Bytes per id in `forwardFeatures`: 2 or 4.
@@ -122,7 +126,10 @@ public final class SimStringIndex: @unchecked Sendable {
         let sizesAt = section(entries * 4)
         let startsAt = section((entries + 1) * 4)
         let postingsAt = section(postingCount * 4)
+        let ranksAt = section(postingCount)
+        let postingSketchesAt = section(postingCount * 4)
         let externalAt = section(strings * 4)
+        let sketchesAt = section(strings * 8)
         let sizeOffsetsAt = section((maxSize + 2) * 4)
         let forwardIDWidth = flags & IndexFormat.narrowForwardFlag != 0 ? 2 : 4
         self.forwardIDWidth = forwardIDWidth
@@ -140,7 +147,10 @@ public final class SimStringIndex: @unchecked Sendable {
         directorySizes = (base + sizesAt).assumingMemoryBound(to: UInt32.self)
         directoryStarts = (base + startsAt).assumingMemoryBound(to: UInt32.self)
         postings = (base + postingsAt).assumingMemoryBound(to: UInt32.self)
+        postingRanks = (base + ranksAt).assumingMemoryBound(to: UInt8.self)
+        postingSketches = (base + postingSketchesAt).assumingMemoryBound(to: UInt32.self)
         externalIDs = (base + externalAt).assumingMemoryBound(to: UInt32.self)
+        sketches = (base + sketchesAt).assumingMemoryBound(to: UInt64.self)
         sizeOffsets = (base + sizeOffsetsAt).assumingMemoryBound(to: UInt32.self)
         forwardFeatures = base + forwardAt
         guard stringOffsets[strings] == UInt64(byteCount), directory[features] == UInt32(entries),
@@ -280,5 +290,18 @@ public final class SimStringIndex: @unchecked Sendable {
     func postings(ofEntry entry: Int) -> UnsafeBufferPointer<UInt32> {
         let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
         return UnsafeBufferPointer(start: postings + start, count: max(0, end - start))
+    }
+
+    /// The folded sketches of the strings of `postings(ofEntry:)`.
+    func postingSketches(ofEntry entry: Int) -> UnsafeBufferPointer<UInt32> {
+        let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
+        return UnsafeBufferPointer(start: postingSketches + start, count: max(0, end - start))
+    }
+
+    /// The ranks of the feature in the strings of `postings(ofEntry:)`,
+    /// ascending (see `IndexFormat`).
+    func postingRanks(ofEntry entry: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
+        return UnsafeBufferPointer(start: postingRanks + start, count: max(0, end - start))
     }
 }

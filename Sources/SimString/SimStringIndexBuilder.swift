@@ -76,16 +76,22 @@ public struct SimStringIndexBuilder {
     }
 
     private mutating func rehash(capacity: Int) {
-        table = Array(repeating: 0, count: capacity)
+        table = Self.featureTable(units: featureUnits, occurrences: featureOccurrences, n: settings.n, capacity: capacity)
+    }
+
+    /// The open-addressing table of features `0..<occurrences.count`
+    /// (entry id + 1, 0 for empty), laid out by `featureHash`.
+    private static func featureTable(units: [UInt32], occurrences: [UInt32], n: Int, capacity: Int) -> [UInt32] {
+        var table = [UInt32](repeating: 0, count: capacity)
         let mask = capacity - 1
-        let n = settings.n
-        featureUnits.withUnsafeBufferPointer { units in
-            for id in 0..<featureOccurrences.count {
-                var slot = Int(truncatingIfNeeded: featureHash(units.baseAddress! + id * n, n: n, occurrence: featureOccurrences[id])) & mask
+        units.withUnsafeBufferPointer { units in
+            for id in 0..<occurrences.count {
+                var slot = Int(truncatingIfNeeded: featureHash(units.baseAddress! + id * n, n: n, occurrence: occurrences[id])) & mask
                 while table[slot] != 0 { slot = (slot + 1) & mask }
                 table[slot] = UInt32(id + 1)
             }
         }
+        return table
     }
 
     /// Writes the index to `path` (through a temporary file renamed into
@@ -97,9 +103,24 @@ public struct SimStringIndexBuilder {
             throw SimStringError("too many strings or features for index format \(IndexFormat.version)")
         }
 
-        // Visit strings by size (a stable counting sort), so appending each
-        // string's id to its features' lists leaves every list grouped by size
-        // with ids ascending within a size: no sort of the postings needed.
+        // Renumber the features rarest first (fewest strings, then first
+        // seen): retrieval takes the query's and a candidate's rarest
+        // features as their prefixes, and with this numbering "rarest
+        // first" is ascending id order for both.
+        var frequency = [Int](repeating: 0, count: featureCount)
+        for id in stringFeatures { frequency[Int(id)] += 1 }
+        let byRarity = (0..<featureCount).sorted { (frequency[$0], $0) < (frequency[$1], $1) }
+        var renumbered = [UInt32](repeating: 0, count: featureCount)
+        for (newID, oldID) in byRarity.enumerated() { renumbered[oldID] = UInt32(newID) }
+        let n = settings.n
+        var units = [UInt32]()
+        units.reserveCapacity(featureUnits.count)
+        for oldID in byRarity { units.append(contentsOf: featureUnits[(oldID * n)..<((oldID + 1) * n)]) }
+        let occurrences = byRarity.map { featureOccurrences[$0] }
+        let table = Self.featureTable(units: units, occurrences: occurrences, n: n, capacity: self.table.count)
+
+        // Visit strings by size (a stable counting sort): internal ids
+        // number the strings by size, then input order.
         var maxSize = 0
         for sid in 0..<stringCount { maxSize = max(maxSize, featureStarts[sid + 1] - featureStarts[sid]) }
         var bySize = [Int](repeating: 0, count: maxSize + 2)
@@ -116,63 +137,96 @@ public struct SimStringIndexBuilder {
         var sizeOffsets = [UInt32](repeating: 0, count: maxSize + 2)
         for size in 0...maxSize { sizeOffsets[size + 1] = UInt32(bySize[size]) }
 
-        var listStarts = [Int](repeating: 0, count: featureCount + 1)
-        for id in stringFeatures { listStarts[Int(id) + 1] += 1 }
-        for index in 0..<featureCount { listStarts[index + 1] += listStarts[index] }
-        var cursor = listStarts
-        var postings = [UInt32](repeating: 0, count: stringFeatures.count)
-        for (internalID, sid) in order.enumerated() {
-            for position in featureStarts[Int(sid)]..<featureStarts[Int(sid) + 1] {
-                let feature = Int(stringFeatures[position])
-                postings[cursor[feature]] = UInt32(internalID)
-                cursor[feature] += 1
-            }
-        }
-        cursor = []
-
-        // Each string's feature ids, in internal-id order: a candidate's
-        // features are then one contiguous run at a computable offset.
-        // Ids fit 16 bits for most lexicons (n-grams of text are few),
-        // which halves what verifying a candidate reads.
+        // Each string's feature ids, ascending (rarest first), in internal-id
+        // order: a candidate's features are then one contiguous run at a
+        // computable offset, and a feature's place in its string's run is
+        // its rank there. Ids fit 16 bits for most lexicons (n-grams of text
+        // are few), which halves what verifying a candidate reads.
         let narrow = featureCount <= 1 << 16
         var forward = [UInt32]()
         forward.reserveCapacity(stringFeatures.count)
         for sid in order {
-            forward.append(contentsOf: stringFeatures[featureStarts[Int(sid)]..<featureStarts[Int(sid) + 1]])
+            let start = forward.count
+            forward.append(contentsOf: stringFeatures[featureStarts[Int(sid)]..<featureStarts[Int(sid) + 1]].lazy.map { renumbered[Int($0)] })
+            forward[start...].sort()
         }
+
+        // Each feature's postings, grouped by size; within a size, by the
+        // feature's rank in the string, then id, so the strings holding it
+        // among their first k features are the front of the group. Strings
+        // are visited by internal id (size, then input order) and each
+        // (feature, size) group is then ordered by rank.
+        var listStarts = [Int](repeating: 0, count: featureCount + 1)
+        for id in forward { listStarts[Int(id) + 1] += 1 }
+        for index in 0..<featureCount { listStarts[index + 1] += listStarts[index] }
+        var cursor = listStarts
+        // Rank in the high 32 bits, internal id in the low ones.
+        var keyed = [UInt64](repeating: 0, count: forward.count)
+        var position = 0
+        for internalID in 0..<stringCount {
+            let size = featureStarts[Int(order[internalID]) + 1] - featureStarts[Int(order[internalID])]
+            for rank in 0..<size {
+                let feature = Int(forward[position + rank])
+                keyed[cursor[feature]] = UInt64(rank) << 32 | UInt64(internalID)
+                cursor[feature] += 1
+            }
+            position += size
+        }
+        cursor = []
 
         var directory = [UInt32](repeating: 0, count: featureCount + 1)
         var directorySizes: [UInt32] = []
         var directoryStarts: [UInt32] = []
+        var sizeOfInternal = [UInt32](repeating: 0, count: stringCount)
+        for size in 0...maxSize {
+            for internalID in Int(sizeOffsets[size])..<Int(sizeOffsets[size + 1]) { sizeOfInternal[internalID] = UInt32(size) }
+        }
         for feature in 0..<featureCount {
             directory[feature] = UInt32(directorySizes.count)
-            var previousSize = -1
-            for position in listStarts[feature]..<listStarts[feature + 1] {
-                let sid = Int(order[Int(postings[position])])
-                let size = featureStarts[sid + 1] - featureStarts[sid]
-                if size != previousSize {
-                    directorySizes.append(UInt32(size))
-                    directoryStarts.append(UInt32(position))
-                    previousSize = size
-                }
+            var groupStart = listStarts[feature]
+            while groupStart < listStarts[feature + 1] {
+                let size = sizeOfInternal[Int(UInt32(truncatingIfNeeded: keyed[groupStart]))]
+                var groupEnd = groupStart + 1
+                while groupEnd < listStarts[feature + 1],
+                      sizeOfInternal[Int(UInt32(truncatingIfNeeded: keyed[groupEnd]))] == size { groupEnd += 1 }
+                keyed[groupStart..<groupEnd].sort()
+                directorySizes.append(size)
+                directoryStarts.append(UInt32(groupStart))
+                groupStart = groupEnd
             }
         }
         directory[featureCount] = UInt32(directorySizes.count)
-        directoryStarts.append(UInt32(postings.count))
+        directoryStarts.append(UInt32(keyed.count))
+        // Each string's sketch: one bit per feature, by a hash of its id.
+        var sketches = [UInt64](repeating: 0, count: stringCount)
+        position = 0
+        for internalID in 0..<stringCount {
+            let size = featureStarts[Int(order[internalID]) + 1] - featureStarts[Int(order[internalID])]
+            for feature in forward[position..<(position + size)] { sketches[internalID] |= sketchBit(ofFeature: Int(feature)) }
+            position += size
+        }
+        let postings = keyed.map { UInt32(truncatingIfNeeded: $0) }
+        let postingSketches = postings.map { foldedSketch(sketches[Int($0)]) }
+        // Ranks past 254 are stored as 255, "255 or more".
+        let ranks = keyed.map { UInt8(min($0 >> 32, 255)) }
+        keyed = []
 
         let partial = path + ".partial"
         var file = try IndexFileWriter(path: partial)
         do {
             try file.append(stringOffsets)
             try file.append(stringBytes)
-            try file.append(featureUnits)
-            try file.append(featureOccurrences)
+            try file.append(units)
+            try file.append(occurrences)
             try file.append(table)
             try file.append(directory)
             try file.append(directorySizes)
             try file.append(directoryStarts)
             try file.append(postings)
+            try file.append(ranks)
+            try file.append(postingSketches)
             try file.append(order)
+            try file.append(sketches)
             try file.append(sizeOffsets)
             if narrow {
                 try file.append(forward.map { UInt16(truncatingIfNeeded: $0) })

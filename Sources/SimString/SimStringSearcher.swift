@@ -3,54 +3,70 @@ import CPrefetch
 /// Runs queries against one index with reusable buffers: one searcher per
 /// thread, as many as wanted on one shared index.
 ///
-/// Retrieval is SimString's CPMerge: for each candidate size in the range the
-/// measure allows, candidates are collected from the first `q - τ + 1` of
-/// the query's posting lists for that size (a string sharing τ of the q
-/// features must appear in one of them), then checked against the remaining
-/// lists, dropping those that can no longer reach τ. Lists are taken in one
-/// order for all sizes, rarest feature first over the whole size range:
-/// close to shortest-first for each size, without a sort per size. Once the
-/// candidates are few next to the postings still to read, each is verified
-/// directly against its own feature ids (the index stores them, see
-/// `IndexFormat`). Either way each result carries its exact overlap and
-/// similarity. A searcher keeps one 4-byte counter per string of the most
-/// common size and one bit per indexed feature.
+/// Retrieval is prefix filtering on both sides, as in PPJoin: with the
+/// features of every string ordered one way (the index numbers them rarest
+/// first), a string sharing τ of a query's q features holds one of the
+/// query's first q - τ + 1 features among its own first m - τ + 1 (m its
+/// feature count): the first shared feature in that order has at least τ - 1
+/// shared ones after it on both sides. For each candidate size the query's
+/// prefix is read from its posting lists, each list ordered by the
+/// feature's rank in the string, so only the front of a list, the strings
+/// holding the feature in their own prefix, is read. Each candidate found
+/// is then verified against its own feature ids (the index stores them, see
+/// `IndexFormat`), each looked up in a bitset of the query's features, and
+/// dropped as soon as it has missed more than m - τ. Both prefixes are short
+/// for the thresholds QuickUMLS uses (under a third of the features at a
+/// Jaccard of 0.7) and made of rare features, so far fewer strings are
+/// looked at than by SimString's CPMerge, which reads the query's rarest
+/// lists whole and then checks its candidates against the other lists.
+/// Every result carries its exact overlap and similarity. A searcher keeps
+/// one bit per indexed string and one per indexed feature.
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
     /// The query's features present in the size range, rarest first.
     private var runs: [FeatureRun] = []
-    /// Their posting lists grouped by size (see `bucketBySize`).
-    private var lists: [UnsafeBufferPointer<UInt32>] = []
-    private var bucketStarts: [Int] = []
-    private var candidates: [Candidate] = []
+    /// Per candidate size in the range, what its retrieval needs.
+    private var plans: [SizePlan] = []
     /// The query's indexed feature ids (their bits are set in the scratch's
-    /// query bitset while a search runs).
+    /// query bitset while a search runs), ascending: rarest first.
     private var queryFeatures: [Int] = []
-    /// Overlap counters for one size's id range and the offsets with a
-    /// non-zero count.
-    private let scratch = MergeScratch()
+    /// The query's sketch (see `sketchBit`).
+    private var querySketch: UInt64 = 0
+    private let scratch = SearchScratch()
     private var boundsMemo = RetrievalBoundsMemo()
-
-    /// When candidates are verified against their own feature ids instead
-    /// of the remaining posting lists. Tests pin the two extremes so that
-    /// both paths are checked on any data.
-    enum Verification {
-        case whenCheaper, always, never
-    }
-    var verification = Verification.whenCheaper
 
     /// A feature's directory entries within the size range.
     struct FeatureRun {
-        var postings: Int
         var first: Int
         var end: Int
     }
 
-    struct Candidate {
-        /// Internal id (strings numbered by size).
+    /// A verified candidate.
+    struct Accepted {
         var id: UInt32
-        var count: UInt32
+        var overlap: UInt32
+        var size: UInt32
+    }
+
+    /// The retrieval of one candidate size.
+    struct SizePlan {
+        /// The fewest shared features (τ), 0 when none of this size can match.
+        var needed: Int32 = 0
+        /// How many of the query's features present at this size are in
+        /// its prefix, and how many of them were read so far.
+        var prefix: Int32 = 0
+        var read: Int32 = 0
+        /// A posting is read when the feature's rank in its string is below
+        /// this (m - τ + 1; 256 past the ranks stored exactly, see
+        /// `IndexFormat`).
+        var rankLimit: Int32 = 0
+        var size: Int32 = 0
+        /// The internal ids of this size, base..<base + count, and the
+        /// forward run of their feature ids.
+        var base: UInt32 = 0
+        var count: UInt32 = 0
+        var run: UnsafeRawPointer?
     }
 
     public init(index: SimStringIndex) {
@@ -64,11 +80,11 @@ public struct SimStringSearcher {
         return try query.withUTF8 { try search(bytes: $0, measure: measure, threshold: threshold, arithmetic: arithmetic) }
     }
 
-    /// Retrieves the matches of `query`. With `similarities: false` a
-    /// candidate is accepted as soon as it shares enough features, without
-    /// counting the rest, and every match reports the threshold as its
-    /// similarity (a lower bound): faster when only the strings matter, as
-    /// for the command-line tool.
+    /// Retrieves the matches of `query`, ordered by feature-set size, then
+    /// id. With `similarities: false` a candidate is accepted as soon as it
+    /// shares enough features, without counting the rest, and every match
+    /// reports the threshold as its similarity (a lower bound): faster when
+    /// only the strings matter, as for the command-line tool.
     public mutating func search(bytes query: UnsafeBufferPointer<UInt8>, measure: SimilarityMeasure, threshold: Double,
                                 arithmetic: ThresholdArithmetic = .exact,
                                 similarities: Bool = true) throws -> [SimStringMatch] {
@@ -80,10 +96,8 @@ public struct SimStringSearcher {
         boundsMemo.use(RetrievalBounds(measure: measure, threshold: threshold, arithmetic: arithmetic), maxSize: index.maxSize)
         guard let sizes = boundsMemo.sizeRange(querySize: q) else { return [] }
 
-        // Each present feature's run of directory entries within the size range.
-        runs.removeAll(keepingCapacity: true)
         queryFeatures.removeAll(keepingCapacity: true)
-        scratch.reserveMarks(features: index.featureCount)
+        scratch.reserve(features: index.featureCount, strings: index.count)
         let marks = scratch.queryMarks
         defer { for feature in queryFeatures { marks[feature >> 6] = 0 } }
         extractor.units.withUnsafeBufferPointer { units in
@@ -93,88 +107,202 @@ public struct SimStringSearcher {
                 else { continue }
                 queryFeatures.append(id)
                 marks[id >> 6] |= 1 << UInt64(id & 63)
-                let entries = index.entries(ofFeature: id)
+            }
+        }
+        queryFeatures.sort()
+        querySketch = 0
+        for feature in queryFeatures { querySketch |= sketchBit(ofFeature: feature) }
+        planSizes(sizes, querySize: q)
+        collectCandidates(sizes)
+        return verifyCandidates(sizes, querySize: q, measure: measure, threshold: threshold, similarities: similarities)
+    }
+
+    /// Finds each feature's entries in the size range, counts the features
+    /// present at each size and sets each size's prefixes.
+    private mutating func planSizes(_ sizes: ClosedRange<Int>, querySize q: Int) {
+        let low = sizes.lowerBound, count = sizes.count
+        // Worked on outside `self`, through buffer pointers: element writes
+        // to a stored array pay a uniqueness check each, a measurable share
+        // of a short query.
+        var plans = [SizePlan](), runs = [FeatureRun]()
+        swap(&plans, &self.plans)
+        swap(&runs, &self.runs)
+        defer {
+            swap(&plans, &self.plans)
+            swap(&runs, &self.runs)
+        }
+        runs.removeAll(keepingCapacity: true)
+        plans.removeAll(keepingCapacity: true)
+        plans.append(contentsOf: repeatElement(SizePlan(), count: count))
+        let index = self.index
+        plans.withUnsafeMutableBufferPointer { plans in
+            for feature in queryFeatures {
+                let entries = index.entries(ofFeature: feature)
                 let first = firstEntry(in: entries, atLeast: sizes.lowerBound)
                 let end = firstEntry(in: first..<entries.upperBound, atLeast: sizes.upperBound + 1)
                 guard first < end else { continue }
-                runs.append(FeatureRun(postings: index.postingOffset(ofEntry: end) - index.postingOffset(ofEntry: first),
-                                       first: first, end: end))
-            }
-        }
-        // CPMerge is correct for any order of the lists; it is fastest when
-        // the initial ones are short. Ordering the features once by their
-        // postings within the size range keeps each size's lists close to
-        // ascending length without sorting them per size.
-        runs.sort { $0.postings < $1.postings }
-        bucketBySize(sizes)
-
-        var results: [SimStringMatch] = []
-        for bucket in 0..<sizes.count where bucketStarts[bucket] < bucketStarts[bucket + 1] {
-            let size = sizes.lowerBound + bucket
-            let listCount = bucketStarts[bucket + 1] - bucketStarts[bucket]
-            guard let needed = boundsMemo.minimumOverlap(querySize: q, candidateSize: size), listCount >= needed else {
-                continue
-            }
-            merge(lists: bucketStarts[bucket]..<bucketStarts[bucket + 1], needed: needed, queryFeatureCount: q,
-                  size: size, countAccepted: similarities)
-            for candidate in candidates where Int(candidate.count) >= needed {
-                results.append(SimStringMatch(
-                    id: index.externalID(candidate.id),
-                    similarity: similarities
-                        ? measure.similarity(overlap: Int(candidate.count), querySize: q, candidateSize: size)
-                        : threshold))
-            }
-        }
-        return results
-    }
-
-    /// Groups the runs' posting lists by size (a counting sort), each size's
-    /// lists in run order: size `sizes.lowerBound + b` owns
-    /// `lists[bucketStarts[b]..<bucketStarts[b + 1]]`. One pass over the
-    /// entries in range, instead of a look at every feature for every size.
-    private mutating func bucketBySize(_ sizes: ClosedRange<Int>) {
-        let low = sizes.lowerBound, count = sizes.count
-        bucketStarts.removeAll(keepingCapacity: true)
-        bucketStarts.append(contentsOf: repeatElement(0, count: count + 1))
-        var total = 0
-        // Through buffer pointers: element writes to a stored array pay a
-        // uniqueness check each, a measurable share of a short query.
-        let index = self.index
-        runs.withUnsafeBufferPointer { runs in
-            bucketStarts.withUnsafeMutableBufferPointer { starts in
+                runs.append(FeatureRun(first: first, end: end))
                 // A size outside the range can only come from a damaged
                 // file (entries out of order): skipped.
-                for run in runs {
-                    for entry in run.first..<run.end {
-                        let bucket = index.entrySize(entry) &- low
-                        guard bucket >= 0, bucket < count else { continue }
-                        starts[bucket &+ 1] &+= 1
-                        total &+= 1
-                    }
+                for entry in first..<end {
+                    let bucket = index.entrySize(entry) &- low
+                    guard bucket >= 0, bucket < count else { continue }
+                    plans[bucket].prefix &+= 1
                 }
-                for bucket in 0..<count { starts[bucket &+ 1] &+= starts[bucket] }
             }
-            lists.removeAll(keepingCapacity: true)
-            lists.append(contentsOf: repeatElement(UnsafeBufferPointer(start: nil, count: 0), count: total))
-            // Fill from each bucket's start; `starts[b]` is advanced to the
-            // bucket's end, which is the next bucket's start, then shifted
-            // back.
-            bucketStarts.withUnsafeMutableBufferPointer { starts in
-                lists.withUnsafeMutableBufferPointer { lists in
-                    for run in runs {
-                        for entry in run.first..<run.end {
-                            let bucket = index.entrySize(entry) &- low
-                            guard bucket >= 0, bucket < count else { continue }
-                            lists[starts[bucket]] = index.postings(ofEntry: entry)
-                            starts[bucket] &+= 1
-                        }
-                    }
+            for bucket in 0..<count {
+                let size = low + bucket
+                let present = Int(plans[bucket].prefix)
+                // The query's features absent at this size are in no string
+                // of it: the prefix is taken among the present ones.
+                guard let needed = boundsMemo.minimumOverlap(querySize: q, candidateSize: size),
+                      needed <= present, needed <= size else {
+                    plans[bucket] = SizePlan()
+                    continue
                 }
-                for bucket in stride(from: count, to: 0, by: -1) { starts[bucket] = starts[bucket &- 1] }
-                starts[0] = 0
+                plans[bucket].needed = Int32(needed)
+                plans[bucket].size = Int32(size)
+                (plans[bucket].base, plans[bucket].count) = index.sizeBucket(size)
+                plans[bucket].run = index.forwardRun(ofSize: size)
+                plans[bucket].prefix = Int32(present - needed + 1)
+                plans[bucket].rankLimit = Int32(min(size - needed + 1, 256))
             }
         }
     }
+
+    /// Reads, for each size, the fronts of the posting lists of the query's
+    /// prefix features at that size, and gathers the strings found there,
+    /// once each, in `scratch.candidates`.
+    private mutating func collectCandidates(_ sizes: ClosedRange<Int>) {
+        let low = sizes.lowerBound, count = sizes.count
+        let index = self.index
+        let seen = scratch.seen, sketches = index.sketches, outside = ~querySketch
+        let foldedOutside = ~foldedSketch(querySketch)
+        var candidates = scratch.candidates
+        var found = 0
+        plans.withUnsafeMutableBufferPointer { plans in
+            for run in runs {
+                for entry in run.first..<run.end {
+                    let bucket = index.entrySize(entry) &- low
+                    guard bucket >= 0, bucket < count, plans[bucket].read < plans[bucket].prefix else { continue }
+                    plans[bucket].read &+= 1
+                    let rankLimit = UInt8(truncatingIfNeeded: plans[bucket].rankLimit - 1)
+                    let base = plans[bucket].base, span = plans[bucket].count
+                    let allowedMisses = Int(plans[bucket].size &- plans[bucket].needed)
+                    let postings = index.postings(ofEntry: entry), ranks = index.postingRanks(ofEntry: entry)
+                    let folded = index.postingSketches(ofEntry: entry)
+                    for position in 0..<postings.count {
+                        // Ranks ascend within an entry: the rest are past the prefix.
+                        if ranks[position] > rankLimit { break }
+                        // The string's features on bits the query lacks
+                        // are misses: first by the sketch the posting
+                        // carries, then by the whole one. (Either test gives
+                        // the same answer whichever feature finds the string,
+                        // so a string failing one is not marked as seen.)
+                        if (folded[position] & foldedOutside).nonzeroBitCount > allowedMisses { continue }
+                        let id = postings[position]
+                        // An id outside the size's range can only come from a
+                        // damaged file (its feature ids would be read from
+                        // another string, or past the run).
+                        guard id &- base < span else { continue }
+                        let word = Int(id &>> 6), bit = UInt64(1) &<< UInt64(id & 63)
+                        if seen[word] & bit != 0 { continue }
+                        if (sketches[Int(id)] & outside).nonzeroBitCount > allowedMisses { continue }
+                        seen[word] |= bit
+                        if found == scratch.candidateCapacity {
+                            scratch.growCandidates(keeping: found)
+                            candidates = scratch.candidates
+                        }
+                        candidates[found] = UInt64(bucket) &<< 40 | UInt64(ranks[position]) &<< 32 | UInt64(id)
+                        found &+= 1
+                    }
+                }
+            }
+        }
+        scratch.candidateCount = found
+    }
+
+    /// Counts each candidate's overlap from its own feature ids and keeps
+    /// those reaching their size's bound; clears the candidates' bits.
+    private mutating func verifyCandidates(_ sizes: ClosedRange<Int>, querySize q: Int, measure: SimilarityMeasure,
+                                           threshold: Double, similarities: Bool) -> [SimStringMatch] {
+        let found = scratch.candidateCount
+        guard found > 0 else { return [] }
+        let candidates = UnsafeBufferPointer(start: scratch.candidates, count: found)
+        let seen = scratch.seen
+        for candidate in candidates { seen[Int(UInt32(truncatingIfNeeded: candidate) &>> 6)] = 0 }
+        var accepted: [Accepted] = []
+        plans.withUnsafeBufferPointer { plans in
+            if index.forwardIDWidth == 2 {
+                verify(candidates, plans, as: UInt16.self, similarities: similarities, into: &accepted)
+            } else {
+                verify(candidates, plans, as: UInt32.self, similarities: similarities, into: &accepted)
+            }
+        }
+        // Internal ids number strings by size, then input order: the
+        // results' order.
+        accepted.sort { $0.id < $1.id }
+        return accepted.map { match in
+            SimStringMatch(
+                id: index.externalID(match.id),
+                similarity: similarities
+                    ? measure.similarity(overlap: Int(match.overlap), querySize: q, candidateSize: Int(match.size))
+                    : threshold)
+        }
+    }
+
+    /// Counts the candidates' overlaps from their feature ids (a string of
+    /// size s owns the s ids at `run + (id - base) × s`), each looked up in
+    /// the query's feature bitset, giving up on a candidate once it has
+    /// missed more features than its size allows.
+    @inline(__always)
+    private func verify<ID: FixedWidthInteger & UnsignedInteger>(
+        _ candidates: UnsafeBufferPointer<UInt64>, _ plans: UnsafeBufferPointer<SizePlan>, as _: ID.Type,
+        similarities: Bool, into accepted: inout [Accepted]
+    ) {
+        let marks = scratch.queryMarks, limit = index.featureCount
+        @inline(__always) func prefetch(_ candidate: UInt64) {
+            let plan = plans[Int(candidate &>> 40)]
+            tg_prefetch(plan.run! + Int(UInt32(truncatingIfNeeded: candidate) &- plan.base) &* Int(plan.size) &* MemoryLayout<ID>.size)
+        }
+        let ahead = Self.prefetchDistance
+        for position in 0..<min(ahead, candidates.count) { prefetch(candidates[position]) }
+        for position in 0..<candidates.count {
+            if position &+ ahead < candidates.count { prefetch(candidates[position &+ ahead]) }
+            let candidate = candidates[position]
+            let plan = plans[Int(candidate &>> 40)]
+            let id = UInt32(truncatingIfNeeded: candidate), size = Int(plan.size), needed = Int(plan.needed)
+            let features = plan.run!.assumingMemoryBound(to: ID.self) + Int(id &- plan.base) &* size
+            let allowedMisses = size &- needed
+            // The feature that found the candidate is the smallest it shares
+            // with the query (a smaller shared one sits earlier in both
+            // prefixes and would have found it first): the features ranked
+            // before it are misses, and it is a hit. A rank stored as 255
+            // (or one past the string, from a damaged file) is not exact:
+            // then every feature is counted.
+            let rank = Int((candidate &>> 32) & 0xFF)
+            let known = rank < 255 && rank < size
+            var overlap = known ? 1 : 0, misses = known ? rank : 0
+            for k in (known ? rank &+ 1 : 0)..<size {
+                let feature = Int(truncatingIfNeeded: features[k])
+                // An id past the table can only come from a damaged file.
+                let hit = feature < limit && (marks[feature &>> 6] &>> UInt64(feature & 63)) & 1 != 0
+                if hit {
+                    overlap &+= 1
+                    if !similarities, overlap >= needed { break }
+                } else {
+                    misses &+= 1
+                    if misses > allowedMisses { break }
+                }
+            }
+            if overlap >= needed { accepted.append(Accepted(id: id, overlap: UInt32(overlap), size: UInt32(size))) }
+        }
+    }
+
+    /// How many candidates ahead verification prefetches: over a 2M-string
+    /// index the runs are random reads from hundreds of megabytes (8 and 16
+    /// were equally good, 0 half as fast, with the earlier CPMerge).
+    static let prefetchDistance = 16
 
     /// The first entry in `entries` (ascending by size) whose size is at
     /// least `size`.
@@ -201,208 +329,56 @@ public struct SimStringSearcher {
         return low
     }
 
-    /// CPMerge over `lists[range]` (the non-empty posting lists of one size); leaves
-    /// the surviving candidates, with their overlap counts, in `candidates`,
-    /// ascending by id.
-    ///
-    /// Candidates of the initial lists are counted in a dense counter over
-    /// the size's id range (ids are dense, so this replaces the C++ code's
-    /// repeated sorted-list merges with one pass over the postings); each
-    /// remaining list is then either scanned (when it is short next to the
-    /// candidate set) or probed by binary search per candidate, dropping
-    /// candidates that can no longer reach the bound, until verifying the
-    /// candidates one by one costs less than the lists left.
-    private mutating func merge(lists range: Range<Int>, needed: Int, queryFeatureCount q: Int, size: Int,
-                                countAccepted: Bool) {
-        let lists = self.lists[range]
-        // Absent features count as empty lists at the front.
-        let absent = q - lists.count
-        let initialLists = max(0, q - needed + 1 - absent)
-        // Counters cover only this size's internal ids: [base, base + span).
-        let (base, span) = index.sizeBucket(size)
-        scratch.reserve(index.largestSizeBucket)
-        let counters = scratch.counters, touched = scratch.touched
-        var touchedCount = 0
-        candidates.removeAll(keepingCapacity: true)
-        for list in lists.prefix(initialLists) {
-            // Ids outside the size's range can only come from a damaged file:
-            // skipped.
-            for id in list {
-                let offset = id &- base
-                guard offset < span else { continue }
-                if counters[Int(offset)] == 0 {
-                    touched[touchedCount] = offset
-                    touchedCount &+= 1
-                }
-                counters[Int(offset)] &+= 1
-            }
-        }
-        var remaining = lists.count - initialLists
-        var verify = false
-        for list in lists.dropFirst(initialLists) {
-            if touchedCount == 0 { break }
-            // A binary search costs about log2(n) dependent, cache-missing
-            // steps, a scan one predictable step per posting: scan unless the
-            // candidates are few next to the list (the factor 8 was the best
-            // of 1, 2, 4, 8, 16 and 32 on the default lexicon's strings).
-            let probeCost = touchedCount * (Int.bitWidth - list.count.leadingZeroBitCount) * 8
-            let stepCost = min(list.count, probeCost)
-            // Verifying reads `size` ids per candidate; the lists left cost
-            // about this step's cost each (fewer as candidates drop out).
-            let verifyingIsCheaper = touchedCount * size * Self.verificationCost <= stepCost * remaining
-            if verification == .always || (verification == .whenCheaper && verifyingIsCheaper) {
-                verify = true
-                break
-            }
-            remaining -= 1
-            if list.count <= probeCost {
-                for id in list {
-                    let offset = id &- base
-                    if offset < span, counters[Int(offset)] != 0 { counters[Int(offset)] &+= 1 }
-                }
-            } else {
-                for position in 0..<touchedCount where Self.contains(list, base &+ touched[position]) {
-                    counters[Int(touched[position])] &+= 1
-                }
-            }
-            // Drop candidates that can no longer reach the bound, and settle
-            // accepted ones early unless their overlap is wanted.
-            var kept = 0
-            for position in 0..<touchedCount {
-                let offset = touched[position]
-                let count = Int(counters[Int(offset)])
-                if !countAccepted, count >= needed {
-                    candidates.append(Candidate(id: base &+ offset, count: UInt32(count)))
-                    counters[Int(offset)] = 0
-                } else if count + remaining >= needed {
-                    touched[kept] = offset
-                    kept &+= 1
-                } else {
-                    counters[Int(offset)] = 0
-                }
-            }
-            touchedCount = kept
-        }
-        if !verify {
-            for position in 0..<touchedCount {
-                let offset = touched[position]
-                candidates.append(Candidate(id: base &+ offset, count: counters[Int(offset)]))
-                counters[Int(offset)] = 0
-            }
-            candidates.sort { $0.id < $1.id }
-            return
-        }
-        // Few candidates next to the postings left: count each candidate's
-        // overlap from its own feature ids, one short contiguous run, each
-        // id looked up in the query's feature bitset.
-        let run = index.forwardRun(ofSize: size)
-        if index.forwardIDWidth == 2 {
-            verifyCandidates(run.assumingMemoryBound(to: UInt16.self), touchedCount: touchedCount, size: size, needed: needed, base: base)
-        } else {
-            verifyCandidates(run.assumingMemoryBound(to: UInt32.self), touchedCount: touchedCount, size: size, needed: needed, base: base)
-        }
-        candidates.sort { $0.id < $1.id }
-    }
-
-    /// Counts each touched candidate's overlap from its own feature ids (the
-    /// `size` ids at `run + offset × size`), each looked up in the query's
-    /// feature bitset, and keeps those reaching `needed`. Resets their
-    /// counters.
-    @inline(__always)
-    private mutating func verifyCandidates<ID: FixedWidthInteger & UnsignedInteger>(
-        _ run: UnsafePointer<ID>, touchedCount: Int, size: Int, needed: Int, base: UInt32
-    ) {
-        let counters = scratch.counters, touched = scratch.touched
-        let marks = scratch.queryMarks, limit = index.featureCount
-        let ahead = Self.prefetchDistance
-        for position in 0..<min(ahead, touchedCount) { tg_prefetch(run + Int(touched[position]) &* size) }
-        for position in 0..<touchedCount {
-            if position &+ ahead < touchedCount {
-                // Its first two cache lines; the hardware fetches on from there.
-                let next = run + Int(touched[position &+ ahead]) &* size
-                tg_prefetch(next)
-                tg_prefetch(UnsafeRawPointer(next) + 64)
-            }
-            let offset = touched[position]
-            counters[Int(offset)] = 0
-            let features = run + Int(offset) &* size
-            var overlap = 0
-            for k in 0..<size {
-                let feature = Int(truncatingIfNeeded: features[k])
-                // An id past the table can only come from a damaged file.
-                guard feature < limit else { continue }
-                overlap &+= Int(truncatingIfNeeded: (marks[feature &>> 6] &>> UInt64(feature & 63)) & 1)
-            }
-            if overlap >= needed {
-                candidates.append(Candidate(id: base &+ offset, count: UInt32(overlap)))
-            }
-        }
-    }
-
-    /// The weight of one verified id against one posting step: 3 to 6 were
-    /// equally fast on the default lexicon's strings (1, 2 and 12 slower).
-    static let verificationCost = 4
-
-    /// How many candidates ahead verification prefetches: over a 2M-string
-    /// index the runs are random reads from hundreds of megabytes, and
-    /// without prefetching verification lost to the posting lists there
-    /// (8 and 16 were equally good, 0 half as fast).
-    static let prefetchDistance = 16
-
-    @inline(__always)
-    private static func contains(_ list: UnsafeBufferPointer<UInt32>, _ value: UInt32) -> Bool {
-        // Branch-free lower bound: the comparison becomes a conditional move,
-        // so probes cost no mispredicted branches.
-        var remaining = list.count
-        guard remaining > 0 else { return false }
-        var base = 0
-        while remaining > 1 {
-            let half = remaining &>> 1
-            // All ones when list[base + half] <= value, else zero: computed
-            // with arithmetic, since the compiler emits a branch for `?:`.
-            let probe = UInt64(list[base &+ half])
-            let above = Int(truncatingIfNeeded: (UInt64(value) &- probe) >> 63)
-            base &+= half & (above &- 1)
-            remaining &-= half
-        }
-        return list[base] == value
-    }
 }
 
-/// Raw buffers for CPMerge: writing through pointers avoids the uniqueness
-/// checks of array writes in the innermost loops. Counters are kept zeroed
-/// between uses. One per searcher, never shared.
-final class MergeScratch {
-    private(set) var counters = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
-    private(set) var touched = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
-    private var capacity = 0
+/// Raw buffers for a search: writing through pointers avoids the
+/// uniqueness checks of array writes in the innermost loops. The bitsets are
+/// kept clear between searches. One per searcher, never shared.
+final class SearchScratch {
     /// One bit per indexed feature, set for the current query's features.
     private(set) var queryMarks = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
     private var markWords = 0
+    /// One bit per indexed string, set for the candidates found so far.
+    private(set) var seen = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
+    private var seenWords = 0
+    /// The candidates: each one's size bucket (its size less the range's
+    /// smallest) from bit 40, the rank in it of the feature that found it in
+    /// bits 32 to 39, its internal id in the low 32 bits.
+    private(set) var candidates = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+    private(set) var candidateCapacity = 256
+    var candidateCount = 0
 
-    /// Sizes the query bitset for `features` feature ids (all bits clear).
-    func reserveMarks(features: Int) {
+    /// Sizes the bitsets for `features` feature ids and `strings` strings
+    /// (all bits clear).
+    func reserve(features: Int, strings: Int) {
         let words = (features + 63) / 64
-        guard words > markWords else { return }
-        queryMarks.deallocate()
-        queryMarks = .allocate(capacity: words)
-        queryMarks.initialize(repeating: 0, count: words)
-        markWords = words
+        if words > markWords {
+            queryMarks.deallocate()
+            queryMarks = .allocate(capacity: words)
+            queryMarks.initialize(repeating: 0, count: words)
+            markWords = words
+        }
+        let stringWords = (strings + 63) / 64
+        if stringWords > seenWords {
+            seen.deallocate()
+            seen = .allocate(capacity: stringWords)
+            seen.initialize(repeating: 0, count: stringWords)
+            seenWords = stringWords
+        }
     }
 
-    func reserve(_ needed: Int) {
-        guard needed > capacity else { return }
-        counters.deallocate()
-        touched.deallocate()
-        counters = .allocate(capacity: needed)
-        counters.initialize(repeating: 0, count: needed)
-        touched = .allocate(capacity: needed)
-        capacity = needed
+    /// Doubles the candidate buffer, keeping its first `count` ids.
+    func growCandidates(keeping count: Int) {
+        let larger = UnsafeMutablePointer<UInt64>.allocate(capacity: candidateCapacity * 2)
+        larger.update(from: candidates, count: count)
+        candidates.deallocate()
+        candidates = larger
+        candidateCapacity *= 2
     }
 
     deinit {
-        counters.deallocate()
-        touched.deallocate()
         queryMarks.deallocate()
+        seen.deallocate()
+        candidates.deallocate()
     }
 }

@@ -14,12 +14,12 @@ public enum ParityData {
                         "fracture", "femur", "closed", "open", "aa", "a", "oo", "banana", "anemia", "ödem", "straße",
                         "β-blocker", "sjögren", "ménière", "naïve", "café", "x", "zz"]
 
-    static func term(_ random: inout SeededRandom) -> String {
+    public static func term(_ random: inout SeededRandom) -> String {
         (0..<Int.random(in: 1...4, using: &random)).map { _ in words.randomElement(using: &random)! }
             .joined(separator: " ")
     }
 
-    static func edit(_ text: String, _ random: inout SeededRandom) -> String {
+    public static func edit(_ text: String, _ random: inout SeededRandom) -> String {
         var characters = Array(text)
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             let alphabet = Array("abcdeilmnorstuéö -")
