@@ -138,17 +138,19 @@ public struct SimStringSearcher {
         plans.withUnsafeMutableBufferPointer { plans in
             for feature in queryFeatures {
                 let entries = index.entries(ofFeature: feature)
-                let first = firstEntry(in: entries, atLeast: sizes.lowerBound)
-                let end = firstEntry(in: first..<entries.upperBound, atLeast: sizes.upperBound + 1)
+                let first = firstEntry(in: entries, atLeast: low)
+                // The run ends at the first size past the range; a size
+                // below it can only come from a damaged file (entries out
+                // of order): skipped.
+                var end = first
+                while end < entries.upperBound {
+                    let bucket = index.entrySize(end) &- low
+                    if bucket >= count { break }
+                    if bucket >= 0 { plans[bucket].prefix &+= 1 }
+                    end &+= 1
+                }
                 guard first < end else { continue }
                 runs.append(FeatureRun(first: first, end: end))
-                // A size outside the range can only come from a damaged
-                // file (entries out of order): skipped.
-                for entry in first..<end {
-                    let bucket = index.entrySize(entry) &- low
-                    guard bucket >= 0, bucket < count else { continue }
-                    plans[bucket].prefix &+= 1
-                }
             }
             for bucket in 0..<count {
                 let size = low + bucket
@@ -305,23 +307,17 @@ public struct SimStringSearcher {
     static let prefetchDistance = 16
 
     /// The first entry in `entries` (ascending by size) whose size is at
-    /// least `size`.
-    /// Small sizes come first and most queries are short, so the search
-    /// looks ahead in doubling steps (reading the run's first cache lines)
-    /// before halving.
+    /// least `size`. Sizes rise by at least one per entry, so it is at most
+    /// `size - firstSize` entries in: common features have an entry for
+    /// nearly every size, and the search is then over a few entries.
     private func firstEntry(in entries: Range<Int>, atLeast size: Int) -> Int {
-        var low = entries.lowerBound, high = entries.upperBound
-        var step = 1
-        while low + step <= high {
-            let probe = low + step - 1
-            if index.entrySize(probe) < size {
-                low = probe + 1
-                step &*= 2
-            } else {
-                high = probe
-                break
-            }
-        }
+        guard !entries.isEmpty else { return entries.lowerBound }
+        var low = entries.lowerBound
+        let ahead = size - index.entrySize(low)
+        if ahead <= 0 { return low }
+        var high = min(entries.upperBound, low + ahead + 1)
+        // Sizes with no gap up to it: the answer is the last place possible.
+        if high == low + ahead + 1, index.entrySize(high - 2) < size { return high - 1 }
         while low < high {
             let middle = (low + high) / 2
             if index.entrySize(middle) < size { low = middle + 1 } else { high = middle }
