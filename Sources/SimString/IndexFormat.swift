@@ -7,15 +7,32 @@ func sketchBit(ofFeature id: Int) -> UInt64 {
     1 &<< ((UInt64(truncatingIfNeeded: id) &* 0x9E37_79B9_7F4A_7C15) &>> 58)
 }
 
-/// A sketch folded in half (bit b set when bit b or b + 32 is): folding
-/// keeps the property above, and lets a posting carry its string's sketch
-/// in 4 bytes, read in order with the posting instead of at random.
+/// A sketch folded to 24 bits (bit b set when bit b, b + 24 or b + 48 is):
+/// folding keeps the property above, and leaves room for the rank in the
+/// 32-bit word a posting carries with its string id.
 @inline(__always)
 func foldedSketch(_ sketch: UInt64) -> UInt32 {
-    UInt32(truncatingIfNeeded: sketch) | UInt32(truncatingIfNeeded: sketch &>> 32)
+    UInt32(truncatingIfNeeded: (sketch | sketch &>> 24 | sketch &>> 48) & 0xFF_FFFF)
 }
 
-/// The on-disk layout of a SimString index (`.simstring` file), version 4.
+/// One posting: the string's internal id in the low 32 bits; above it, the
+/// feature's rank in the string (8 bits) and the string's folded sketch
+/// (24 bits). Read as one 8-byte word, in order.
+struct Posting {
+    let bits: UInt64
+    @inline(__always) var id: UInt32 { UInt32(truncatingIfNeeded: bits) }
+    /// The feature's place among the string's feature ids (ascending), 255
+    /// for 255 or more.
+    @inline(__always) var rank: UInt8 { UInt8(truncatingIfNeeded: bits &>> 56) }
+    @inline(__always) var foldedSketch: UInt32 { UInt32(truncatingIfNeeded: bits &>> 32) & 0xFF_FFFF }
+
+    init(bits: UInt64) { self.bits = bits }
+    init(id: UInt32, rank: Int, foldedSketch: UInt32) {
+        bits = UInt64(min(rank, 255)) &<< 56 | UInt64(foldedSketch & 0xFF_FFFF) &<< 32 | UInt64(id)
+    }
+}
+
+/// The on-disk layout of a SimString index (`.simstring` file), version 5.
 ///
 /// All integers little-endian; every section starts on an 8-byte boundary.
 ///
@@ -36,11 +53,9 @@ func foldedSketch(_ sketch: UInt64) -> UInt32 {
 ///       featureDirectory   (featureCount + 1) × u32  first directory entry of each feature
 ///       directorySizes     directoryCount × u32      feature-set size of the strings in the entry
 ///       directoryStarts    (directoryCount + 1) × u32 first posting of each entry
-///       postings           postingCount × u32        internal string ids; within an entry ordered by
-///                                                    the feature's rank in the string, then id
-///       postingRanks       postingCount × u8         that rank (its place among the string's feature ids,
-///                                                    ascending), 255 for 255 or more
-///       postingSketches    postingCount × u32        the string's sketch folded to 32 bits (`foldedSketch`)
+///       postings           postingCount × u64        `Posting`s: internal string id, the feature's rank
+///                                                    in the string, the string's folded sketch; within an
+///                                                    entry ordered by rank, then id
 ///       externalIDs        stringCount × u32         internal id → string id (input order)
 ///       sketches           stringCount × u64         by internal id: bit `sketchBit(f)` set for each of
 ///                                                    the string's features f
@@ -59,7 +74,8 @@ func foldedSketch(_ sketch: UInt64) -> UInt32 {
 /// strings holding the feature among their rarest ones. That is why postings
 /// are ordered by the feature's rank in the string and carry that rank, and
 /// the string's folded sketch, which rules most strings out without a read
-/// elsewhere.
+/// elsewhere: one 8-byte word per posting, so an entry's front is one cache
+/// line.
 ///
 /// The forward features let the searcher verify a candidate directly: every
 /// string of size s owns exactly s ids, so internal id i's run starts at the
@@ -67,7 +83,7 @@ func foldedSketch(_ sketch: UInt64) -> UInt32 {
 /// size) × s, with no offsets table.
 enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
-    static let version: UInt32 = 4
+    static let version: UInt32 = 5
     static let headerSize = 128
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2

@@ -37,9 +37,7 @@ public final class SimStringIndex: @unchecked Sendable {
     private let directory: UnsafePointer<UInt32>
     private let directorySizes: UnsafePointer<UInt32>
     private let directoryStarts: UnsafePointer<UInt32>
-    private let postings: UnsafePointer<UInt32>
-    private let postingRanks: UnsafePointer<UInt8>
-    private let postingSketches: UnsafePointer<UInt32>
+    private let postings: UnsafePointer<Posting>
     private let externalIDs: UnsafePointer<UInt32>
     /// By internal id (see `sketchBit`).
     let sketches: UnsafePointer<UInt64>
@@ -125,9 +123,7 @@ public final class SimStringIndex: @unchecked Sendable {
         let directoryAt = section((features + 1) * 4)
         let sizesAt = section(entries * 4)
         let startsAt = section((entries + 1) * 4)
-        let postingsAt = section(postingCount * 4)
-        let ranksAt = section(postingCount)
-        let postingSketchesAt = section(postingCount * 4)
+        let postingsAt = section(postingCount * 8)
         let externalAt = section(strings * 4)
         let sketchesAt = section(strings * 8)
         let sizeOffsetsAt = section((maxSize + 2) * 4)
@@ -146,9 +142,7 @@ public final class SimStringIndex: @unchecked Sendable {
         directory = (base + directoryAt).assumingMemoryBound(to: UInt32.self)
         directorySizes = (base + sizesAt).assumingMemoryBound(to: UInt32.self)
         directoryStarts = (base + startsAt).assumingMemoryBound(to: UInt32.self)
-        postings = (base + postingsAt).assumingMemoryBound(to: UInt32.self)
-        postingRanks = (base + ranksAt).assumingMemoryBound(to: UInt8.self)
-        postingSketches = (base + postingSketchesAt).assumingMemoryBound(to: UInt32.self)
+        postings = (base + postingsAt).assumingMemoryBound(to: Posting.self)
         externalIDs = (base + externalAt).assumingMemoryBound(to: UInt32.self)
         sketches = (base + sketchesAt).assumingMemoryBound(to: UInt64.self)
         sizeOffsets = (base + sizeOffsetsAt).assumingMemoryBound(to: UInt32.self)
@@ -287,21 +281,8 @@ public final class SimStringIndex: @unchecked Sendable {
     /// Where an entry's postings start (for entry == count: the end).
     func postingOffset(ofEntry entry: Int) -> Int { Int(directoryStarts[entry]) }
 
-    func postings(ofEntry entry: Int) -> UnsafeBufferPointer<UInt32> {
+    func postings(ofEntry entry: Int) -> UnsafeBufferPointer<Posting> {
         let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
         return UnsafeBufferPointer(start: postings + start, count: max(0, end - start))
-    }
-
-    /// The folded sketches of the strings of `postings(ofEntry:)`.
-    func postingSketches(ofEntry entry: Int) -> UnsafeBufferPointer<UInt32> {
-        let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
-        return UnsafeBufferPointer(start: postingSketches + start, count: max(0, end - start))
-    }
-
-    /// The ranks of the feature in the strings of `postings(ofEntry:)`,
-    /// ascending (see `IndexFormat`).
-    func postingRanks(ofEntry entry: Int) -> UnsafeBufferPointer<UInt8> {
-        let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])
-        return UnsafeBufferPointer(start: postingRanks + start, count: max(0, end - start))
     }
 }

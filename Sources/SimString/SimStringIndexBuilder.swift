@@ -205,10 +205,10 @@ public struct SimStringIndexBuilder {
             for feature in forward[position..<(position + size)] { sketches[internalID] |= sketchBit(ofFeature: Int(feature)) }
             position += size
         }
-        let postings = keyed.map { UInt32(truncatingIfNeeded: $0) }
-        let postingSketches = postings.map { foldedSketch(sketches[Int($0)]) }
-        // Ranks past 254 are stored as 255, "255 or more".
-        let ranks = keyed.map { UInt8(min($0 >> 32, 255)) }
+        let postings = keyed.map { key in
+            let id = UInt32(truncatingIfNeeded: key)
+            return Posting(id: id, rank: Int(key >> 32), foldedSketch: foldedSketch(sketches[Int(id)])).bits
+        }
         keyed = []
 
         let partial = path + ".partial"
@@ -223,8 +223,6 @@ public struct SimStringIndexBuilder {
             try file.append(directorySizes)
             try file.append(directoryStarts)
             try file.append(postings)
-            try file.append(ranks)
-            try file.append(postingSketches)
             try file.append(order)
             try file.append(sketches)
             try file.append(sizeOffsets)

@@ -179,7 +179,7 @@ public struct SimStringSearcher {
         let low = sizes.lowerBound, count = sizes.count
         let index = self.index
         let seen = scratch.seen, sketches = index.sketches, outside = ~querySketch
-        let foldedOutside = ~foldedSketch(querySketch)
+        let foldedOutside = ~foldedSketch(querySketch) & 0xFF_FFFF
         var candidates = scratch.candidates
         var found = 0
         plans.withUnsafeMutableBufferPointer { plans in
@@ -191,18 +191,17 @@ public struct SimStringSearcher {
                     let rankLimit = UInt8(truncatingIfNeeded: plans[bucket].rankLimit - 1)
                     let base = plans[bucket].base, span = plans[bucket].count
                     let allowedMisses = Int(plans[bucket].size &- plans[bucket].needed)
-                    let postings = index.postings(ofEntry: entry), ranks = index.postingRanks(ofEntry: entry)
-                    let folded = index.postingSketches(ofEntry: entry)
-                    for position in 0..<postings.count {
+                    let postings = index.postings(ofEntry: entry)
+                    for posting in postings {
                         // Ranks ascend within an entry: the rest are past the prefix.
-                        if ranks[position] > rankLimit { break }
+                        if posting.rank > rankLimit { break }
                         // The string's features on bits the query lacks
                         // are misses: first by the sketch the posting
                         // carries, then by the whole one. (Either test gives
                         // the same answer whichever feature finds the string,
                         // so a string failing one is not marked as seen.)
-                        if (folded[position] & foldedOutside).nonzeroBitCount > allowedMisses { continue }
-                        let id = postings[position]
+                        if (posting.foldedSketch & foldedOutside).nonzeroBitCount > allowedMisses { continue }
+                        let id = posting.id
                         // An id outside the size's range can only come from a
                         // damaged file (its feature ids would be read from
                         // another string, or past the run).
@@ -215,7 +214,7 @@ public struct SimStringSearcher {
                             scratch.growCandidates(keeping: found)
                             candidates = scratch.candidates
                         }
-                        candidates[found] = UInt64(bucket) &<< 40 | UInt64(ranks[position]) &<< 32 | UInt64(id)
+                        candidates[found] = UInt64(bucket) &<< 40 | UInt64(posting.rank) &<< 32 | UInt64(id)
                         found &+= 1
                     }
                 }
