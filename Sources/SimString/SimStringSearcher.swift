@@ -42,6 +42,13 @@ public struct SimStringSearcher {
         var end: Int
     }
 
+    /// The postings of one entry to read, and their size bucket.
+    struct EntryRead {
+        var postings: UnsafeBufferPointer<Posting>
+        var bucket: Int
+    }
+    private var reads: [EntryRead] = []
+
     /// A verified candidate.
     struct Accepted {
         var id: UInt32
@@ -182,41 +189,55 @@ public struct SimStringSearcher {
         let foldedOutside = ~foldedSketch(querySketch) & 0xFF_FFFF
         var candidates = scratch.candidates
         var found = 0
+        var reads = [EntryRead]()
+        swap(&reads, &self.reads)
+        defer { swap(&reads, &self.reads) }
+        reads.removeAll(keepingCapacity: true)
         plans.withUnsafeMutableBufferPointer { plans in
+            // First the entries to read, in the order they are read (each
+            // size's features rarest first, which the rank test below
+            // relies on), each front fetched ahead: the fronts are scattered
+            // over the postings and would otherwise be waited for one by one.
             for run in runs {
                 for entry in run.first..<run.end {
                     let bucket = index.entrySize(entry) &- low
                     guard bucket >= 0, bucket < count, plans[bucket].read < plans[bucket].prefix else { continue }
                     plans[bucket].read &+= 1
-                    let rankLimit = UInt8(truncatingIfNeeded: plans[bucket].rankLimit - 1)
-                    let base = plans[bucket].base, span = plans[bucket].count
-                    let allowedMisses = Int(plans[bucket].size &- plans[bucket].needed)
                     let postings = index.postings(ofEntry: entry)
-                    for posting in postings {
-                        // Ranks ascend within an entry: the rest are past the prefix.
-                        if posting.rank > rankLimit { break }
-                        // The string's features on bits the query lacks
-                        // are misses: first by the sketch the posting
-                        // carries, then by the whole one. (Either test gives
-                        // the same answer whichever feature finds the string,
-                        // so a string failing one is not marked as seen.)
-                        if (posting.foldedSketch & foldedOutside).nonzeroBitCount > allowedMisses { continue }
-                        let id = posting.id
-                        // An id outside the size's range can only come from a
-                        // damaged file (its feature ids would be read from
-                        // another string, or past the run).
-                        guard id &- base < span else { continue }
-                        let word = Int(id &>> 6), bit = UInt64(1) &<< UInt64(id & 63)
-                        if seen[word] & bit != 0 { continue }
-                        if (sketches[Int(id)] & outside).nonzeroBitCount > allowedMisses { continue }
-                        seen[word] |= bit
-                        if found == scratch.candidateCapacity {
-                            scratch.growCandidates(keeping: found)
-                            candidates = scratch.candidates
-                        }
-                        candidates[found] = UInt64(bucket) &<< 40 | UInt64(posting.rank) &<< 32 | UInt64(id)
-                        found &+= 1
+                    guard let front = postings.baseAddress else { continue }
+                    tg_prefetch(front)
+                    reads.append(EntryRead(postings: postings, bucket: bucket))
+                }
+            }
+            for read in reads {
+                let bucket = read.bucket
+                let rankLimit = UInt8(truncatingIfNeeded: plans[bucket].rankLimit - 1)
+                let base = plans[bucket].base, span = plans[bucket].count
+                let allowedMisses = Int(plans[bucket].size &- plans[bucket].needed)
+                for posting in read.postings {
+                    // Ranks ascend within an entry: the rest are past the prefix.
+                    if posting.rank > rankLimit { break }
+                    // The string's features on bits the query lacks
+                    // are misses: first by the sketch the posting
+                    // carries, then by the whole one. (Either test gives
+                    // the same answer whichever feature finds the string,
+                    // so a string failing one is not marked as seen.)
+                    if (posting.foldedSketch & foldedOutside).nonzeroBitCount > allowedMisses { continue }
+                    let id = posting.id
+                    // An id outside the size's range can only come from a
+                    // damaged file (its feature ids would be read from
+                    // another string, or past the run).
+                    guard id &- base < span else { continue }
+                    let word = Int(id &>> 6), bit = UInt64(1) &<< UInt64(id & 63)
+                    if seen[word] & bit != 0 { continue }
+                    if (sketches[Int(id)] & outside).nonzeroBitCount > allowedMisses { continue }
+                    seen[word] |= bit
+                    if found == scratch.candidateCapacity {
+                        scratch.growCandidates(keeping: found)
+                        candidates = scratch.candidates
                     }
+                    candidates[found] = UInt64(bucket) &<< 40 | UInt64(posting.rank) &<< 32 | UInt64(id)
+                    found &+= 1
                 }
             }
         }
