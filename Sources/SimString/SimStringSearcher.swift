@@ -34,6 +34,7 @@ public struct SimStringSearcher {
     /// The query's sketch (see `sketchBit`).
     private var querySketch: UInt64 = 0
     private let scratch = SearchScratch()
+    private var featureCache = FeatureCache()
     private var boundsMemo = RetrievalBoundsMemo()
 
     /// A feature's directory entries within the size range.
@@ -107,11 +108,23 @@ public struct SimStringSearcher {
         scratch.reserve(features: index.featureCount, strings: index.count)
         let marks = scratch.queryMarks
         defer { for feature in queryFeatures { marks[feature >> 6] = 0 } }
+        let n = index.settings.n
         extractor.units.withUnsafeBufferPointer { units in
             for feature in 0..<q {
-                let start = Int(extractor.starts[feature])
-                guard let id = index.featureID(units: units.baseAddress! + start, occurrence: extractor.occurrences[feature])
-                else { continue }
+                let start = Int(extractor.starts[feature]), occurrence = extractor.occurrences[feature]
+                let id: Int?
+                if n <= 3 {
+                    // Spans of one text share most of their n-grams: looked
+                    // up in the cache, the index's table on a miss.
+                    var key: UInt64 = 0
+                    for offset in 0..<n { key = key &<< 21 | UInt64(units[start &+ offset]) }
+                    id = featureCache.id(key: key, occurrence: occurrence) {
+                        index.featureID(units: units.baseAddress! + start, occurrence: occurrence)
+                    }
+                } else {
+                    id = index.featureID(units: units.baseAddress! + start, occurrence: occurrence)
+                }
+                guard let id else { continue }
                 queryFeatures.append(id)
                 marks[id >> 6] |= 1 << UInt64(id & 63)
             }
@@ -345,6 +358,39 @@ public struct SimStringSearcher {
         return low
     }
 
+}
+
+/// The ids of recently looked-up features (n-grams of at most three code
+/// units, packed 21 bits each, with their occurrence number), direct-mapped:
+/// the index's feature table costs several cache misses per lookup, and
+/// the spans of one text look up the same n-grams over and over.
+struct FeatureCache {
+    private struct Slot {
+        var key: UInt64 = 0
+        /// 0 for an empty slot (occurrences start at 1).
+        var occurrence: UInt32 = 0
+        /// -1 when the feature is not in the index.
+        var id: Int32 = -1
+    }
+    private static let bits = 12
+    private var slots = [Slot](repeating: Slot(), count: 1 << bits)
+
+    /// The id of the feature `key` numbered `occurrence`, from the cache or
+    /// else from `lookUp`, which is then remembered.
+    @inline(__always)
+    mutating func id(key: UInt64, occurrence: UInt32, lookUp: () -> Int?) -> Int? {
+        let hash = (key ^ UInt64(occurrence) &* 0x9E37_79B9_7F4A_7C15) &* 0xFF51_AFD7_ED55_8CCD
+        let slot = Int(truncatingIfNeeded: hash &>> UInt64(64 - Self.bits))
+        return slots.withUnsafeMutableBufferPointer { slots in
+            if slots[slot].occurrence == occurrence, slots[slot].key == key {
+                return slots[slot].id < 0 ? nil : Int(slots[slot].id)
+            }
+            let id = lookUp()
+            if let id, id > Int(Int32.max) { return id }
+            slots[slot] = Slot(key: key, occurrence: occurrence, id: id.map { Int32($0) } ?? -1)
+            return id
+        }
+    }
 }
 
 /// Raw buffers for a search: writing through pointers avoids the
