@@ -9,7 +9,8 @@ import CPrefetch
 /// query's first q - τ + 1 features among its own first m - τ + 1 (m its
 /// feature count): the first shared feature in that order has at least τ - 1
 /// shared ones after it on both sides. For each candidate size the query's
-/// prefix is read from its posting lists, each list ordered by the
+/// prefix (features not in the index count first: they are in no string) is
+/// read from its posting lists, each list ordered by the
 /// feature's rank in the string, so only the front of a list, the strings
 /// holding the feature in their own prefix, is read. Each candidate found
 /// is then verified against its own feature ids (the index stores them, see
@@ -24,7 +25,8 @@ import CPrefetch
 public struct SimStringSearcher {
     public let index: SimStringIndex
     private var extractor: FeatureExtractor
-    /// The query's features present in the size range, rarest first.
+    /// The query's features with entries to read in the size range, rarest
+    /// first.
     private var runs: [FeatureRun] = []
     /// Per candidate size in the range, what its retrieval needs.
     private var plans: [SizePlan] = []
@@ -41,6 +43,8 @@ public struct SimStringSearcher {
     struct FeatureRun {
         var first: Int
         var end: Int
+        /// The feature's place in the query's order.
+        var place: Int32
     }
 
     /// The postings of one entry to read, and their size bucket.
@@ -61,10 +65,9 @@ public struct SimStringSearcher {
     struct SizePlan {
         /// The fewest shared features (τ), 0 when none of this size can match.
         var needed: Int32 = 0
-        /// How many of the query's features present at this size are in
-        /// its prefix, and how many of them were read so far.
-        var prefix: Int32 = 0
-        var read: Int32 = 0
+        /// The query's prefix for this size: its features (those not in
+        /// the index first, then ascending) at places below this, q - τ + 1.
+        var prefixEnd: Int32 = 0
         /// A posting is read when the feature's rank in its string is below
         /// this (m - τ + 1; 256 past the ranks stored exactly, see
         /// `IndexFormat`).
@@ -137,8 +140,11 @@ public struct SimStringSearcher {
         return verifyCandidates(sizes, querySize: q, measure: measure, threshold: threshold, similarities: similarities)
     }
 
-    /// Finds each feature's entries in the size range, counts the features
-    /// present at each size and sets each size's prefixes.
+    /// Sets each size's bounds and prefix, and finds each feature's entries
+    /// for the sizes whose prefix holds it. The prefix is taken over all the
+    /// query's features rather than those with strings of the size: a few
+    /// more postings may be read, but no pass counting the features present
+    /// at each size is needed (it walked about 300 entries per query).
     private mutating func planSizes(_ sizes: ClosedRange<Int>, querySize q: Int) {
         let low = sizes.lowerBound, count = sizes.count
         // Worked on outside `self`, through buffer pointers: element writes
@@ -156,29 +162,10 @@ public struct SimStringSearcher {
         plans.append(contentsOf: repeatElement(SizePlan(), count: count))
         let index = self.index
         plans.withUnsafeMutableBufferPointer { plans in
-            for feature in queryFeatures {
-                let entries = index.entries(ofFeature: feature)
-                let first = firstEntry(in: entries, atLeast: low)
-                // The run ends at the first size past the range; a size
-                // below it can only come from a damaged file (entries out
-                // of order): skipped.
-                var end = first
-                while end < entries.upperBound {
-                    let bucket = index.entrySize(end) &- low
-                    if bucket >= count { break }
-                    if bucket >= 0 { plans[bucket].prefix &+= 1 }
-                    end &+= 1
-                }
-                guard first < end else { continue }
-                runs.append(FeatureRun(first: first, end: end))
-            }
             for bucket in 0..<count {
                 let size = low + bucket
-                let present = Int(plans[bucket].prefix)
-                // The query's features absent at this size are in no string
-                // of it: the prefix is taken among the present ones.
                 guard let needed = boundsMemo.minimumOverlap(querySize: q, candidateSize: size),
-                      needed <= present, needed <= size else {
+                      needed <= q, needed <= size else {
                     plans[bucket] = SizePlan()
                     continue
                 }
@@ -186,8 +173,27 @@ public struct SimStringSearcher {
                 plans[bucket].size = Int32(size)
                 (plans[bucket].base, plans[bucket].count) = index.sizeBucket(size)
                 plans[bucket].run = index.forwardRun(ofSize: size)
-                plans[bucket].prefix = Int32(present - needed + 1)
+                plans[bucket].prefixEnd = Int32(q - needed + 1)
                 plans[bucket].rankLimit = Int32(min(size - needed + 1, 256))
+            }
+            // The query's features in order, those not in the index first
+            // (they are in no string, so the rarest).
+            let absent = q - queryFeatures.count
+            // The largest size whose prefix holds the current place: places
+            // only grow, so it only shrinks, and one pass down the sizes
+            // serves all features (a query of a million features has
+            // hundreds of thousands of sizes).
+            var last = count - 1
+            for (offset, feature) in queryFeatures.enumerated() {
+                let place = Int32(absent + offset)
+                while last >= 0, place >= plans[last].prefixEnd { last -= 1 }
+                guard last >= 0 else { break }
+                let entries = index.entries(ofFeature: feature)
+                let first = firstEntry(in: entries, atLeast: low)
+                var end = first
+                while end < entries.upperBound, index.entrySize(end) &- low <= last { end &+= 1 }
+                guard first < end else { continue }
+                runs.append(FeatureRun(first: first, end: end, place: place))
             }
         }
     }
@@ -214,8 +220,7 @@ public struct SimStringSearcher {
             for run in runs {
                 for entry in run.first..<run.end {
                     let bucket = index.entrySize(entry) &- low
-                    guard bucket >= 0, bucket < count, plans[bucket].read < plans[bucket].prefix else { continue }
-                    plans[bucket].read &+= 1
+                    guard bucket >= 0, bucket < count, run.place < plans[bucket].prefixEnd else { continue }
                     let postings = index.postings(ofEntry: entry)
                     guard let front = postings.baseAddress else { continue }
                     tg_prefetch(front)
