@@ -7,32 +7,46 @@ func sketchBit(ofFeature id: Int) -> UInt64 {
     1 &<< ((UInt64(truncatingIfNeeded: id) &* 0x9E37_79B9_7F4A_7C15) &>> 58)
 }
 
-/// A sketch folded to 24 bits (bit b set when bit b, b + 24 or b + 48 is):
-/// folding keeps the property above, and leaves room for the rank in the
-/// 32-bit word a posting carries with its string id.
-@inline(__always)
-func foldedSketch(_ sketch: UInt64) -> UInt32 {
-    UInt32(truncatingIfNeeded: (sketch | sketch &>> 24 | sketch &>> 48) & 0xFF_FFFF)
-}
+/// How a posting's 64 bits are shared (see `Posting`): the string id takes
+/// the bits the index's string count needs (16 to 32), the rank the top 8,
+/// and the string's folded sketch the rest (24 to 40 bits), so a small
+/// index carries a sharper sketch.
+struct PostingLayout: Equatable {
+    let idBits: Int
 
-/// One posting: the string's internal id in the low 32 bits; above it, the
-/// feature's rank in the string (8 bits) and the string's folded sketch
-/// (24 bits). Read as one 8-byte word, in order.
-struct Posting {
-    let bits: UInt64
-    @inline(__always) var id: UInt32 { UInt32(truncatingIfNeeded: bits) }
-    /// The feature's place among the string's feature ids (ascending), 255
-    /// for 255 or more.
-    @inline(__always) var rank: UInt8 { UInt8(truncatingIfNeeded: bits &>> 56) }
-    @inline(__always) var foldedSketch: UInt32 { UInt32(truncatingIfNeeded: bits &>> 32) & 0xFF_FFFF }
+    init(stringCount: Int) {
+        idBits = min(32, max(16, Int.bitWidth - stringCount.leadingZeroBitCount))
+    }
 
-    init(bits: UInt64) { self.bits = bits }
-    init(id: UInt32, rank: Int, foldedSketch: UInt32) {
-        bits = UInt64(min(rank, 255)) &<< 56 | UInt64(foldedSketch & 0xFF_FFFF) &<< 32 | UInt64(id)
+    var sketchBits: Int { 56 - idBits }
+    var idMask: UInt64 { (1 &<< UInt64(idBits)) &- 1 }
+    var sketchMask: UInt64 { (1 &<< UInt64(sketchBits)) &- 1 }
+
+    /// A sketch folded to `sketchBits` (bit b set when bit b, b + k or
+    /// b + 2k is, k the width): folding keeps the property above.
+    @inline(__always)
+    func fold(_ sketch: UInt64) -> UInt64 {
+        // Smart shifts: past 63 bits they give 0 (masking shifts would wrap).
+        let width = sketchBits
+        return (sketch | sketch >> width | sketch >> (2 * width)) & sketchMask
+    }
+
+    func posting(id: UInt32, rank: Int, sketch: UInt64) -> UInt64 {
+        UInt64(min(rank, 255)) &<< 56 | fold(sketch) &<< UInt64(idBits) | UInt64(id)
     }
 }
 
-/// The on-disk layout of a SimString index (`.simstring` file), version 5.
+/// One posting, in one 8-byte word read in order: from the top, the
+/// feature's rank in the string (8 bits; 255 for 255 or more), the string's
+/// folded sketch, and its internal id (widths in `PostingLayout`).
+struct Posting {
+    let bits: UInt64
+    /// The feature's place among the string's feature ids (ascending), 255
+    /// for 255 or more.
+    @inline(__always) var rank: UInt8 { UInt8(truncatingIfNeeded: bits &>> 56) }
+}
+
+/// The on-disk layout of a SimString index (`.simstring` file), version 6.
 ///
 /// All integers little-endian; every section starts on an 8-byte boundary.
 ///
@@ -53,8 +67,8 @@ struct Posting {
 ///       featureDirectory   (featureCount + 1) × u32  first directory entry of each feature
 ///       directorySizes     directoryCount × u32      feature-set size of the strings in the entry
 ///       directoryStarts    (directoryCount + 1) × u32 first posting of each entry
-///       postings           postingCount × u64        `Posting`s: internal string id, the feature's rank
-///                                                    in the string, the string's folded sketch; within an
+///       postings           postingCount × u64        `Posting`s: the feature's rank in the string, the
+///                                                    string's folded sketch, its internal id; within an
 ///                                                    entry ordered by rank, then id
 ///       externalIDs        stringCount × u32         internal id → string id (input order)
 ///       sketches           stringCount × u64         by internal id: bit `sketchBit(f)` set for each of
@@ -83,7 +97,7 @@ struct Posting {
 /// size) × s, with no offsets table.
 enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
-    static let version: UInt32 = 5
+    static let version: UInt32 = 6
     static let headerSize = 128
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2

@@ -38,6 +38,7 @@ public final class SimStringIndex: @unchecked Sendable {
     private let directorySizes: UnsafePointer<UInt32>
     private let directoryStarts: UnsafePointer<UInt32>
     private let postings: UnsafePointer<Posting>
+    let postingLayout: PostingLayout
     private let externalIDs: UnsafePointer<UInt32>
     /// By internal id (see `sketchBit`).
     let sketches: UnsafePointer<UInt64>
@@ -143,6 +144,7 @@ public final class SimStringIndex: @unchecked Sendable {
         directorySizes = (base + sizesAt).assumingMemoryBound(to: UInt32.self)
         directoryStarts = (base + startsAt).assumingMemoryBound(to: UInt32.self)
         postings = (base + postingsAt).assumingMemoryBound(to: Posting.self)
+        postingLayout = PostingLayout(stringCount: strings)
         externalIDs = (base + externalAt).assumingMemoryBound(to: UInt32.self)
         sketches = (base + sketchesAt).assumingMemoryBound(to: UInt64.self)
         sizeOffsets = (base + sizeOffsetsAt).assumingMemoryBound(to: UInt32.self)

@@ -205,9 +205,10 @@ public struct SimStringIndexBuilder {
             for feature in forward[position..<(position + size)] { sketches[internalID] |= sketchBit(ofFeature: Int(feature)) }
             position += size
         }
+        let layout = PostingLayout(stringCount: stringCount)
         let postings = keyed.map { key in
             let id = UInt32(truncatingIfNeeded: key)
-            return Posting(id: id, rank: Int(key >> 32), foldedSketch: foldedSketch(sketches[Int(id)])).bits
+            return layout.posting(id: id, rank: Int(key >> 32), sketch: sketches[Int(id)])
         }
         keyed = []
 

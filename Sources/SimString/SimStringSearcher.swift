@@ -205,7 +205,10 @@ public struct SimStringSearcher {
         let low = sizes.lowerBound, count = sizes.count
         let index = self.index
         let seen = scratch.seen, sketches = index.sketches, outside = ~querySketch
-        let foldedOutside = ~foldedSketch(querySketch) & 0xFF_FFFF
+        let layout = index.postingLayout
+        let idBits = UInt64(layout.idBits), idMask = layout.idMask
+        // The query's folded sketch's gaps, where the posting holds its sketch.
+        let foldedOutside = (~layout.fold(querySketch) & layout.sketchMask) &<< idBits
         var candidates = scratch.candidates
         var found = 0
         var reads = [EntryRead]()
@@ -240,8 +243,8 @@ public struct SimStringSearcher {
                     // carries, then by the whole one. (Either test gives
                     // the same answer whichever feature finds the string,
                     // so a string failing one is not marked as seen.)
-                    if (posting.foldedSketch & foldedOutside).nonzeroBitCount > allowedMisses { continue }
-                    let id = posting.id
+                    if (posting.bits & foldedOutside).nonzeroBitCount > allowedMisses { continue }
+                    let id = UInt32(truncatingIfNeeded: posting.bits & idMask)
                     // An id outside the size's range can only come from a
                     // damaged file (its feature ids would be read from
                     // another string, or past the run).
