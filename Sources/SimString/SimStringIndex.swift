@@ -1,3 +1,4 @@
+import CPrefetch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -256,6 +257,9 @@ public final class SimStringIndex: @unchecked Sendable {
         }
         return nil
     }
+
+    /// Starts fetching where `entry`'s postings start.
+    @inline(__always) func prefetchStarts(ofEntry entry: Int) { tg_prefetch(directoryStarts + entry) }
 
     /// The directory entries of a feature.
     func entries(ofFeature id: Int) -> Range<Int> {

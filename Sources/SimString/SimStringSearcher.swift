@@ -132,7 +132,19 @@ public struct SimStringSearcher {
                 marks[id >> 6] |= 1 << UInt64(id & 63)
             }
         }
-        queryFeatures.sort()
+        // A query has a few dozen features: an insertion sort beats the
+        // standard library's sort there.
+        queryFeatures.withUnsafeMutableBufferPointer { features in
+            for position in features.indices.dropFirst() {
+                let feature = features[position]
+                var place = position
+                while place > 0, features[place &- 1] > feature {
+                    features[place] = features[place &- 1]
+                    place &-= 1
+                }
+                features[place] = feature
+            }
+        }
         querySketch = 0
         for feature in queryFeatures { querySketch |= sketchBit(ofFeature: feature) }
         planSizes(sizes, querySize: q)
@@ -193,6 +205,8 @@ public struct SimStringSearcher {
                 var end = first
                 while end < entries.upperBound, index.entrySize(end) &- low <= last { end &+= 1 }
                 guard first < end else { continue }
+                // Where the entries' postings start, read next.
+                index.prefetchStarts(ofEntry: first)
                 runs.append(FeatureRun(first: first, end: end, place: place))
             }
         }
