@@ -7,46 +7,36 @@ func sketchBit(ofFeature id: Int) -> UInt64 {
     1 &<< ((UInt64(truncatingIfNeeded: id) &* 0x9E37_79B9_7F4A_7C15) &>> 58)
 }
 
-/// How a posting's 64 bits are shared (see `Posting`): the string id takes
-/// the bits the index's string count needs (16 to 32), the rank the top 8,
-/// and the string's folded sketch the rest (24 to 40 bits), so a small
-/// index carries a sharper sketch.
-struct PostingLayout: Equatable {
-    let idBits: Int
-
-    init(stringCount: Int) {
-        idBits = min(32, max(16, Int.bitWidth - stringCount.leadingZeroBitCount))
-    }
-
-    var sketchBits: Int { 56 - idBits }
-    var idMask: UInt64 { (1 &<< UInt64(idBits)) &- 1 }
-    var sketchMask: UInt64 { (1 &<< UInt64(sketchBits)) &- 1 }
-
-    /// A sketch folded to `sketchBits` (bit b set when bit b, b + k or
-    /// b + 2k is, k the width): folding keeps the property above.
-    @inline(__always)
-    func fold(_ sketch: UInt64) -> UInt64 {
-        // Smart shifts: past 63 bits they give 0 (masking shifts would wrap).
-        let width = sketchBits
-        return (sketch | sketch >> width | sketch >> (2 * width)) & sketchMask
-    }
-
-    func posting(id: UInt32, rank: Int, sketch: UInt64) -> UInt64 {
-        UInt64(min(rank, 255)) &<< 56 | fold(sketch) &<< UInt64(idBits) | UInt64(id)
-    }
-}
-
-/// One posting, in one 8-byte word read in order: from the top, the
-/// feature's rank in the string (8 bits; 255 for 255 or more), the string's
-/// folded sketch, and its internal id (widths in `PostingLayout`).
+/// One posting, 12 bytes read in order: the string's internal id, then one
+/// 64-bit word holding the feature's rank in the string (top 8 bits; 255 for
+/// 255 or more) and the string's sketch folded to 56 bits.
 struct Posting {
-    let bits: UInt64
+    let id: UInt32
+    private let low: UInt32
+    private let high: UInt32
+
+    static let sketchMask: UInt64 = (1 << 56) - 1
+
+    init(id: UInt32, rank: Int, sketch: UInt64) {
+        let word = UInt64(min(rank, 255)) &<< 56 | Self.fold(sketch)
+        self.id = id
+        low = UInt32(truncatingIfNeeded: word)
+        high = UInt32(truncatingIfNeeded: word &>> 32)
+    }
+
+    /// Rank and folded sketch.
+    @inline(__always) var word: UInt64 { UInt64(high) &<< 32 | UInt64(low) }
     /// The feature's place among the string's feature ids (ascending), 255
     /// for 255 or more.
-    @inline(__always) var rank: UInt8 { UInt8(truncatingIfNeeded: bits &>> 56) }
+    @inline(__always) var rank: UInt8 { UInt8(truncatingIfNeeded: high &>> 24) }
+
+    /// A sketch folded to 56 bits (bit b set when bit b or b + 56 is):
+    /// folding keeps the property of `sketchBit`.
+    @inline(__always)
+    static func fold(_ sketch: UInt64) -> UInt64 { (sketch | sketch &>> 56) & sketchMask }
 }
 
-/// The on-disk layout of a SimString index (`.simstring` file), version 6.
+/// The on-disk layout of a SimString index (`.simstring` file), version 7.
 ///
 /// All integers little-endian; every section starts on an 8-byte boundary.
 ///
@@ -67,12 +57,10 @@ struct Posting {
 ///       featureDirectory   (featureCount + 1) × u32  first directory entry of each feature
 ///       directorySizes     directoryCount × u32      feature-set size of the strings in the entry
 ///       directoryStarts    (directoryCount + 1) × u32 first posting of each entry
-///       postings           postingCount × u64        `Posting`s: the feature's rank in the string, the
-///                                                    string's folded sketch, its internal id; within an
+///       postings           postingCount × 12 bytes   `Posting`s: internal string id, the feature's rank in
+///                                                    the string and the string's folded sketch; within an
 ///                                                    entry ordered by rank, then id
 ///       externalIDs        stringCount × u32         internal id → string id (input order)
-///       sketches           stringCount × u64         by internal id: bit `sketchBit(f)` set for each of
-///                                                    the string's features f
 ///       sizeOffsets        (maxSize + 2) × u32       first internal id of each feature-set size
 ///       forwardFeatures    postingCount × u16 or u32 each string's feature ids, ascending, in internal-id order;
 ///                                                    u16 (flag 4) when there are at most 65,536 features
@@ -97,7 +85,7 @@ struct Posting {
 /// size) × s, with no offsets table.
 enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
-    static let version: UInt32 = 6
+    static let version: UInt32 = 7
     static let headerSize = 128
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2

@@ -39,10 +39,7 @@ public final class SimStringIndex: @unchecked Sendable {
     private let directorySizes: UnsafePointer<UInt32>
     private let directoryStarts: UnsafePointer<UInt32>
     private let postings: UnsafePointer<Posting>
-    let postingLayout: PostingLayout
     private let externalIDs: UnsafePointer<UInt32>
-    /// By internal id (see `sketchBit`).
-    let sketches: UnsafePointer<UInt64>
     private let sizeOffsets: UnsafePointer<UInt32>
     private let forwardFeatures: UnsafeRawPointer
     /// Bytes per id in `forwardFeatures`: 2 or 4.
@@ -125,9 +122,8 @@ public final class SimStringIndex: @unchecked Sendable {
         let directoryAt = section((features + 1) * 4)
         let sizesAt = section(entries * 4)
         let startsAt = section((entries + 1) * 4)
-        let postingsAt = section(postingCount * 8)
+        let postingsAt = section(postingCount * MemoryLayout<Posting>.stride)
         let externalAt = section(strings * 4)
-        let sketchesAt = section(strings * 8)
         let sizeOffsetsAt = section((maxSize + 2) * 4)
         let forwardIDWidth = flags & IndexFormat.narrowForwardFlag != 0 ? 2 : 4
         self.forwardIDWidth = forwardIDWidth
@@ -145,9 +141,7 @@ public final class SimStringIndex: @unchecked Sendable {
         directorySizes = (base + sizesAt).assumingMemoryBound(to: UInt32.self)
         directoryStarts = (base + startsAt).assumingMemoryBound(to: UInt32.self)
         postings = (base + postingsAt).assumingMemoryBound(to: Posting.self)
-        postingLayout = PostingLayout(stringCount: strings)
         externalIDs = (base + externalAt).assumingMemoryBound(to: UInt32.self)
-        sketches = (base + sketchesAt).assumingMemoryBound(to: UInt64.self)
         sizeOffsets = (base + sizeOffsetsAt).assumingMemoryBound(to: UInt32.self)
         forwardFeatures = base + forwardAt
         guard stringOffsets[strings] == UInt64(byteCount), directory[features] == UInt32(entries),

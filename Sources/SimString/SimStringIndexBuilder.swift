@@ -205,10 +205,9 @@ public struct SimStringIndexBuilder {
             for feature in forward[position..<(position + size)] { sketches[internalID] |= sketchBit(ofFeature: Int(feature)) }
             position += size
         }
-        let layout = PostingLayout(stringCount: stringCount)
         let postings = keyed.map { key in
             let id = UInt32(truncatingIfNeeded: key)
-            return layout.posting(id: id, rank: Int(key >> 32), sketch: sketches[Int(id)])
+            return Posting(id: id, rank: Int(key >> 32), sketch: sketches[Int(id)])
         }
         keyed = []
 
@@ -225,7 +224,6 @@ public struct SimStringIndexBuilder {
             try file.append(directoryStarts)
             try file.append(postings)
             try file.append(order)
-            try file.append(sketches)
             try file.append(sizeOffsets)
             if narrow {
                 try file.append(forward.map { UInt16(truncatingIfNeeded: $0) })
@@ -264,7 +262,7 @@ private struct IndexFileWriter {
         try handle.write(contentsOf: Data(count: IndexFormat.headerSize))
     }
 
-    mutating func append<T: FixedWidthInteger>(_ values: [T]) throws {
+    mutating func append<T: BitwiseCopyable>(_ values: [T]) throws {
         try values.withUnsafeBytes { bytes in
             // In slices, so a multi-gigabyte section is never copied whole.
             var offset = 0

@@ -218,11 +218,9 @@ public struct SimStringSearcher {
     private mutating func collectCandidates(_ sizes: ClosedRange<Int>) {
         let low = sizes.lowerBound, count = sizes.count
         let index = self.index
-        let seen = scratch.seen, sketches = index.sketches, outside = ~querySketch
-        let layout = index.postingLayout
-        let idBits = UInt64(layout.idBits), idMask = layout.idMask
-        // The query's folded sketch's gaps, where the posting holds its sketch.
-        let foldedOutside = (~layout.fold(querySketch) & layout.sketchMask) &<< idBits
+        let seen = scratch.seen
+        // The gaps in the query's folded sketch.
+        let outside = ~Posting.fold(querySketch) & Posting.sketchMask
         var candidates = scratch.candidates
         var found = 0
         var reads = [EntryRead]()
@@ -252,20 +250,18 @@ public struct SimStringSearcher {
                 for posting in read.postings {
                     // Ranks ascend within an entry: the rest are past the prefix.
                     if posting.rank > rankLimit { break }
-                    // The string's features on bits the query lacks
-                    // are misses: first by the sketch the posting
-                    // carries, then by the whole one. (Either test gives
-                    // the same answer whichever feature finds the string,
-                    // so a string failing one is not marked as seen.)
-                    if (posting.bits & foldedOutside).nonzeroBitCount > allowedMisses { continue }
-                    let id = UInt32(truncatingIfNeeded: posting.bits & idMask)
+                    // The string's features on bits the query's sketch
+                    // lacks are misses. (The test gives the same answer
+                    // whichever feature finds the string, so a string
+                    // failing it is not marked as seen.)
+                    if (posting.word & outside).nonzeroBitCount > allowedMisses { continue }
+                    let id = posting.id
                     // An id outside the size's range can only come from a
                     // damaged file (its feature ids would be read from
                     // another string, or past the run).
                     guard id &- base < span else { continue }
                     let word = Int(id &>> 6), bit = UInt64(1) &<< UInt64(id & 63)
                     if seen[word] & bit != 0 { continue }
-                    if (sketches[Int(id)] & outside).nonzeroBitCount > allowedMisses { continue }
                     seen[word] |= bit
                     if found == scratch.candidateCapacity {
                         scratch.growCandidates(keeping: found)
