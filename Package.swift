@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Lexicon", dependencies: ["SQLiteDB", "SimString", "TGSupport", "CLibXML2"]),
 
         // Stage 1: concepts in text (QuickUMLS-style matching with context).
-        .target(name: "Matcher", dependencies: ["Lexicon", "SimString", "TGSupport"],
+        .target(name: "Matcher", dependencies: ["CPrefetch", "Lexicon", "SimString", "TGSupport"],
                 resources: [.copy("Resources/context-triggers.tsv")]),
 
         // Patients as event timelines: the JSONL format, importers (FHIR R4

@@ -77,12 +77,13 @@ public final class ConceptMatcher: Sendable {
             cache = SpanCache(limit: cacheLimit)
         }
 
-        /// The matches of a normalised span, given as UTF-8.
-        mutating func search(_ normalized: UnsafeBufferPointer<UInt8>, measure: SimilarityMeasure, threshold: Double) throws
-            -> ArraySlice<SimStringMatch> {
-            if let cached = cache.matches(for: normalized) { return cached }
+        /// The matches of a normalised span, given as UTF-8, whose
+        /// `SpanCache.hash` is `hash`.
+        mutating func search(_ normalized: UnsafeBufferPointer<UInt8>, hash: UInt64, measure: SimilarityMeasure,
+                             threshold: Double) throws -> ArraySlice<SimStringMatch> {
+            if let cached = cache.matches(for: normalized, hash: hash) { return cached }
             let hits = try searcher.search(bytes: normalized, measure: measure, threshold: threshold)
-            cache.insert(normalized, hits)
+            cache.insert(normalized, hash: hash, hits)
             return hits[...]
         }
     }
@@ -102,15 +103,30 @@ public final class ConceptMatcher: Sendable {
         var groups: [[Mention]] = []
         var spanTokens: [Range<Int>] = []
         let normalizedTokens = NormalizedTokens(tokens, normalizer: normalizer)
-        var key: [UInt8] = []
-        for span in candidateSpans(tokens) {
-            key.removeAll(keepingCapacity: true)
-            if !normalizedTokens.appendSpan(span, of: tokens, to: &key) {
-                key.append(contentsOf: normalizer.normalize(spanText(tokens, span)).utf8)
+        // Every span's normalised key first, with its cache slot fetched
+        // ahead; then the lookups.
+        let spans = candidateSpans(tokens)
+        var keys: [UInt8] = []
+        var keyEnds: [Int] = []
+        var hashes: [UInt64] = []
+        keyEnds.reserveCapacity(spans.count)
+        hashes.reserveCapacity(spans.count)
+        for span in spans {
+            if !normalizedTokens.appendSpan(span, of: tokens, to: &keys) {
+                keys.append(contentsOf: normalizer.normalize(spanText(tokens, span)).utf8)
             }
-            guard !key.isEmpty else { continue }
-            let hits = try key.withUnsafeBufferPointer {
-                try session.search($0, measure: options.measure, threshold: options.threshold)
+            let start = keyEnds.last ?? 0
+            keyEnds.append(keys.count)
+            let hash = keys.withUnsafeBufferPointer { SpanCache.hash(UnsafeBufferPointer(rebasing: $0[start...])) }
+            hashes.append(hash)
+            session.cache.prefetch(hash: hash)
+        }
+        for (position, span) in spans.enumerated() {
+            let start = position == 0 ? 0 : keyEnds[position - 1]
+            guard keyEnds[position] > start else { continue }
+            let hits = try keys.withUnsafeBufferPointer {
+                try session.search(UnsafeBufferPointer(rebasing: $0[start..<keyEnds[position]]), hash: hashes[position],
+                                   measure: options.measure, threshold: options.threshold)
             }
             guard !hits.isEmpty else { continue }
             let ngram = spanText(tokens, span)

@@ -1,3 +1,4 @@
+import CPrefetch
 import SimString
 import TGSupport
 
@@ -40,9 +41,25 @@ struct SpanCache {
         slots = Array(repeating: .empty, count: capacity)
     }
 
+    /// The hash a key is stored under.
+    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 { StableHash.of(bytes: key) }
+
+    /// Starts fetching the slot a key with this hash is looked up in first:
+    /// the table spans megabytes, and each lookup is otherwise a wait on
+    /// memory (the matcher fetches a document's slots before looking any up).
+    func prefetch(hash: UInt64) {
+        slots.withUnsafeBufferPointer { slots in
+            tg_prefetch(slots.baseAddress! + (Int(truncatingIfNeeded: hash) & (slots.count - 1)))
+        }
+    }
+
     /// The matches stored for `key`, if any.
     func matches(for key: UnsafeBufferPointer<UInt8>) -> ArraySlice<SimStringMatch>? {
-        let hash = StableHash.of(bytes: key)
+        matches(for: key, hash: Self.hash(key))
+    }
+
+    /// The matches stored for `key`, whose `hash(_:)` is `hash`, if any.
+    func matches(for key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> ArraySlice<SimStringMatch>? {
         var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         while !slots[index].isEmpty {
             let slot = slots[index]
@@ -58,11 +75,14 @@ struct SpanCache {
     /// Stores `found` for `key` (which must not be stored yet); a key or a
     /// match list too long for a slot is not stored.
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ found: [SimStringMatch]) {
+        insert(key, hash: Self.hash(key), found)
+    }
+
+    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, _ found: [SimStringMatch]) {
         guard key.count <= Int(UInt16.max), found.count <= Int(UInt16.max) else { return }
         if count >= limit || keys.count + key.count >= Int(UInt32.max) || matches.count + found.count >= Int(UInt32.max) {
             removeAll()
         }
-        let hash = StableHash.of(bytes: key)
         var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         while !slots[index].isEmpty { index = (index + 1) & (slots.count - 1) }
         slots[index] = Slot(hash: UInt32(truncatingIfNeeded: hash >> 32), keyStart: UInt32(keys.count),
