@@ -205,11 +205,13 @@ public struct SimStringIndexBuilder {
             for feature in forward[position..<(position + size)] { sketches[internalID] |= sketchBit(ofFeature: Int(feature)) }
             position += size
         }
-        let postings = keyed.map { key in
+        // The postings are written from `keyed` in slices (see below): a
+        // whole second array of 12-byte postings would be the build's peak.
+        let postingCount = keyed.count
+        func posting(_ key: UInt64) -> Posting {
             let id = UInt32(truncatingIfNeeded: key)
             return Posting(id: id, rank: Int(key >> 32), sketch: sketches[Int(id)])
         }
-        keyed = []
 
         let partial = path + ".partial"
         var file = try IndexFileWriter(path: partial)
@@ -222,7 +224,13 @@ public struct SimStringIndexBuilder {
             try file.append(directory)
             try file.append(directorySizes)
             try file.append(directoryStarts)
-            try file.append(postings)
+            // An even number of 12-byte postings per slice keeps each slice
+            // a multiple of the 8-byte section alignment.
+            let slice = 1 << 20
+            for start in stride(from: 0, to: keyed.count, by: slice) {
+                try file.append(keyed[start..<min(keyed.count, start + slice)].map(posting))
+            }
+            keyed = []
             try file.append(order)
             try file.append(sizeOffsets)
             if narrow {
@@ -235,7 +243,7 @@ public struct SimStringIndexBuilder {
             if settings.marks { flags |= IndexFormat.marksFlag }
             if narrow { flags |= IndexFormat.narrowForwardFlag }
             try file.finish(flags: flags, n: UInt32(settings.n), counts: [
-                UInt64(stringCount), UInt64(featureCount), UInt64(directorySizes.count), UInt64(postings.count),
+                UInt64(stringCount), UInt64(featureCount), UInt64(directorySizes.count), UInt64(postingCount),
                 UInt64(table.count), UInt64(maxSize), UInt64(stringBytes.count),
             ])
         } catch {
