@@ -76,8 +76,7 @@ struct Posting {
 /// strings holding the feature among their rarest ones. That is why postings
 /// are ordered by the feature's rank in the string and carry that rank, and
 /// the string's folded sketch, which rules most strings out without a read
-/// elsewhere: one 8-byte word per posting, so an entry's front is one cache
-/// line.
+/// elsewhere: 12 bytes per posting, so an entry's front is one cache line.
 ///
 /// The forward features let the searcher verify a candidate directly: every
 /// string of size s owns exactly s ids, so internal id i's run starts at the

@@ -12,10 +12,12 @@ import CPrefetch
 /// prefix (features not in the index count first: they are in no string) is
 /// read from its posting lists, each list ordered by the
 /// feature's rank in the string, so only the front of a list, the strings
-/// holding the feature in their own prefix, is read. Each candidate found
-/// is then verified against its own feature ids (the index stores them, see
-/// `IndexFormat`), each looked up in a bitset of the query's features, and
-/// dropped as soon as it has missed more than m - τ. Both prefixes are short
+/// holding the feature in their own prefix, is read. Each posting carries
+/// its string's feature sketch, which rules out most strings found (see
+/// `Posting`); the rest are verified against their own feature ids (the
+/// index stores them, see `IndexFormat`), each looked up in a bitset of the
+/// query's features, and dropped as soon as they have missed more than
+/// m - τ. Both prefixes are short
 /// for the thresholds QuickUMLS uses (under a third of the features at a
 /// Jaccard of 0.7) and made of rare features, so far fewer strings are
 /// looked at than by SimString's CPMerge, which reads the query's rarest
@@ -132,17 +134,22 @@ public struct SimStringSearcher {
                 marks[id >> 6] |= 1 << UInt64(id & 63)
             }
         }
-        // A query has a few dozen features: an insertion sort beats the
-        // standard library's sort there.
-        queryFeatures.withUnsafeMutableBufferPointer { features in
-            for position in features.indices.dropFirst() {
-                let feature = features[position]
-                var place = position
-                while place > 0, features[place &- 1] > feature {
-                    features[place] = features[place &- 1]
-                    place &-= 1
+        // Most queries have a few dozen features: an insertion sort beats
+        // the standard library's sort there (and only there: it is
+        // quadratic).
+        if queryFeatures.count > 64 {
+            queryFeatures.sort()
+        } else {
+            queryFeatures.withUnsafeMutableBufferPointer { features in
+                for position in features.indices.dropFirst() {
+                    let feature = features[position]
+                    var place = position
+                    while place > 0, features[place &- 1] > feature {
+                        features[place] = features[place &- 1]
+                        place &-= 1
+                    }
+                    features[place] = feature
                 }
-                features[place] = feature
             }
         }
         querySketch = 0
