@@ -160,14 +160,18 @@ public struct SimStringIndexBuilder {
         for id in forward { listStarts[Int(id) + 1] += 1 }
         for index in 0..<featureCount { listStarts[index + 1] += listStarts[index] }
         var cursor = listStarts
-        // Rank in the high 32 bits, internal id in the low ones.
-        var keyed = [UInt64](repeating: 0, count: forward.count)
+        // Ids and ranks (saturated at 255, as stored) in two arrays, 5 bytes
+        // a posting rather than 8 packed: at UMLS scale this is the build's
+        // largest array.
+        var postingIDs = [UInt32](repeating: 0, count: forward.count)
+        var postingRanks = [UInt8](repeating: 0, count: forward.count)
         var position = 0
         for internalID in 0..<stringCount {
             let size = featureStarts[Int(order[internalID]) + 1] - featureStarts[Int(order[internalID])]
             for rank in 0..<size {
                 let feature = Int(forward[position + rank])
-                keyed[cursor[feature]] = UInt64(rank) << 32 | UInt64(internalID)
+                postingIDs[cursor[feature]] = UInt32(internalID)
+                postingRanks[cursor[feature]] = UInt8(min(rank, 255))
                 cursor[feature] += 1
             }
             position += size
@@ -181,22 +185,32 @@ public struct SimStringIndexBuilder {
         for size in 0...maxSize {
             for internalID in Int(sizeOffsets[size])..<Int(sizeOffsets[size + 1]) { sizeOfInternal[internalID] = UInt32(size) }
         }
+        // Each (feature, size) group ordered by (rank, id) through a
+        // reused buffer of packed keys. (Among ranks of 255 or more, stored
+        // alike, the order is by id: the searcher reads all of them or none.)
+        var group: [UInt64] = []
         for feature in 0..<featureCount {
             directory[feature] = UInt32(directorySizes.count)
             var groupStart = listStarts[feature]
             while groupStart < listStarts[feature + 1] {
-                let size = sizeOfInternal[Int(UInt32(truncatingIfNeeded: keyed[groupStart]))]
+                let size = sizeOfInternal[Int(postingIDs[groupStart])]
                 var groupEnd = groupStart + 1
-                while groupEnd < listStarts[feature + 1],
-                      sizeOfInternal[Int(UInt32(truncatingIfNeeded: keyed[groupEnd]))] == size { groupEnd += 1 }
-                keyed[groupStart..<groupEnd].sort()
+                while groupEnd < listStarts[feature + 1], sizeOfInternal[Int(postingIDs[groupEnd])] == size { groupEnd += 1 }
+                group.removeAll(keepingCapacity: true)
+                for place in groupStart..<groupEnd { group.append(UInt64(postingRanks[place]) << 32 | UInt64(postingIDs[place])) }
+                group.sort()
+                for (offset, key) in group.enumerated() {
+                    postingIDs[groupStart + offset] = UInt32(truncatingIfNeeded: key)
+                    postingRanks[groupStart + offset] = UInt8(truncatingIfNeeded: key >> 32)
+                }
                 directorySizes.append(size)
                 directoryStarts.append(UInt32(groupStart))
                 groupStart = groupEnd
             }
         }
+        group = []
         directory[featureCount] = UInt32(directorySizes.count)
-        directoryStarts.append(UInt32(keyed.count))
+        directoryStarts.append(UInt32(postingIDs.count))
         // Each string's sketch: one bit per feature, by a hash of its id.
         var sketches = [UInt64](repeating: 0, count: stringCount)
         position = 0
@@ -205,12 +219,11 @@ public struct SimStringIndexBuilder {
             for feature in forward[position..<(position + size)] { sketches[internalID] |= sketchBit(ofFeature: Int(feature)) }
             position += size
         }
-        // The postings are written from `keyed` in slices (see below): a
-        // whole second array of 12-byte postings would be the build's peak.
-        let postingCount = keyed.count
-        func posting(_ key: UInt64) -> Posting {
-            let id = UInt32(truncatingIfNeeded: key)
-            return Posting(id: id, rank: Int(key >> 32), sketch: sketches[Int(id)])
+        // The postings are written from these arrays in slices (see below):
+        // a whole array of 12-byte postings would be the build's peak.
+        let postingCount = postingIDs.count
+        func posting(_ place: Int) -> Posting {
+            Posting(id: postingIDs[place], rank: Int(postingRanks[place]), sketch: sketches[Int(postingIDs[place])])
         }
 
         let partial = path + ".partial"
@@ -227,10 +240,11 @@ public struct SimStringIndexBuilder {
             // An even number of 12-byte postings per slice keeps each slice
             // a multiple of the 8-byte section alignment.
             let slice = 1 << 20
-            for start in stride(from: 0, to: keyed.count, by: slice) {
-                try file.append(keyed[start..<min(keyed.count, start + slice)].map(posting))
+            for start in stride(from: 0, to: postingCount, by: slice) {
+                try file.append((start..<min(postingCount, start + slice)).map(posting))
             }
-            keyed = []
+            postingIDs = []
+            postingRanks = []
             try file.append(order)
             try file.append(sizeOffsets)
             if narrow {
