@@ -107,25 +107,23 @@ public final class ConceptMatcher: Sendable {
         // ahead; then the lookups.
         let spans = candidateSpans(tokens)
         var keys: [UInt8] = []
-        var keyEnds: [Int] = []
+        var keyRanges: [Range<Int>] = []
         var hashes: [UInt64] = []
-        keyEnds.reserveCapacity(spans.count)
+        keyRanges.reserveCapacity(spans.count)
         hashes.reserveCapacity(spans.count)
         for span in spans {
+            let start = keys.count
             if !normalizedTokens.appendSpan(span, of: tokens, to: &keys) {
                 keys.append(contentsOf: normalizer.normalize(spanText(tokens, span)).utf8)
             }
-            let start = keyEnds.last ?? 0
-            keyEnds.append(keys.count)
+            keyRanges.append(start..<keys.count)
             let hash = keys.withUnsafeBufferPointer { SpanCache.hash(UnsafeBufferPointer(rebasing: $0[start...])) }
             hashes.append(hash)
             session.cache.prefetch(hash: hash)
         }
-        for (position, span) in spans.enumerated() {
-            let start = position == 0 ? 0 : keyEnds[position - 1]
-            guard keyEnds[position] > start else { continue }
+        for (position, span) in spans.enumerated() where !keyRanges[position].isEmpty {
             let hits = try keys.withUnsafeBufferPointer {
-                try session.search(UnsafeBufferPointer(rebasing: $0[start..<keyEnds[position]]), hash: hashes[position],
+                try session.search(UnsafeBufferPointer(rebasing: $0[keyRanges[position]]), hash: hashes[position],
                                    measure: options.measure, threshold: options.threshold)
             }
             guard !hits.isEmpty else { continue }

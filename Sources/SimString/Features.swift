@@ -83,11 +83,7 @@ struct FeatureExtractor {
         if count <= 48, n <= 3 {
             keys.removeAll(keepingCapacity: true)
             units.withUnsafeBufferPointer { units in
-                for start in 0..<count {
-                    var key: UInt64 = 0
-                    for offset in 0..<n { key = key << 21 | UInt64(units[start + offset]) }
-                    keys.append(key)
-                }
+                for start in 0..<count { keys.append(packedNGram(units.baseAddress! + start, n: n)) }
             }
             keys.withUnsafeBufferPointer { keys in
                 occurrences.withUnsafeMutableBufferPointer { occurrences in
@@ -142,6 +138,15 @@ struct FeatureExtractor {
             featureHash(units.baseAddress! + Int(starts[index]), n: settings.n, occurrence: occurrences[index])
         }
     }
+}
+
+/// An n-gram of at most three code units as one integer, 21 bits a unit
+/// (any Unicode scalar fits): equal n-grams, equal integers.
+@inline(__always)
+func packedNGram(_ units: UnsafePointer<UInt32>, n: Int) -> UInt64 {
+    var key: UInt64 = 0
+    for offset in 0..<n { key = key &<< 21 | UInt64(units[offset]) }
+    return key
 }
 
 @inline(__always)

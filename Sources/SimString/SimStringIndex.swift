@@ -46,8 +46,6 @@ public final class SimStringIndex: @unchecked Sendable {
     let forwardIDWidth: Int
     /// Where each size's forward runs start in `forwardFeatures`, in ids.
     private let forwardStarts: [Int]
-    /// The most strings of any one feature-set size.
-    let largestSizeBucket: Int
 
     /// Opens and checks an index: the header checksum, every section's
     /// bounds, and the offsets that address memory (string offsets, feature
@@ -155,17 +153,14 @@ public final class SimStringIndex: @unchecked Sendable {
               Self.allBelow(externalIDs, count: strings, limit: UInt32(strings)) else {
             throw SimStringError("\(path): corrupted index (offsets out of order)")
         }
-        var largest = 0
         var starts = [Int](repeating: 0, count: maxSize + 2)
         for size in 0...maxSize {
             let strings = Int(sizeOffsets[size + 1] - sizeOffsets[size])
-            largest = max(largest, strings)
             starts[size + 1] = starts[size] + strings * size
         }
         guard starts[maxSize + 1] == postingCount else {
             throw SimStringError("\(path): corrupted index (forward features disagree with sizes)")
         }
-        largestSizeBucket = largest
         forwardStarts = starts
         bodyChecksum = u64(112)
         ok = true
@@ -277,9 +272,6 @@ public final class SimStringIndex: @unchecked Sendable {
     func forwardRun(ofSize size: Int) -> UnsafeRawPointer {
         forwardFeatures + forwardStarts[size] * forwardIDWidth
     }
-
-    /// Where an entry's postings start (for entry == count: the end).
-    func postingOffset(ofEntry entry: Int) -> Int { Int(directoryStarts[entry]) }
 
     func postings(ofEntry entry: Int) -> UnsafeBufferPointer<Posting> {
         let start = Int(directoryStarts[entry]), end = Int(directoryStarts[entry + 1])

@@ -121,8 +121,7 @@ public struct SimStringSearcher {
                 if n <= 3 {
                     // Spans of one text share most of their n-grams: looked
                     // up in the cache, the index's table on a miss.
-                    var key: UInt64 = 0
-                    for offset in 0..<n { key = key &<< 21 | UInt64(units[start &+ offset]) }
+                    let key = packedNGram(units.baseAddress! + start, n: n)
                     id = featureCache.id(key: key, occurrence: occurrence) {
                         index.featureID(units: units.baseAddress! + start, occurrence: occurrence)
                     }
@@ -321,10 +320,11 @@ public struct SimStringSearcher {
         similarities: Bool, into accepted: inout [Accepted]
     ) {
         let marks = scratch.queryMarks, limit = index.featureCount
-        @inline(__always) func prefetch(_ candidate: UInt64) {
-            let plan = plans[Int(candidate &>> 40)]
-            tg_prefetch(plan.run! + Int(UInt32(truncatingIfNeeded: candidate) &- plan.base) &* Int(plan.size) &* MemoryLayout<ID>.size)
+        /// The candidate's feature ids: `size` of them.
+        @inline(__always) func row(_ candidate: UInt64, _ plan: SizePlan) -> UnsafePointer<ID> {
+            plan.run!.assumingMemoryBound(to: ID.self) + Int(UInt32(truncatingIfNeeded: candidate) &- plan.base) &* Int(plan.size)
         }
+        @inline(__always) func prefetch(_ candidate: UInt64) { tg_prefetch(row(candidate, plans[Int(candidate &>> 40)])) }
         let ahead = Self.prefetchDistance
         for position in 0..<min(ahead, candidates.count) { prefetch(candidates[position]) }
         for position in 0..<candidates.count {
@@ -332,7 +332,7 @@ public struct SimStringSearcher {
             let candidate = candidates[position]
             let plan = plans[Int(candidate &>> 40)]
             let id = UInt32(truncatingIfNeeded: candidate), size = Int(plan.size), needed = Int(plan.needed)
-            let features = plan.run!.assumingMemoryBound(to: ID.self) + Int(id &- plan.base) &* size
+            let features = row(candidate, plan)
             let allowedMisses = size &- needed
             // The feature that found the candidate is the smallest it shares
             // with the query (a smaller shared one sits earlier in both
@@ -438,20 +438,19 @@ final class SearchScratch {
     /// Sizes the bitsets for `features` feature ids and `strings` strings
     /// (all bits clear).
     func reserve(features: Int, strings: Int) {
-        let words = (features + 63) / 64
-        if words > markWords {
-            queryMarks.deallocate()
-            queryMarks = .allocate(capacity: words)
-            queryMarks.initialize(repeating: 0, count: words)
-            markWords = words
-        }
-        let stringWords = (strings + 63) / 64
-        if stringWords > seenWords {
-            seen.deallocate()
-            seen = .allocate(capacity: stringWords)
-            seen.initialize(repeating: 0, count: stringWords)
-            seenWords = stringWords
-        }
+        Self.reserve(&queryMarks, words: &markWords, bits: features)
+        Self.reserve(&seen, words: &seenWords, bits: strings)
+    }
+
+    /// Replaces `bitset` (of `words` words) by a cleared one when it holds
+    /// fewer than `bits` bits.
+    private static func reserve(_ bitset: inout UnsafeMutablePointer<UInt64>, words: inout Int, bits: Int) {
+        let needed = (bits + 63) / 64
+        guard needed > words else { return }
+        bitset.deallocate()
+        bitset = .allocate(capacity: needed)
+        bitset.initialize(repeating: 0, count: needed)
+        words = needed
     }
 
     /// Doubles the candidate buffer, keeping its first `count` ids.
