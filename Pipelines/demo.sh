@@ -31,10 +31,12 @@ run="$root/Outputs/demo-run"
 "$thinkgraph" import fhir "$export_dir" --run "$run" --mode lenient --quiet
 "$thinkgraph" import validate "$run/patients.jsonl" | tail -1
 "$thinkgraph" samples --run "$run"
-sample="$(grep -m1 '"task":"labevents"' "$run/samples.jsonl" | sed 's/^{"id":"\([^"]*\)".*/\1/')"
-echo
-echo "the context of sample $sample, as a model will read it:"
-"$thinkgraph" render --run "$run" --sample "$sample" --max-tokens 800
+sample="$( (grep -m1 '"task":"labevents"' "$run/samples.jsonl" || head -1 "$run/samples.jsonl") | sed 's/^{"id":"\([^"]*\)".*/\1/')"
+if [ -n "$sample" ]; then
+  echo
+  echo "the context of sample $sample, as a model will read it:"
+  "$thinkgraph" render --run "$run" --sample "$sample" --max-tokens 800
+fi
 
 echo
 echo "stage 1 (extract) and stage 2 (co-occurrence), two workers each:"
@@ -50,12 +52,12 @@ concept="$(python3 - "$run/cooccur.sqlite" <<'PY'
 import sqlite3, sys
 row = sqlite3.connect(sys.argv[1]).execute(
     "SELECT nm.concept FROM concepts c JOIN tasks t ON t.id = c.task JOIN names nm ON nm.id = c.concept "
-    "WHERE t.task = 'diagnoses' AND nm.concept NOT LIKE 'STR:%' ORDER BY c.n DESC, nm.concept LIMIT 1").fetchone()
+    "WHERE t.task = 'diagnoses_icd' AND nm.concept NOT LIKE 'STR:%' ORDER BY c.n DESC, nm.concept LIMIT 1").fetchone()
 print(row[0] if row else "")
 PY
 )"
 if [ -n "$concept" ]; then
-  "$thinkgraph" cooccur top --run "$run" --task diagnoses --concept "$concept" --min-support 2 -k 10
+  "$thinkgraph" cooccur top --run "$run" --task diagnoses_icd --concept "$concept" --min-support 2 -k 10
 fi
 
 echo

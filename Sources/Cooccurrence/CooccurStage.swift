@@ -38,9 +38,9 @@ public struct CooccurStage {
     /// Event index → the event's concepts, interned, each marked when the
     /// history rule leaves it out.
     private func concepts(of record: JSONValue, counts: inout CooccurrenceCounts, file: String) throws
-        -> [Int: [(id: UInt32, field: String, excluded: Bool)]] {
+        -> [Int: [(id: UInt32, field: String, surface: String, excluded: Bool)]] {
         try PatientConcepts.byEvent(record, file: file).mapValues { concepts in
-            concepts.map { (counts.intern($0.concept, name: $0.name), $0.field, !historyRule.admits($0)) }
+            concepts.map { (counts.intern($0.concept, name: $0.name), $0.field, $0.surface, !historyRule.admits($0)) }
         }
     }
 
@@ -77,7 +77,7 @@ public struct CooccurStage {
         // parsed concepts. Memory holds one patient and the counts.
         var counts = CooccurrenceCounts()
         var cachedPatient: String?
-        var eventConcepts: [Int: [(id: UInt32, field: String, excluded: Bool)]] = [:]
+        var eventConcepts: [Int: [(id: UInt32, field: String, surface: String, excluded: Bool)]] = [:]
         var seenPatients = Set<String>()
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
@@ -102,8 +102,11 @@ public struct CooccurStage {
                 }
             }
             var seen = Set<UInt32>()
-            let targets = (eventConcepts[sample.targetEvent] ?? []).filter { $0.field == task.targetKey && seen.insert($0.id).inserted }
-                .map(\.id)
+            let items = Set(sample.targets)
+            let targets = (eventConcepts[sample.targetEvent] ?? []).filter {
+                !$0.excluded && TargetConcepts.admits(field: $0.field, surface: $0.surface, task: task, targets: items)
+                    && seen.insert($0.id).inserted
+            }.map(\.id)
             guard !targets.isEmpty else { continue }
             seen.removeAll(keepingCapacity: true)
             var history: [UInt32] = []

@@ -14,6 +14,7 @@ public final class RunView {
     let reasoning: StageRecords
     let verdicts: StageRecords
     let tasks: [String: TaskDefinition]
+    let format: ContextFormat
 
     public init(_ path: String) throws {
         run = try RunFolder(path)
@@ -26,7 +27,9 @@ public final class RunView {
         evidence = try StageRecords(run: run, stage: "evidence")
         reasoning = try StageRecords(run: run, stage: "reasoning")
         verdicts = try StageRecords(run: run, stage: "filter", merged: run.path + "/filter.jsonl")
-        tasks = Dictionary((try? TaskSet.load(nil).tasks)?.map { ($0.name, $0) } ?? [], uniquingKeysWith: { first, _ in first })
+        let taskSet = try TaskSet.forRun(run.path)
+        format = taskSet.format
+        tasks = Dictionary(taskSet.tasks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Sample ids in the order of the sample index.
@@ -78,7 +81,7 @@ public final class RunView {
 
     func render(_ sample: Sample) throws -> String {
         let patient = try Patient.decoded(patients.record(sample.patient), id: sample.patient, sampleID: sample.id, file: run.patients)
-        return TimelineRenderer().render(sample, of: patient, maxTokens: 6000).text
+        return TimelineRenderer(format: format).render(sample, of: patient, maxTokens: 6000).text
     }
 
     static func readEvidence(_ record: JSONValue, into example: inout Example, file: String) throws {

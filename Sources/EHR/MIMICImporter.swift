@@ -254,10 +254,17 @@ public struct MIMICImporter {
                     items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
                 }
             case .radiologyExam?:
-                if let exam = dictionaries.radiologyExams[row[lookupColumns[0]]] {
+                // A report can cover several exams: one record each below.
+                if let exam = dictionaries.radiologyExams[row[lookupColumns[0]]]?.first {
                     items.insert(Item("exam_name", .string(exam)), at: 0)
                 }
             case nil: break
+            }
+            var records = [Record(items: items, source: "\(tableName):\(csv.recordLine)")]
+            if table.lookup == .radiologyExam, let exams = dictionaries.radiologyExams[row[lookupColumns[0]]], exams.count > 1 {
+                records = exams.map { exam in
+                    Record(items: [Item("exam_name", .string(exam))] + items.dropFirst(), source: "\(tableName):\(csv.recordLine)")
+                }
             }
             var text: String?
             if let textColumn {
@@ -281,7 +288,7 @@ public struct MIMICImporter {
             let identity = idColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : "\(table.file)/\($0)" }
             let source = "\(tableName):\(csv.recordLine)"
             let event = Event(name: table.event, time: time, admission: admission,
-                              records: [Record(items: items, source: source)], text: text,
+                              records: records, text: text,
                               source: identity ?? (text != nil ? source : nil))
             state.summary.rowsByKind[table.file, default: 0] += 1
             try partitioner.add(patient: subject, event: event)
@@ -293,7 +300,8 @@ public struct MIMICImporter {
         var diagnoses: [String: String] = [:]
         var procedures: [String: String] = [:]
         var labItems: [String: (label: String, fluid: String, category: String)] = [:]
-        var radiologyExams: [String: String] = [:]
+        /// Note id → its exam names, in file order, without repeats.
+        var radiologyExams: [String: [String]] = [:]
 
         init(folders: Folders) throws {
             if let file = MIMICImporter.tableFile("d_icd_diagnoses", in: folders.hosp) {
@@ -313,7 +321,9 @@ public struct MIMICImporter {
                 let csv = try CSVReader(path: file)
                 let columns = try csv.columns(["note_id", "field_name", "field_value"])
                 while let row = try csv.next() {
-                    if row[columns[1]] == "exam_name" { radiologyExams[row[columns[0]]] = row[columns[2]] }
+                    let exam = row[columns[2]].trimmingCharacters(in: .whitespaces)
+                    guard row[columns[1]] == "exam_name", !exam.isEmpty else { continue }
+                    if !(radiologyExams[row[columns[0]]]?.contains(exam) ?? false) { radiologyExams[row[columns[0]], default: []].append(exam) }
                 }
             }
         }

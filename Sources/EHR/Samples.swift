@@ -1,7 +1,14 @@
 import TGSupport
 
 /// Which side of the train/test split a patient's samples fall on.
-public enum Split: String, Sendable { case train, test }
+public enum Split: String, Sendable, CaseIterable { case train, test }
+
+/// Which samples a later stage takes: one side of the split, or both.
+public enum SplitSelection: String, Sendable, CaseIterable {
+    case train, test, all
+
+    public func admits(_ split: Split) -> Bool { self == .all || rawValue == split.rawValue }
+}
 
 /// One prediction problem: a patient, a task, the target event and the
 /// events shown as its context (indices into the patient's timeline), and
@@ -75,15 +82,31 @@ public struct Sample: Equatable, Sendable {
     }
 }
 
+/// The sample rules, in the order they are applied; each candidate removed
+/// is counted under the first rule it fails.
+public enum SampleRule: String, Sendable, CaseIterable {
+    /// The target event has no target value.
+    case noTarget = "no_target"
+    /// The admission's `admissions` event is older than the window.
+    case admissionInWindow = "admission_in_window"
+    /// Too few context events (at most `min_context_events`).
+    case minContextEvents = "min_context_events"
+    /// Too many context events (at least `max_context_events`).
+    case maxContextEvents = "max_context_events"
+    /// Not drawn within the task's quota.
+    case quota
+}
+
 /// Turns timelines into samples, task by task.
 ///
 /// For each event a task predicts (with at least one non-empty target
-/// value), the context is every earlier event (strictly earlier in time, so
+/// value), the window is every earlier event (strictly earlier in time, so
 /// nothing recorded in the same second as the answer leaks) within the
-/// task's window, of the same admission when the task asks for it, minus
-/// hidden event types; plus the admission's own `admissions` event and the
-/// latest discharge summary of an earlier admission when the task asks for
-/// them. Samples without any context event are not made.
+/// task's hours, of the same admission when the task asks for it, minus
+/// hidden event types. The sample rules then decide (`SampleRule`); the
+/// context is the window plus the admission's own `admissions` event and
+/// the latest discharge summary of an earlier admission when the task asks
+/// for them.
 public struct SampleBuilder: Sendable {
     public var tasks: [TaskDefinition]
     public var seed: UInt64
@@ -104,27 +127,40 @@ public struct SampleBuilder: Sendable {
         return fraction < testFraction ? .test : .train
     }
 
+    /// Candidates removed, by task and rule.
+    public typealias Removals = [String: [SampleRule: Int]]
+
     public func samples(for patient: Patient) -> [Sample] {
+        var removed: Removals = [:]
+        return samples(for: patient, removed: &removed)
+    }
+
+    public func samples(for patient: Patient, removed: inout Removals) -> [Sample] {
         let split = split(of: patient.id)
         var samples: [Sample] = []
         for task in tasks {
+            let anyEvent = task.events == ["*"]
             let predicted = Set(task.events)
             let hidden = Set(task.hiddenEvents)
             var lastTime: Timestamp?
             var sameSecond = 0
-            for (index, event) in patient.events.enumerated() where predicted.contains(event.name) {
-                var targets: [String] = []
-                var seen = Set<String>()
-                for record in event.records {
-                    if let value = record[task.targetKey]?.description, !value.isEmpty, seen.insert(value).inserted {
-                        targets.append(value)
-                    }
-                }
-                guard !targets.isEmpty else { continue }
-                let context = contextEvents(of: index, in: patient.events, task: task, hidden: hidden)
-                guard !context.isEmpty else { continue }
+            for (index, event) in patient.events.enumerated() where anyEvent || predicted.contains(event.name) {
+                // Ids count every target event of the second, kept or not,
+                // so an id never depends on the rules' settings.
                 sameSecond = event.time == lastTime ? sameSecond + 1 : 0
                 lastTime = event.time
+                let targets = Self.targets(of: event, task: task)
+                guard !targets.isEmpty else {
+                    removed[task.name, default: [:]][.noTarget, default: 0] += 1
+                    continue
+                }
+                let context: [Int]
+                switch contextEvents(of: index, in: patient.events, task: task, hidden: hidden) {
+                case .success(let events): context = events
+                case .failure(let rule):
+                    removed[task.name, default: [:]][rule, default: 0] += 1
+                    continue
+                }
                 let c = event.time.components
                 func pad(_ value: Int, _ width: Int) -> String {
                     let text = String(value)
@@ -140,7 +176,31 @@ public struct SampleBuilder: Sendable {
         return samples
     }
 
-    func contextEvents(of target: Int, in events: [Event], task: TaskDefinition, hidden: Set<String>) -> [Int] {
+    /// The items a task predicts from an event: the target key's values of
+    /// every record (the fallback key's where it is empty), stripped,
+    /// without repeats, in record order; the event's text for `text`; the
+    /// event's name for `event`.
+    public static func targets(of event: Event, task: TaskDefinition) -> [String] {
+        func stripped(_ value: String?) -> String? {
+            guard let value else { return nil }
+            let text = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : text
+        }
+        switch task.targetKey {
+        case "text": return stripped(event.text).map { [$0] } ?? []
+        case "event": return [event.name]
+        default:
+            var targets: [String] = []
+            var seen = Set<String>()
+            for record in event.records {
+                let value = stripped(record[task.targetKey]?.description) ?? stripped(task.fallbackKey.flatMap { record[$0]?.description })
+                if let value, seen.insert(value).inserted { targets.append(value) }
+            }
+            return targets
+        }
+    }
+
+    func contextEvents(of target: Int, in events: [Event], task: TaskDefinition, hidden: Set<String>) -> Result<[Int], SampleRule> {
         let targetEvent = events[target]
         let earliest = targetEvent.time.adding(seconds: -Int64(task.contextHours * 3600))
         let admission = task.sameAdmission ? targetEvent.admission : nil
@@ -155,10 +215,14 @@ public struct SampleBuilder: Sendable {
             }
             index -= 1
         }
-        if task.includeAdmission, let own = targetEvent.admission,
-           let position = events[..<target].lastIndex(where: { $0.name == "admissions" && $0.admission == own }),
-           events[position].time < targetEvent.time, !context.contains(position) {
-            context.append(position)
+        let ownAdmission = targetEvent.admission.flatMap { own in
+            events[..<target].lastIndex { $0.name == "admissions" && $0.admission == own && $0.time < targetEvent.time }
+        }
+        if task.admissionInWindow, let ownAdmission, events[ownAdmission].time < earliest { return .failure(.admissionInWindow) }
+        if context.count <= task.minContextEvents { return .failure(.minContextEvents) }
+        if context.count >= task.maxContextEvents { return .failure(.maxContextEvents) }
+        if task.includeAdmission, let ownAdmission, !context.contains(ownAdmission) {
+            context.append(ownAdmission)
         }
         if task.includePreviousDischarge,
            let position = events[..<target].lastIndex(where: {
@@ -166,17 +230,8 @@ public struct SampleBuilder: Sendable {
            }), !context.contains(position) {
             context.append(position)
         }
-        return context.sorted()
+        return .success(context.sorted())
     }
 }
 
-extension TimelineRenderer {
-    /// A sample's context as a model sees it. Under a token budget the
-    /// oldest events go first, but the admission event and the previous
-    /// discharge summary (added to the context on purpose) stay.
-    public func render(_ sample: Sample, of patient: Patient, maxTokens: Int? = nil) -> (text: String, dropped: Int) {
-        let events = sample.contextEvents.filter { patient.events.indices.contains($0) }.map { patient.events[$0] }
-        let keep = Set(events.indices.filter { events[$0].name == "admissions" || events[$0].name == "discharge" })
-        return render(events, maxTokens: maxTokens, keep: keep)
-    }
-}
+extension SampleRule: Error {}

@@ -23,12 +23,18 @@ public struct ConceptNodes: Sendable {
 
     public func node(of concept: String) -> Int? { node[concept] }
 
-    /// A path as the reference writes it: `[term, relation, term, ...]`.
-    public func render(_ path: PathSearch.Path, graph: RelationGraph) -> [String] {
+    /// A path as `[term, relation, term, ...]`; with `ends`, the first and
+    /// last terms are those strings (the patient's own words for the target
+    /// and the history concept, as the reference writes its paths).
+    public func render(_ path: PathSearch.Path, graph: RelationGraph, ends: (String, String)? = nil) -> [String] {
         var parts = [names[path.nodes[0]]]
         for (index, label) in path.labels.enumerated() {
             parts.append(graph.labels[label])
             parts.append(names[path.nodes[index + 1]])
+        }
+        if let ends, parts.count >= 3 {
+            parts[0] = ends.0
+            parts[parts.count - 1] = ends.1
         }
         return parts
     }
@@ -47,6 +53,8 @@ public struct EvidenceStage {
     public var minimumSupport = 5
     public var topK = 20
     public var historyRule = HistoryRule()
+    /// The samples worked on: training patients' by default.
+    public var split = SplitSelection.train
 
     public init(search: PathSearch, nodes: ConceptNodes, tasks: [TaskDefinition]) {
         self.search = search
@@ -81,12 +89,16 @@ public struct EvidenceStage {
             return summary
         }
         let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
-        // Sample ids in file order, for the chunk split.
+        // The ids of the split's samples in file order, for the chunk split.
         var ids: [String] = []
         let scan = try LineReader(path: run.samples)
         while let line = try scan.nextLine() {
-            guard !line.isEmpty, let id = try JSONValue.parse(line)["id"]?.stringValue else { continue }
-            ids.append(id)
+            guard !line.isEmpty else { continue }
+            let value = try JSONValue.parse(line)
+            guard let id = value["id"]?.stringValue, let side = value["split"]?.stringValue.flatMap(Split.init(rawValue:)) else {
+                throw InputError(file: run.samples, line: scan.lineNumber, field: "split", message: "missing id or split")
+            }
+            if split.admits(side) { ids.append(id) }
         }
         let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
         let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
@@ -123,12 +135,22 @@ public struct EvidenceStage {
                 cachedPatient = sample.patient
             }
             var targets: [String] = []
-            for concept in concepts[sample.targetEvent] ?? [] where concept.field == task.targetKey && !targets.contains(concept.concept) {
+            // The patient's own words for each concept: the first surface
+            // seen, in the target event or the context.
+            var surfaces: [String: String] = [:]
+            let items = Set(sample.targets)
+            for concept in concepts[sample.targetEvent] ?? []
+            where TargetConcepts.admits(field: concept.field, surface: concept.surface, task: task, targets: items)
+                && historyRule.admits(concept) && !targets.contains(concept.concept) {
                 targets.append(concept.concept)
+                if !concept.surface.isEmpty { surfaces[concept.concept] = concept.surface }
             }
             var history = Set<String>()
             for index in sample.contextEvents {
-                for concept in concepts[index] ?? [] where historyRule.admits(concept) { history.insert(concept.concept) }
+                for concept in concepts[index] ?? [] where historyRule.admits(concept) {
+                    history.insert(concept.concept)
+                    if surfaces[concept.concept] == nil, !concept.surface.isEmpty { surfaces[concept.concept] = concept.surface }
+                }
             }
             // The sample's pairs: per target, its history partners above
             // the threshold, strongest first, top k.
@@ -148,7 +170,9 @@ public struct EvidenceStage {
                           let path = search.search(from: from, to: to, workspace: workspace).path else { continue }
                     paths.append(.object([
                         ("target", .string(target)), ("history", .string(partner.history)),
-                        ("path", .array(nodes.render(path, graph: search.graph).map { .string($0) })),
+                        ("path", .array(nodes.render(path, graph: search.graph, ends: (surfaces[target] ?? nodes.names[from],
+                                                                                          surfaces[partner.history] ?? nodes.names[to]))
+                            .map { .string($0) })),
                         ("concepts", .array(path.nodes.map { .string(nodes.cuis[$0]) })),
                         ("hops", .integer(Int64(path.hops))),
                     ]))
@@ -163,7 +187,8 @@ public struct EvidenceStage {
             summary.samples += 1
             summary.pairs += pairs.count
             summary.paths += paths.count
-            try writer.write(.object([("id", .string(sample.id)), ("task", .string(sample.task)), ("status", .string(status)),
+            try writer.write(.object([("id", .string(sample.id)), ("task", .string(sample.task)), ("split", .string(sample.split.rawValue)),
+                                      ("status", .string(status)),
                                       ("targets", .array(targets.map { .string($0) })), ("pairs", .array(pairs)),
                                       ("paths", .array(paths))]), id: sample.id)
             progress.advance()

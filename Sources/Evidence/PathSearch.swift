@@ -54,10 +54,12 @@ extension RelationGraph: Adjacency {
 /// breadth-first search (REFERENCE §1, stage 3).
 ///
 /// Both ends grow one whole layer at a time, the smaller frontier first;
-/// when the layers meet, the meeting paths are assembled and a path whose
-/// consecutive relations merely undo each other (`isa` then `inverse_isa`,
-/// PAR then CHD, RB then RN: a step up and straight down again) is
-/// rejected. Limits: `maxHops` edges, `maxPaths` paths assembled,
+/// when the layers meet, the meeting paths are assembled and a path that
+/// steps straight back is rejected, as EHR-R1 rejects it: a hop whose edge's
+/// stored reverse relation equals the previous hop's relation (`isa` then
+/// an edge whose reverse is `isa`, `may_treat` then `may_be_treated_by`:
+/// up to a parent and down to a sibling, or from a drug to a disease and
+/// on to another drug for it). Limits: `maxHops` edges, `maxPaths` paths assembled,
 /// `maxExplored` nodes reached. Edges with a skipped label are never
 /// followed. Deterministic: frontiers are arrays in discovery order and a
 /// node's edges are in target order, so the same graph and pair always give
@@ -83,8 +85,6 @@ public struct PathSearch: Sendable {
     /// `skipped` as a table by label id (a hash lookup per edge was a
     /// measurable share of a search).
     private var skip: [Bool]
-    /// Label id → the id of its inverse label, if the graph has it.
-    private let inverse: [Int?]
 
     /// The relations EHR-R1 skips as uninformative.
     public static let referenceSkipped = ["subset_includes_concept", "concept_in_subset", "has_contraindicated_drug",
@@ -96,11 +96,6 @@ public struct PathSearch: Sendable {
         self.skipped = skipped
         skip = (0..<graph.labels.count).map { skipped.contains($0) }
         componentsApply = graph.componentsIgnore.isSubset(of: skipped)
-        inverse = graph.labels.map { name in
-            let pairs = ["PAR": "CHD", "CHD": "PAR", "RB": "RN", "RN": "RB"]
-            let other = pairs[name] ?? (name.hasPrefix("inverse_") ? String(name.dropFirst(8)) : "inverse_" + name)
-            return graph.labelID(other)
-        }
     }
 
     public struct Path: Equatable, Sendable {
@@ -120,9 +115,23 @@ public struct PathSearch: Sendable {
         public var disconnected = false
     }
 
-    /// Whether `labels[i + 1]` undoes `labels[i]` somewhere in the path.
-    func undoes(_ labels: [Int]) -> Bool {
-        for index in labels.indices.dropLast() where inverse[labels[index]] == labels[index + 1] { return true }
+    /// The stored reverse label of the edge `from` → `to` labelled `label`.
+    func reverseLabel(from: Int, to: Int, label: Int) -> Int? {
+        for edge in graph.edges(of: from) where graph.target(edge) == to && graph.label(edge) == label {
+            return graph.reverseLabel(edge)
+        }
+        return nil
+    }
+
+    /// Whether some hop's stored reverse relation is the previous hop's
+    /// relation (the path steps straight back).
+    func undoes(nodes: [Int], labels: [Int]) -> Bool {
+        guard nodes.count == labels.count + 1 else { return false }
+        for index in labels.indices.dropFirst() {
+            if let back = reverseLabel(from: nodes[index], to: nodes[index + 1], label: labels[index]), back == labels[index - 1] {
+                return true
+            }
+        }
         return false
     }
 
@@ -218,7 +227,7 @@ public struct PathSearch: Sendable {
                 labels.reverse()
                 state.backward.walk(from: backwardSlot, nodes: &nodes, labels: &labels, includingFirst: false)
                 result.pathsFound += 1
-                guard labels.count <= maxHops, !undoes(labels) else { continue }
+                guard labels.count <= maxHops, !undoes(nodes: nodes, labels: labels) else { continue }
                 if best == nil || labels.count < best!.labels.count { best = Path(nodes: nodes, labels: labels) }
             }
             meetings.removeAll(keepingCapacity: true)

@@ -1,3 +1,5 @@
+import EHR
+import Foundation
 import TGSupport
 
 /// Which mentions count in a patient's history: negated and family-history
@@ -34,5 +36,31 @@ public enum PatientConcepts {
             }
         }
         return result
+    }
+}
+
+/// Which concepts of a target event stand for a sample's target items.
+public enum TargetConcepts {
+    /// The record keys extract must link for a task's targets (none for
+    /// `event`; free text is always matched, which covers `text`).
+    public static func linkedFields(of task: TaskDefinition) -> [String] {
+        switch task.targetKey {
+        case "event", "text": return []
+        default: return [task.targetKey] + (task.fallbackKey.map { [$0] } ?? [])
+        }
+    }
+
+    /// Whether a concept found in the target event, in `field` from the
+    /// value `surface`, is one of the sample's `targets`: a value of the
+    /// target key (or of the fallback key, where that is what the target
+    /// item is), or, for `text` tasks, a mention in the event's text.
+    public static func admits(field: String, surface: String, task: TaskDefinition, targets: Set<String>) -> Bool {
+        switch task.targetKey {
+        case "event": return false
+        case "text": return field == "text"
+        default:
+            guard field == task.targetKey || field == task.fallbackKey else { return false }
+            return targets.contains(surface.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
     }
 }

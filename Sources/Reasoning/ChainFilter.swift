@@ -69,10 +69,53 @@ public struct Verdict: Equatable, Sendable {
     }
 }
 
+/// The filter's checks, each switchable by name. EHR-R1's own filter is
+/// `coverage`, `ground-truth` and `header-variants`; the others are ours.
+public enum FilterRule: String, Sendable, CaseIterable {
+    /// The final answer (the text after the last "Final Results", or after
+    /// "Therefore, the answer is") holds enough of the target items.
+    case coverage
+    /// Never says "ground truth" (EHR-R1's check).
+    case groundTruth = "ground-truth"
+    /// None of the headers EHR-R1 rejects ("Extraction and Analysis",
+    /// "Reasoning and Summary").
+    case headerVariants = "header-variants"
+    /// The completion finished (not cut off by a token limit, not filtered).
+    case finished
+    /// All of the template's sections are there.
+    case sections
+    /// None of the leak phrases (`leak-phrases.txt`).
+    case leakPhrases = "leak-phrases"
+    /// No knowledge path copied verbatim.
+    case knowledgeCopy = "knowledge-copy"
+
+    /// EHR-R1's filter alone.
+    public static let reference: Set<FilterRule> = [.coverage, .groundTruth, .headerVariants]
+
+    /// `all`, `reference`, or a comma-separated list of names.
+    public static func parse(_ text: String) throws -> Set<FilterRule> {
+        switch text {
+        case "all": return Set(allCases)
+        case "reference": return reference
+        default:
+            var rules = Set<FilterRule>()
+            for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let rule = FilterRule(rawValue: name) else {
+                    throw UsageError("unknown filter rule \"\(name)\" (rules: all, reference, \(allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                rules.insert(rule)
+            }
+            return rules
+        }
+    }
+}
+
 /// Decides whether a completion is a faithful reasoning chain: complete
 /// (not cut off or filtered), in the required format, covering enough of
 /// the targets, and never revealing the answer or knowledge it was given.
 public struct ChainFilter: Sendable {
+    /// The checks applied (all by default).
+    public var rules = Set(FilterRule.allCases)
     /// Least share of target items the final answer must hold.
     public var minimumCoverage = 0.7
     /// Lowercased phrases that give the game away.
@@ -105,37 +148,53 @@ public struct ChainFilter: Sendable {
     public func judge(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
                       knowledge: [String]) -> Verdict {
         var verdict = Verdict()
-        switch finishReason {
-        case "length": verdict.reasons.append("truncated (finish_reason length)")
-        case "content_filter": verdict.reasons.append("content filtered")
-        default: break
+        if rules.contains(.finished) {
+            switch finishReason {
+            case "length": verdict.reasons.append("truncated (finish_reason length)")
+            case "content_filter": verdict.reasons.append("content filtered")
+            default: break
+            }
         }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             verdict.reasons.append("empty")
             return verdict
         }
         let lowered = text.lowercased()
-        for phrase in leakPhrases where lowered.contains(phrase) {
-            verdict.reasons.append("mentions \"\(phrase)\"")
-            break
+        if rules.contains(.groundTruth), lowered.contains("ground truth") { verdict.reasons.append("says \"ground truth\"") }
+        if rules.contains(.headerVariants), let header = ["Extraction and Analysis", "Reasoning and Summary"].first(where: text.contains) {
+            verdict.reasons.append("has the header \"\(header)\"")
         }
-        for line in knowledge where lowered.contains(line.lowercased()) {
-            verdict.reasons.append("copies a knowledge path")
-            break
+        if rules.contains(.leakPhrases) {
+            for phrase in leakPhrases where lowered.contains(phrase) && !(phrase == "ground truth" && rules.contains(.groundTruth)) {
+                verdict.reasons.append("mentions \"\(phrase)\"")
+                break
+            }
+        }
+        if rules.contains(.knowledgeCopy) {
+            for line in knowledge where lowered.contains(line.lowercased()) {
+                verdict.reasons.append("copies a knowledge path")
+                break
+            }
         }
         switch format {
         case .sections:
-            let sections = Self.sections(of: text)
-            let missing = ["extraction", "reasoning", "final results"].filter { sections[$0] == nil }
-            if !missing.isEmpty {
-                verdict.reasons.append("missing section: " + missing.map(Self.title).joined(separator: ", "))
+            if rules.contains(.sections) {
+                let sections = Self.sections(of: text)
+                let missing = ["extraction", "reasoning", "final results"].filter { sections[$0] == nil }
+                if !missing.isEmpty {
+                    verdict.reasons.append("missing section: " + missing.map(Self.title).joined(separator: ", "))
+                }
             }
-            if let answer = sections["final results"] { coverage(answer, targets: targets, into: &verdict) }
+            // As EHR-R1: the text after the last "Final Results" (the whole
+            // text when there is none) is the answer.
+            if rules.contains(.coverage) { coverage(Self.finalAnswer(of: text), targets: targets, into: &verdict) }
         case .answer:
             if let range = lowered.range(of: "therefore, the answer is", options: .backwards) {
-                coverage(String(text[range.upperBound...]), targets: targets, into: &verdict)
-            } else {
+                if rules.contains(.coverage) { coverage(String(text[range.upperBound...]), targets: targets, into: &verdict) }
+            } else if rules.contains(.sections) {
                 verdict.reasons.append("missing \"Therefore, the answer is\"")
+            } else if rules.contains(.coverage) {
+                coverage(text, targets: targets, into: &verdict)
             }
         case .deepicd:
             guard let think = Self.tagged("think", in: text), !think.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -171,6 +230,12 @@ public struct ChainFilter: Sendable {
             verdict.reasons.append(String(format: "final answer covers %d of %d targets (%.0f%% < %.0f%%)", covered, targets.count,
                                           share * 100, minimumCoverage * 100))
         }
+    }
+
+    /// The text after the last "Final Results" (any case), else the whole text.
+    static func finalAnswer(of text: String) -> String {
+        guard let range = text.range(of: "final results", options: [.caseInsensitive, .backwards]) else { return text }
+        return String(text[range.upperBound...])
     }
 
     static func title(_ key: String) -> String { key.split(separator: " ").map { $0.capitalized }.joined(separator: " ") }

@@ -1,3 +1,4 @@
+import EHR
 import Foundation
 import LLM
 import Runtime
@@ -41,6 +42,8 @@ public struct FilterStage: Sendable {
     public struct Summary: Sendable {
         public var byTask: [String: TaskStats] = [:]
         public var usage = TokenUsage()
+        /// Records of test-split patients: never training data.
+        public var testSamples = 0
 
         public var total: TaskStats {
             var total = TaskStats()
@@ -58,7 +61,7 @@ public struct FilterStage: Sendable {
         }
 
         public var json: JSONValue {
-            .object([("total", total.json), ("usage", usage.json),
+            .object([("total", total.json), ("usage", usage.json), ("test_samples_left_out", .integer(Int64(testSamples))),
                      ("tasks", .object(byTask.keys.sorted().map { ($0, byTask[$0]!.json) }))])
         }
     }
@@ -70,7 +73,25 @@ public struct FilterStage: Sendable {
         return reason
     }
 
+    /// Sample id → split, from the run's sample index.
+    static func splits(_ run: RunFolder) throws -> [String: Split] {
+        var splits: [String: Split] = [:]
+        let reader = try LineReader(path: run.samples)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            let value = try JSONValue.parse(line)
+            guard let id = value["id"]?.stringValue, let split = value["split"]?.stringValue.flatMap(Split.init(rawValue:)) else {
+                throw InputError(file: run.samples, line: reader.lineNumber, field: "split", message: "missing id or split")
+            }
+            splits[id] = split
+        }
+        return splits
+    }
+
+    /// Judges every record of `input`; only training patients' samples
+    /// reach the dataset (test patients' are for evaluation: `export eval`).
     public func run(_ run: RunFolder, input: String, runName: String) throws -> Summary {
+        let splits = try Self.splits(run)
         let dataset = try JSONLinesWriter(path: run.path + "/dataset.jsonl")
         let verdicts = try JSONLinesWriter(path: run.path + "/filter.jsonl")
         var summary = Summary()
@@ -86,6 +107,14 @@ public struct FilterStage: Sendable {
                 throw InputError(file: input, line: reader.lineNumber, field: "id", message: "a record needs id and task")
             }
             guard seen.insert(id).inserted else { continue }
+            guard let split = splits[id] else {
+                throw InputError(file: input, line: reader.lineNumber, field: "id",
+                                 message: "sample \"\(id)\" is not in \(run.samples) (a record of another run?)")
+            }
+            guard split == .train else {
+                summary.testSamples += 1
+                continue
+            }
             var stats = summary.byTask[task] ?? TaskStats()
             stats.samples += 1
             defer { summary.byTask[task] = stats }

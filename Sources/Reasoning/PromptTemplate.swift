@@ -17,15 +17,19 @@ public enum AnswerFormat: String, Sendable {
 public struct PromptValues: Sendable {
     public var instruction: String
     public var context: String
-    /// Relation paths, one per line.
+    /// Relation paths, one per line (`term -> relation -> term`).
     public var knowledge: [String]
+    /// The same paths as `[term, relation, term, ...]`.
+    public var knowledgePaths: [[String]]
     public var groundTruth: [String]
     public var task: String
 
-    public init(instruction: String, context: String, knowledge: [String], groundTruth: [String], task: String) {
+    public init(instruction: String, context: String, knowledge: [String], knowledgePaths: [[String]] = [], groundTruth: [String],
+                task: String) {
         self.instruction = instruction
         self.context = context
         self.knowledge = knowledge
+        self.knowledgePaths = knowledgePaths
         self.groundTruth = groundTruth
         self.task = task
     }
@@ -35,7 +39,11 @@ public struct PromptValues: Sendable {
 /// `---- system ----` and a `---- user ----` part with `{{placeholders}}`.
 /// Lines starting with `#` before the parts are comments.
 public struct PromptTemplate: Sendable {
-    public static let shipped = ["with-knowledge", "without-knowledge", "without-format", "deepicd"]
+    public static let shipped = ["ehr-r1-with-knowledge", "ehr-r1-without-knowledge", "ehr-r1-without-format",
+                                 "with-knowledge", "without-knowledge", "without-format", "deepicd"]
+
+    /// The template `reason` uses unless told otherwise: EHR-R1's own.
+    public static let standard = "ehr-r1-with-knowledge"
 
     public var name: String
     public var format: AnswerFormat
@@ -45,7 +53,11 @@ public struct PromptTemplate: Sendable {
     /// Of the file's text, for provenance.
     public var sha256: String
 
-    public static let placeholders: Set<String> = ["instruction", "context", "knowledge", "ground_truth", "task"]
+    /// `ground_truth_json` is the items as one JSON list (`["a", "b"]`, as
+    /// EHR-R1 writes them); `knowledge_lists` each path as a JSON list of
+    /// terms and relations, one per line.
+    public static let placeholders: Set<String> = ["instruction", "context", "knowledge", "knowledge_lists", "ground_truth",
+                                                   "ground_truth_json", "task"]
 
     /// A shipped template by name, or a template file by path.
     public static func load(_ nameOrPath: String) throws -> PromptTemplate {
@@ -125,7 +137,7 @@ public struct PromptTemplate: Sendable {
             throw InputError(file: file, field: placeholder,
                              message: "unknown placeholder {{\(placeholder)}} (known: \(Self.placeholders.sorted().joined(separator: ", ")))")
         }
-        usesKnowledge = knowledge ?? Self.names(in: self.user).contains("knowledge")
+        usesKnowledge = knowledge ?? !Set(Self.names(in: self.user)).isDisjoint(with: ["knowledge", "knowledge_lists"])
     }
 
     static func names(in text: String) -> [String] {
@@ -141,8 +153,11 @@ public struct PromptTemplate: Sendable {
     /// The chat messages for one sample.
     public func messages(_ values: PromptValues) -> [ChatMessage] {
         let knowledge = values.knowledge.isEmpty ? "(no relation paths were found for this patient)" : values.knowledge.joined(separator: "\n")
+        func list(_ items: [String]) -> String { "[" + items.map { JSONValue.string($0).jsonText }.joined(separator: ", ") + "]" }
+        let lists = values.knowledgePaths.isEmpty ? knowledge : values.knowledgePaths.map(list).joined(separator: "\n")
         let table = ["instruction": values.instruction, "context": values.context, "knowledge": knowledge,
-                     "ground_truth": values.groundTruth.joined(separator: "\n"), "task": values.task]
+                     "knowledge_lists": lists, "ground_truth": values.groundTruth.joined(separator: "\n"),
+                     "ground_truth_json": list(values.groundTruth), "task": values.task]
         func fill(_ text: String) -> String {
             var result = ""
             var rest = text[...]

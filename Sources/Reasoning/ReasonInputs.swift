@@ -12,6 +12,10 @@ public struct EvidenceRecord: Sendable {
     public var status: String
     /// Relation paths, each `term -> relation -> term ...`, without repeats.
     public var knowledge: [String]
+    /// The same paths as their steps.
+    public var paths: [[String]]
+    /// train or test (nil in records written before evidence kept it).
+    public var split: Split?
     public var graph: JSONValue
 
     public init(json value: JSONValue, file: String, line: Int) throws {
@@ -20,15 +24,21 @@ public struct EvidenceRecord: Sendable {
         self.id = id
         self.task = task
         status = value["status"]?.stringValue ?? "no_pairs"
+        split = value["split"]?.stringValue.flatMap(Split.init(rawValue:))
         var lines: [String] = []
+        var paths: [[String]] = []
         for (index, path) in (value["paths"]?.arrayValue ?? []).enumerated() {
             guard let steps = path["path"]?.arrayValue?.compactMap(\.stringValue), steps.count >= 3 else {
                 throw InputError(file: file, line: line, field: "paths[\(index)].path", message: "expected [term, relation, term, ...]")
             }
             let text = steps.joined(separator: " -> ")
-            if !lines.contains(text) { lines.append(text) }
+            if !lines.contains(text) {
+                lines.append(text)
+                paths.append(steps)
+            }
         }
         knowledge = lines
+        self.paths = paths
         graph = .object([("pairs", value["pairs"] ?? .array([])), ("paths", value["paths"] ?? .array([]))])
     }
 }
@@ -39,6 +49,8 @@ public struct EvidenceRecord: Sendable {
 public final class ReasonInputs {
     public let run: RunFolder
     public let tasks: [String: TaskDefinition]
+    /// How contexts are rendered (the run's task file).
+    public let format: ContextFormat
     private let samples: RecordIndex
     private let patients: RecordIndex
     /// The patients decoded last, most recent first. A patient has dozens
@@ -50,6 +62,7 @@ public final class ReasonInputs {
     public init(run: RunFolder, tasks: TaskSet) throws {
         self.run = run
         self.tasks = Dictionary(tasks.tasks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        format = tasks.format
         samples = try RecordIndex(path: run.samples)
         patients = try RecordIndex(path: run.patients, key: "patient")
     }
@@ -112,6 +125,7 @@ public struct PreparedSample: Sendable {
     public var patient: Patient
     public var instruction: String
     public var targetCodes: [String]
+    public var format: ContextFormat
     /// Knowledge paths left out to fit the model's context.
     public var droppedKnowledge = 0
 
@@ -122,6 +136,7 @@ public struct PreparedSample: Sendable {
         let count = evidence.knowledge.count
         guard template.usesKnowledge, count > 1 else { return false }
         evidence.knowledge.removeLast(count / 2)
+        evidence.paths.removeLast(min(count / 2, evidence.paths.count))
         droppedKnowledge += count / 2
         return true
     }
@@ -133,12 +148,13 @@ public struct PreparedSample: Sendable {
 
     /// The values of the prompt with the context under `budget` tokens.
     public func values(budget: Int, template: PromptTemplate) -> (values: PromptValues, dropped: Int) {
-        let rendered = TimelineRenderer().render(sample, of: patient, maxTokens: budget)
+        let rendered = TimelineRenderer(format: format).render(sample, of: patient, maxTokens: budget)
         var truth = sample.targets
         if template.format == .deepicd {
             truth = targetCodes.map(Self.dotted) + sample.targets.map { "(" + $0 + ")" }
         }
         return (PromptValues(instruction: instruction, context: rendered.text, knowledge: template.usesKnowledge ? evidence.knowledge : [],
-                             groundTruth: truth, task: sample.task), rendered.dropped)
+                             knowledgePaths: template.usesKnowledge ? evidence.paths : [], groundTruth: truth, task: sample.task),
+                rendered.dropped)
     }
 }

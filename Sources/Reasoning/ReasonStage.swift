@@ -17,6 +17,8 @@ public struct ReasonSelection: Sendable {
     /// The model's context size when known: prompt and answer must fit,
     /// so the context budget shrinks to what remains.
     public var contextWindow: Int?
+    /// Which patients' samples: training ones by default.
+    public var split = SplitSelection.train
 
     public init() {}
 }
@@ -52,7 +54,9 @@ public struct ReasonStage: Sendable {
     /// Why a sample is not asked about, or nil.
     func skipReason(_ evidence: EvidenceRecord, inputs: ReasonInputs) -> String? {
         if inputs.tasks[evidence.task] == nil { return "task not selected" }
-        if selection.requireGraph && evidence.status != "graph" { return "no graph (\(evidence.status))" }
+        if let split = evidence.split, !selection.split.admits(split) { return "\(split.rawValue) split" }
+        // A knowledge template never asks about a sample without knowledge.
+        if (selection.requireGraph || template.usesKnowledge) && evidence.status != "graph" { return "no graph (\(evidence.status))" }
         return nil
     }
 
@@ -115,7 +119,7 @@ public struct ReasonStage: Sendable {
         let (sample, patient) = try inputs.load(evidence.id)
         return PreparedSample(evidence: evidence, sample: sample, patient: patient,
                               instruction: inputs.tasks[evidence.task]?.instruction ?? "",
-                              targetCodes: ReasonInputs.targetCodes(sample, of: patient))
+                              targetCodes: ReasonInputs.targetCodes(sample, of: patient), format: inputs.format)
     }
 
     /// The record of a sample not asked about.

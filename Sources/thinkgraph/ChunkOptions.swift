@@ -1,4 +1,5 @@
 import ArgumentParser
+import EHR
 import Foundation
 import Runtime
 import TGSupport
@@ -12,9 +13,9 @@ struct ChunkOptions: ParsableArguments {
     var chunkIdx: Int?
 
     @Option(help: "How items are dealt to chunks: hash (stable as the input grows) or shuffle (EHR-R1's seeded shuffle and contiguous cuts).")
-    var split: SplitName = .hash
+    var chunkSplit: SplitName = .hash
 
-    @Option(help: "Seed of the shuffle split.")
+    @Option(help: "Seed of the shuffle chunk split.")
     var seed: UInt64 = 42
 
     @Option(help: "Write, flush and fsync the output every K records (a checkpoint).")
@@ -32,12 +33,20 @@ struct ChunkOptions: ParsableArguments {
         try Chunk.resolve(count: chunkNum, index: chunkIdx, environment: ProcessInfo.processInfo.environment)
     }
 
-    var strategy: ChunkStrategy { split == .hash ? .hash : .shuffle(seed: seed) }
+    var strategy: ChunkStrategy { chunkSplit == .hash ? .hash : .shuffle(seed: seed) }
 
     func validate() throws {
         guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1") }
     }
 }
+
+/// Which side of the patient split a stage works on.
+struct SplitOption: ParsableArguments {
+    @Option(help: "Samples of training patients (train, the default), test patients (test) or both (all).")
+    var split: SplitSelection = .train
+}
+
+extension SplitSelection: ExpressibleByArgument {}
 
 /// The options of every `STAGE merge` command.
 struct MergeOptions: ParsableArguments {

@@ -41,12 +41,12 @@ struct CooccurRunCommand: ParsableCommand {
         let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
                       try run.verify("extract.jsonl", producedBy: "extract", force: force)]
         let chunk = try chunking.chunk()
-        let taskSet = try TaskSet.load(tasks)
+        let taskSet = try TaskSet.forRun(runFolder, override: tasks)
         var stage = CooccurStage(tasks: taskSet.tasks, chunk: chunk, strategy: chunking.strategy)
         stage.historyRule = HistoryRule(keepNegated: keepNegated, keepFamily: keepFamily)
         let configuration: [(String, JSONValue)] = [
             ("tasks", .array(taskSet.tasks.map { .string($0.name) })), ("keep_negated", .bool(keepNegated)),
-            ("keep_family", .bool(keepFamily)), ("split", .string(chunking.split.rawValue)),
+            ("keep_family", .bool(keepFamily)), ("chunk_split", .string(chunking.chunkSplit.rawValue)),
             ("seed", .integer(Int64(chunking.seed))),
         ]
         let summary = try stage.run(run, inputs: inputs, configuration: configuration, progressLabel: "cooccur \(chunk)", quiet: chunking.quiet)

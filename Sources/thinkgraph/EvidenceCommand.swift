@@ -75,13 +75,14 @@ struct EvidenceRunCommand: ParsableCommand {
 
     @OptionGroup var searchOptions: SearchOptions
     @OptionGroup var chunking: ChunkOptions
+    @OptionGroup var splitOption: SplitOption
 
     func run() throws {
         let run = try RunFolder(runFolder)
         let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
                       try run.verify("extract.jsonl", producedBy: "extract", force: force),
                       try run.verify("cooccur.sqlite", producedBy: "cooccur", force: force)]
-        let taskSet = try TaskSet.load(tasks).selecting(task)
+        let taskSet = try TaskSet.forRun(runFolder, override: tasks).selecting(task)
         let store = try LexiconStore(directory: lexicon)
         let graph = try RelationGraph.open(lexicon: store)
         var stage = EvidenceStage(search: searchOptions.search(graph), nodes: ConceptNodes(table: try store.loadConceptTable()),
@@ -89,10 +90,12 @@ struct EvidenceRunCommand: ParsableCommand {
         stage.threshold = threshold
         stage.minimumSupport = minSupport
         stage.topK = topk
+        stage.split = splitOption.split
         let chunk = try chunking.chunk()
         let configuration: [(String, JSONValue)] = [
             ("threshold", .number(threshold)), ("min_support", .integer(Int64(minSupport))), ("topk", .integer(Int64(topk))),
-            ("tasks", .array(taskSet.tasks.map { .string($0.name) })), ("split", .string(chunking.split.rawValue)),
+            ("tasks", .array(taskSet.tasks.map { .string($0.name) })), ("chunk_split", .string(chunking.chunkSplit.rawValue)),
+            ("split", .string(splitOption.split.rawValue)),
             ("seed", .integer(Int64(chunking.seed))), ("lexicon", .string(store.manifest.createdAt)),
         ] + searchOptions.json
         let summary = try stage.run(run, inputs: inputs, configuration: configuration, chunk: chunk, strategy: chunking.strategy,

@@ -54,8 +54,8 @@ struct ExtractRunCommand: ParsableCommand {
         let inputs = [try run.verify("patients.jsonl", producedBy: "import", force: force),
                       try run.verify("samples.jsonl", producedBy: "samples", force: force)]
         let chunk = try chunking.chunk()
-        let taskSet = try TaskSet.load(tasks)
-        let linked = Set(taskSet.tasks.map(\.targetKey)).union(
+        let taskSet = try TaskSet.forRun(runFolder, override: tasks)
+        let linked = Set(taskSet.tasks.flatMap(TargetConcepts.linkedFields)).union(
             (fields ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         var options = ConceptMatcher.Options()
         options.threshold = threshold
@@ -65,7 +65,7 @@ struct ExtractRunCommand: ParsableCommand {
         let configuration: [(String, JSONValue)] = [
             ("lexicon", .string(store.manifest.createdAt)), ("fields", .array(linked.sorted().map { .string($0) })),
             ("value_threshold", .number(valueThreshold)), ("threshold", .number(threshold)),
-            ("split", .string(chunking.split.rawValue)), ("seed", .integer(Int64(chunking.seed))),
+            ("chunk_split", .string(chunking.chunkSplit.rawValue)), ("seed", .integer(Int64(chunking.seed))),
         ]
         let stage = ExtractStage(linker: linker, chunk: chunk, strategy: chunking.strategy, saveEvery: chunking.saveEvery)
         let summary = try stage.run(run, inputs: inputs, configuration: configuration, progressLabel: "extract \(chunk)", quiet: chunking.quiet)

@@ -10,7 +10,7 @@ struct FilterCommand: ParsableCommand {
         commandName: "filter",
         abstract: "Stage 5: keep the faithful reasoning chains and write RUN/dataset.jsonl with per-task acceptance statistics.",
         discussion: """
-            A completion is kept when it finished (not cut off or filtered), has the template's sections, its final answer \
+            Only training patients' samples reach the dataset. A completion is kept when it finished (not cut off or filtered), has the template's sections, its final answer \
             covers at least --min-coverage of the target items, and it never mentions the expected answer or the supplied \
             knowledge (phrases in --leak-phrases; a copied knowledge path counts). DeepICD completions need a code that \
             exists in the lexicon's ICD-10-CM and agrees with the gold codes at --icd-level or deeper. A sample is kept \
@@ -29,6 +29,9 @@ struct FilterCommand: ParsableCommand {
 
     @Option(help: "Lexicon folder (for DeepICD completions: codes must exist in its ICD-10-CM).")
     var lexicon: String?
+
+    @Option(help: "The checks: all (default), reference (EHR-R1's: coverage, ground-truth, header-variants) or a list of coverage, ground-truth, header-variants, finished, sections, leak-phrases, knowledge-copy.")
+    var rules = "all"
 
     @Option(help: "DeepICD: least agreement kept (chapter, category or full).")
     var icdLevel = "category"
@@ -49,6 +52,7 @@ struct FilterCommand: ParsableCommand {
         let checksum = try run.verify("reasoning.jsonl", producedBy: "reasoning", force: force)
         var filter = ChainFilter(leakPhrases: try ChainFilter.leakPhrases(file: leakPhrases))
         filter.minimumCoverage = minCoverage
+        filter.rules = try FilterRule.parse(rules)
         filter.minimumLevel = level
         if let lexicon {
             filter.validCodes = Set(try LexiconStore(directory: lexicon).codes(source: "ICD10CM").map(LexiconStore.codeKey))
@@ -62,7 +66,8 @@ struct FilterCommand: ParsableCommand {
         entry.started = started
         entry.finished = RunManifest.now()
         entry.configuration = [("min_coverage", .number(minCoverage)), ("icd_level", .string(level.name)),
-                               ("leak_phrases", .string(leakPhrases ?? "shipped"))]
+                               ("leak_phrases", .string(leakPhrases ?? "shipped")),
+                               ("rules", .array(FilterRule.allCases.filter(filter.rules.contains).map { .string($0.rawValue) }))]
         entry.inputs = [("reasoning.jsonl", checksum)]
         entry.outputs = try ["dataset.jsonl", "filter.jsonl", "filter-stats.json"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
         entry.counts = summary.total.json
@@ -74,6 +79,9 @@ struct FilterCommand: ParsableCommand {
         }
         let total = summary.total
         print("filter: \(total.keptSamples) of \(total.answered) answered samples kept (\(total.keptCompletions) of \(total.completions) chains) -> \(run.path)/dataset.jsonl")
+        if summary.testSamples > 0 {
+            print("  \(summary.testSamples) samples of test patients left out of the dataset (thinkgraph export eval --run \(runFolder))")
+        }
         for (task, stats) in summary.byTask.sorted(by: { $0.key < $1.key }) {
             let top = stats.reasons.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: "; ")
             print("  \(task): \(stats.keptSamples)/\(stats.answered) samples, \(stats.keptCompletions)/\(stats.completions) chains\(top.isEmpty ? "" : "; rejected: " + top)")

@@ -23,8 +23,8 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "Model name (the Azure deployment's model for cost estimates).")
     var model = "gpt-4o"
 
-    @Option(help: "Prompt template: with-knowledge, without-knowledge, without-format, deepicd, or a file (see `reason template`).")
-    var template = "with-knowledge"
+    @Option(help: "Prompt template: ehr-r1-with-knowledge (EHR-R1's own, the default), ehr-r1-without-knowledge, ehr-r1-without-format, with-knowledge, without-knowledge, without-format, deepicd, or a file (see `reason template`). A knowledge template asks only about samples with a graph.")
+    var template = PromptTemplate.standard
 
     @Option(help: "Completions per prompt (fanned out with distinct seeds where the server refuses n > 1).")
     var n = 3
@@ -35,8 +35,8 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "Nucleus sampling top_p (default: the server's).")
     var topP: Double?
 
-    @Option(help: "Longest completion, in tokens.")
-    var maxTokens = 1024
+    @Option(help: "Longest completion, in tokens (default: none, as EHR-R1; a limit cuts chains the filter then rejects).")
+    var maxTokens: Int?
 
     @Option(help: "The model's sampling seed sent with each request (default: none; fan-out requests get seeds from the sample id).")
     var samplingSeed: Int64?
@@ -59,20 +59,23 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "Only these tasks (comma-separated).")
     var task: String?
 
-    @Option(help: "Task file (default: the shipped EHR-R1 tasks).")
+    @Option(help: "Task file (default: the run's, as `samples` wrote it).")
     var tasks: String?
+
+    @OptionGroup var splitOption: SplitOption
 
     @Flag(help: "Run even if an input changed since the stage before wrote it.")
     var force = false
 
     func stage() throws -> ReasonStage {
-        guard n >= 1, maxTokens >= 1, maxContextTokens >= 0 else { throw ValidationError("--n and --max-tokens must be at least 1") }
+        guard n >= 1, (maxTokens ?? 1) >= 1, maxContextTokens >= 0 else { throw ValidationError("--n and --max-tokens must be at least 1") }
         let loaded = try PromptTemplate.load(template)
         var selection = ReasonSelection()
         selection.requireGraph = requireGraph
         selection.limit = limit
         selection.maxContextTokens = maxContextTokens
         selection.contextWindow = contextWindow
+        selection.split = splitOption.split
         let parameters = ChatParameters(model: model, temperature: temperature, topP: topP, n: n, maxTokens: maxTokens,
                                         seed: samplingSeed, stop: stop)
         return ReasonStage(template: loaded, parameters: parameters, selection: selection)
@@ -83,7 +86,7 @@ struct PromptOptions: ParsableArguments {
         let checksums = [try folder.verify("patients.jsonl", producedBy: "import", force: force),
                          try folder.verify("samples.jsonl", producedBy: "samples", force: force),
                          try folder.verify("evidence.jsonl", producedBy: "evidence", force: force)]
-        let taskSet = try TaskSet.load(tasks).selecting(task ?? (template == "deepicd" ? "diagnoses" : nil))
+        let taskSet = try TaskSet.forRun(run, override: tasks).selecting(task ?? (template == "deepicd" ? "diagnoses_icd" : nil))
         return (try ReasonInputs(run: folder, tasks: taskSet), checksums)
     }
 
@@ -93,7 +96,8 @@ struct PromptOptions: ParsableArguments {
          ("parameters", stage.parameters.json), ("host", .string(host)),
          ("max_context_tokens", .integer(Int64(maxContextTokens))),
          ("context_window", contextWindow.map { .integer(Int64($0)) } ?? .null), ("require_graph", .bool(requireGraph)),
-         ("limit", limit.map { .integer(Int64($0)) } ?? .null), ("task", task.map { .string($0) } ?? .null)]
+         ("limit", limit.map { .integer(Int64($0)) } ?? .null), ("task", task.map { .string($0) } ?? .null),
+         ("split", .string(splitOption.split.rawValue))]
     }
 }
 

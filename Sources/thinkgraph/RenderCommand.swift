@@ -46,7 +46,7 @@ struct RenderCommand: ParsableCommand {
         if let runFolder, let sample {
             let found = try Self.findSample(sample, in: "\(runFolder)/samples.jsonl")
             let patient = try Self.findPatient(found.patient, in: "\(runFolder)/patients.jsonl")
-            rendered = TimelineRenderer().render(found, of: patient, maxTokens: maxTokens)
+            rendered = TimelineRenderer(format: try TaskSet.forRun(runFolder).format).render(found, of: patient, maxTokens: maxTokens)
         } else {
             let candidate = try Self.findPatient(patient!, in: patients!)
             let end = min(to ?? candidate.events.count, candidate.events.count)

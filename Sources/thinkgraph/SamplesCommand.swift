@@ -29,7 +29,7 @@ struct SamplesCommand: ParsableCommand {
     @Option(help: "Share of patients in the test split.")
     var testFraction = 0.1
 
-    @Option(help: "Most samples per task and split, label-balanced (e.g. 1000, or labevents=500,diagnoses=200).")
+    @Option(help: "Most samples per task and split, drawn as the task file's sampling says (e.g. 1000, or labevents=500,diagnoses_icd=200); replaces the task file's quotas.")
     var maxPerTask: String?
 
     @Flag(help: "Run even if RUN/patients.jsonl changed since it was imported.")
@@ -64,11 +64,18 @@ struct SamplesCommand: ParsableCommand {
             throw InputError(file: patients, message: "changed since it was imported (checksum differs from run.json); re-import, or pass --force")
         }
         let taskSet = try TaskSet.load(tasks).selecting(task)
-        let caps = try parseCaps(taskSet)
-        let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction), caps: caps)
+        let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction),
+                                caps: try parseCaps(taskSet))
+        let caps = index.caps
         let output = try JSONLinesWriter(path: "\(run)/samples.jsonl")
         let counts = try index.write(patients: patients, to: output)
+        // The task file goes beside the samples: later stages render
+        // contexts and read tasks as the samples were made.
+        let taskFile = try JSONLinesWriter(path: "\(run)/tasks.json")
+        let taskText = try tasks.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? TaskSet.standardText()
+        try taskFile.writeLine(taskText.hasSuffix("\n") ? String(taskText.dropLast()) : taskText)
         try output.commit()
+        try taskFile.commit()
 
         var stage = RunManifest.Stage(status: "complete")
         stage.started = started
@@ -79,7 +86,8 @@ struct SamplesCommand: ParsableCommand {
             ("max_per_task", .object(caps.keys.sorted().map { ($0, .integer(Int64(caps[$0]!))) })),
         ]
         stage.inputs = [("patients.jsonl", checksum)]
-        stage.outputs = [("samples.jsonl", try sha256OfFile(atPath: "\(run)/samples.jsonl"))]
+        stage.outputs = [("samples.jsonl", try sha256OfFile(atPath: "\(run)/samples.jsonl")),
+                         ("tasks.json", try sha256OfFile(atPath: "\(run)/tasks.json"))]
         stage.counts = .object([("patients", .integer(Int64(counts.patients))), ("samples", .integer(Int64(counts.total))),
                                 ("tasks", counts.json)])
         manifest.set("samples", stage)
@@ -88,18 +96,22 @@ struct SamplesCommand: ParsableCommand {
         if json {
             print(stage.counts.jsonText)
         } else {
-            print("task                     train    test  available")
+            // Candidates removed by each rule, in the order the rules apply.
+            let rules = SampleRule.allCases
+            print("task                     train    test  available  " + rules.map { $0.rawValue }.joined(separator: "  "))
             for task in taskSet.tasks {
                 let entry = counts.byTask[task.name] ?? (0, 0)
+                let removed = counts.removed[task.name] ?? [:]
                 print(task.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                      + String(format: "%8d%8d%11d", entry.train, entry.test, counts.available[task.name] ?? 0))
+                      + String(format: "%8d%8d%11d  ", entry.train, entry.test, counts.available[task.name] ?? 0)
+                      + rules.map { String(removed[$0] ?? 0).leftPadded(to: $0.rawValue.count) }.joined(separator: "  "))
             }
             print("\(counts.total) samples from \(counts.patients) patients -> \(run)/samples.jsonl")
         }
     }
 
-    private func parseCaps(_ taskSet: TaskSet) throws -> [String: Int] {
-        guard let maxPerTask else { return [:] }
+    private func parseCaps(_ taskSet: TaskSet) throws -> [String: Int]? {
+        guard let maxPerTask else { return nil }
         if let all = Int(maxPerTask) {
             guard all > 0 else { throw ValidationError("--max-per-task must be positive") }
             return Dictionary(uniqueKeysWithValues: taskSet.tasks.map { ($0.name, all) })
@@ -115,4 +127,8 @@ struct SamplesCommand: ParsableCommand {
         }
         return caps
     }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// A small run: a lexicon from the test ontology and patients with notes.
 struct SmallRun {
-    let folder = NSTemporaryDirectory() + "tg-extract-\(UUID().uuidString)"
+    var folder = NSTemporaryDirectory() + "tg-extract-\(UUID().uuidString)"
     var lexicon: String { folder + "/lex" }
 
     func write(_ name: String, _ text: String) throws -> String {
@@ -35,10 +35,26 @@ struct SmallRun {
         return try write("timelines.jsonl", lines.joined(separator: "\n") + "\n")
     }
 
+    /// The shipped task file with the context-size rule opened up: these
+    /// patients have a handful of events, where EHR-R1's rule asks for more
+    /// than ten.
+    func smallTaskFile() throws -> String {
+        let shipped = try Thinkgraph.run(["samples", "--print-default-tasks"])
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(shipped.standardOutput.utf8)) as? [String: Any])
+        var defaults = root["defaults"] as? [String: Any] ?? [:]
+        defaults["min_context_events"] = 0
+        root["defaults"] = defaults
+        let path = folder + "/small-tasks.json"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     /// A run folder with patients and samples.
     func makeRun(_ name: String, timelines: String) throws -> String {
         let run = folder + "/" + name
-        for arguments in [["import", "jsonl", timelines, "--run", run, "--quiet"], ["samples", "--run", run, "--json"]] {
+        let tasks = try smallTaskFile()
+        for arguments in [["import", "jsonl", timelines, "--run", run, "--quiet"], ["samples", "--run", run, "--tasks", tasks, "--json"]] {
             let result = try Thinkgraph.run(arguments)
             try #require(result.status == 0, "\(arguments): \(result.standardError)")
         }
@@ -134,7 +150,7 @@ struct SmallRun {
 
 @Suite struct CooccurCLITests {
     func top(_ run: String, _ extra: [String] = []) throws -> String {
-        let result = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "diagnoses", "--concept", "Pneumonia",
+        let result = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "diagnoses_icd", "--concept", "Pneumonia",
                                          "--min-support", "1", "-k", "50", "--json"] + extra)
         #expect(result.status == 0, "\(result.standardError)")
         return result.standardOutput
@@ -151,7 +167,7 @@ struct SmallRun {
             #expect(try Thinkgraph.run(["extract", "merge", "--run", run]).status == 0)
             for index in 0..<chunks {
                 let counted = try Thinkgraph.run(["cooccur", "--run", run, "--chunk-num", String(chunks), "--chunk-idx", String(index),
-                                                  "--split", "shuffle", "--quiet"])
+                                                  "--chunk-split", "shuffle", "--quiet"])
                 #expect(counted.status == 0, "\(counted.standardError)")
             }
             let merged = try Thinkgraph.run(["cooccur", "merge", "--run", run, "--json"])
@@ -168,9 +184,9 @@ struct SmallRun {
         #expect(try Thinkgraph.run(["cooccur", "merge", "--run", run]).status == 0)
         #expect(try top(run).contains(#""name":"Fever""#))
 
-        let readable = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "diagnoses", "--concept", "pneumonia",
+        let readable = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "diagnoses_icd", "--concept", "pneumonia",
                                            "--min-support", "1"])
-        #expect(readable.standardOutput.contains("as target in diagnoses (min support 1):"), "\(readable.standardOutput)")
+        #expect(readable.standardOutput.contains("as target in diagnoses_icd (min support 1):"), "\(readable.standardOutput)")
         let unknown = try Thinkgraph.run(["cooccur", "top", "--run", run, "--task", "nope", "--concept", "x"])
         #expect(unknown.status != 0 && unknown.standardError.contains("no task \"nope\""))
     }
@@ -207,11 +223,15 @@ struct SmallRun {
             let result = try chunks(arguments)
             #expect(result.status == 0, "\(arguments): \(result.standardError)")
         }
-        let samples = try String(contentsOfFile: run + "/samples.jsonl", encoding: .utf8).split(separator: "\n").count
+        // Every training sample has a record, and no test sample.
+        let sampleLines = try String(contentsOfFile: run + "/samples.jsonl", encoding: .utf8).split(separator: "\n")
+        let training = sampleLines.filter { $0.contains(#""split":"train""#) }.count
         let lines = try String(contentsOfFile: run + "/evidence.jsonl", encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == samples)
+        #expect(lines.count == training && training < sampleLines.count)
+        #expect(lines.allSatisfy { $0.contains(#""split":"train""#) })
         #expect(lines.allSatisfy { $0.contains(#""status":"graph""#) || $0.contains(#""status":"no_path""#) || $0.contains(#""status":"no_pairs""#) })
-        #expect(lines.contains { $0.contains(#""path":["Pneumonia","inverse_associated_with","Headache"]"#) },
+        // Paths end in the patient's own words ("reports a headache").
+        #expect(lines.contains { $0.contains(#""path":["Pneumonia","inverse_associated_with","headache"]"#) },
                 "\(lines.filter { $0.contains("graph") }.prefix(2))")
         #expect(try String(contentsOfFile: run + "/run.json", encoding: .utf8).contains(#""evidence":{"status":"complete""#))
 

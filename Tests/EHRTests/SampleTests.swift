@@ -23,13 +23,23 @@ import TGSupport
         event("diagnoses_icd", "2100-02-03 11:00:00", "h2", [("long_title", "")]),                     // 9
     ])
 
-    var tasks: [TaskDefinition] { (try? TaskSet.standard().tasks) ?? [] }
+    /// The shipped tasks with the context-size bounds opened up (even an
+    /// empty window), to test the window rules alone.
+    var tasks: [TaskDefinition] {
+        ((try? TaskSet.standard().tasks) ?? []).map { task in
+            var task = task
+            task.minContextEvents = -1
+            return task
+        }
+    }
 
     @Test func contextFollowsTheWindowAdmissionAndHiddenRules() throws {
-        let samples = SampleBuilder(tasks: tasks).samples(for: Self.patient)
+        var removed: SampleBuilder.Removals = [:]
+        let samples = SampleBuilder(tasks: tasks).samples(for: Self.patient, removed: &removed)
         let byID = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
-        // The second day's labs: events of h2 within 24 h (none), plus the
-        // admission event and the first stay's discharge summary.
+        // The second day's labs: events of h2 within 24 h (the first day's
+        // omr has no admission), plus the admission event and the first
+        // stay's discharge summary.
         let sodium = try #require(byID["p1:labevents:21000202T120000"])
         #expect(sodium.contextEvents == [1, 2])
         #expect(sodium.targets == ["Sodium"])
@@ -37,18 +47,60 @@ import TGSupport
         // see the first (same second).
         let potassium = try #require(byID["p1:labevents:21000202T120000:1"])
         #expect(potassium.contextEvents == [1, 2])
-        // First-day labs see the admission (within 24 h) and the old summary.
+        // The first day's labs: the window's admissions row is hidden, and
+        // the stay's own admission event comes back on purpose.
         #expect(byID["p1:labevents:21000201T090000"]?.contextEvents == [1, 2])
-        // Diagnoses hide this stay's discharge summary (same second anyway)
-        // but keep the earlier stay's; the 24 h window reaches day two's labs.
-        #expect(byID["p1:diagnoses:21000203T100000"]?.contextEvents == [1, 2, 5, 6])
-        // No target value, no sample; the first admission has no context.
-        #expect(samples.allSatisfy { $0.targetEvent != 9 && $0.targetEvent != 0 })
-        // The admissions task ignores the admission filter: the earlier
+        // Diagnoses need the admission inside the 24 h window: this stay
+        // began two days before.
+        #expect(byID["p1:diagnoses_icd:21000203T100000"] == nil)
+        #expect(removed["diagnoses_icd"]?[.admissionInWindow] == 1)
+        // No target value, no sample (counted).
+        #expect(samples.allSatisfy { $0.targetEvent != 9 || $0.task == "next_event" })
+        #expect(removed["diagnoses_icd"]?[.noTarget] == 1)
+        // The admissions task sees no admissions rows: the earlier
         // discharge summary is its context.
         #expect(byID["p1:admissions:21000201T080000"]?.contextEvents == [1])
-        // omr has no admission: a plain 24 h window.
-        #expect(byID["p1:omr:21000201T093000"]?.contextEvents == [1, 2, 3])
+        // omr has no admission: a plain 24 h window (without the hidden
+        // admissions row) and the earlier stay's summary.
+        #expect(byID["p1:omr:21000201T093000"]?.contextEvents == [1, 3])
+    }
+
+    @Test func contextSizeBoundsAreExclusive() throws {
+        var events = [Self.event("admissions", "2100-03-01 00:00:00", "h", [("admission_type", "URGENT")])]
+        for minute in 1...120 {
+            events.append(Self.event("labevents", String(format: "2100-03-01 %02d:%02d:00", minute / 60, minute % 60), "h",
+                                     [("item_name", minute % 2 == 0 ? "Glucose" : "Sodium")]))
+        }
+        let patient = Patient(id: "p", events: events)
+        let labs = try #require(try TaskSet.standard().task(named: "labevents"))
+        var removed: SampleBuilder.Removals = [:]
+        let samples = SampleBuilder(tasks: [labs]).samples(for: patient, removed: &removed)
+        // The k-th lab has k - 1 labs before it (the admission row is
+        // hidden): 10 < k - 1 < 100 keeps labs 12 ... 100.
+        #expect(samples.count == 89)
+        #expect(samples.map { $0.contextEvents.count }.min() == 12)  // 11 labs and the admission
+        #expect(removed["labevents"]?[.minContextEvents] == 11)
+        #expect(removed["labevents"]?[.maxContextEvents] == 20)
+    }
+
+    @Test func targetsAreStrippedDeduplicatedAndFallBack() throws {
+        let standard = try TaskSet.standard()
+        let transfers = try #require(standard.task(named: "transfers"))
+        let event = Event(name: "transfers", time: Timestamp(parsing: "2100-01-01 10:00:00")!, admission: "h", records: [
+            Record(items: [Item("eventtype", .string("transfer")), Item("careunit", .string(" Medicine "))]),
+            Record(items: [Item("eventtype", .string("transfer")), Item("careunit", .string("Medicine"))]),
+            Record(items: [Item("eventtype", .string("discharge")), Item("careunit", .string(""))]),
+        ])
+        #expect(SampleBuilder.targets(of: event, task: transfers) == ["Medicine", "discharge"])
+        let radiology = try #require(standard.task(named: "radiology"))
+        let report = Event(name: "radiology", time: event.time, records: [
+            Record(items: [Item("exam_name", .string("CHEST (PA AND LAT)"))]), Record(items: [Item("exam_name", .string("CT HEAD"))]),
+        ], text: "report")
+        #expect(SampleBuilder.targets(of: report, task: radiology) == ["CHEST (PA AND LAT)", "CT HEAD"])
+        let discharge = try #require(standard.task(named: "discharge"))
+        #expect(SampleBuilder.targets(of: report, task: discharge) == ["report"])
+        let next = try #require(standard.task(named: "next_event"))
+        #expect(SampleBuilder.targets(of: report, task: next) == ["radiology"])
     }
 
     @Test func splitIsByPatientDeterministicAndNearTheFraction() {
@@ -104,7 +156,12 @@ import TGSupport
             try timelines.write(Patient(id: "p\(patient)", events: events))
         }
         try timelines.commit()
-        let labs = try TaskSet.standard().tasks.filter { $0.name == "labevents" }
+        let labs = try TaskSet.standard().tasks.filter { $0.name == "labevents" }.map { task in
+            var task = task
+            task.minContextEvents = 0
+            task.sampling = .balanced
+            return task
+        }
         func run() throws -> [String] {
             let output = try JSONLinesWriter(path: folder + "/samples.jsonl")
             _ = try SampleIndex(builder: SampleBuilder(tasks: labs, seed: 3, testFraction: 0), caps: ["labevents": 100])
@@ -129,12 +186,70 @@ import TGSupport
             (#"{"tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall", "window": 3}]}"#, "tasks[0].window"),
             (#"{"defaults": {"context_hours": -1}, "tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall"}]}"#, "tasks[0].context_hours"),
             (#"{"tasks": []}"#, "tasks"),
+            (#"{"tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall", "context_hours": 1e16}]}"#, "tasks[0].context_hours"),
+            (#"{"tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall", "quota": 0}]}"#, "tasks[0].quota"),
+            (#"{"tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall", "sampling": "random"}]}"#, "tasks[0].sampling"),
+            (#"{"tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall", "min_context_events": 5, "max_context_events": 6}]}"#, "tasks[0].max_context_events"),
+            (#"{"event_types": {"admissions": {"keys": ["admission_type", "dischtime"], "later_keys": ["dischtime"]}}, "tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall"}]}"#, "event_types.admissions.keys"),
+            (#"{"event_types": {"admissions": {"columns": ["admission_type"]}}, "tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall"}]}"#, "event_types.admissions.columns"),
+            (#"{"event_types": {"labevents": {"keys": ["item_name"], "labels": {"value": "Value"}}}, "tasks": [{"name": "a", "events": ["x"], "target_key": "k", "instruction": "i", "metric": "recall"}]}"#, "event_types.labevents.labels.value"),
         ]
         for (text, field) in cases {
             try text.write(toFile: folder + "/t.json", atomically: true, encoding: .utf8)
             #expect(throws: InputError.self) { try TaskSet(contentsOf: folder + "/t.json") }
             do { _ = try TaskSet(contentsOf: folder + "/t.json") } catch let error as InputError { #expect(error.field == field, "\(text)") }
         }
-        #expect(try TaskSet.standard().tasks.count == 12)
+        #expect(try TaskSet.standard().tasks.count == 14)
+    }
+}
+
+@Suite struct QuotaDrawTests {
+    /// Patients with `n` lab samples each; Lactate a tenth of them.
+    static func timelines(_ folder: String, patients: Int, order: [Int]) throws {
+        let timelines = try JSONLinesWriter(path: folder + "/patients.jsonl")
+        for patient in order.prefix(patients) {
+            var events = [SampleTests.event("admissions", "2100-01-01 00:00:00", "h\(patient)", [("admission_type", "URGENT")])]
+            for minute in 1..<40 {
+                let item = minute % 10 == 0 ? "Lactate" : "Glucose"
+                events.append(SampleTests.event("labevents", String(format: "2100-01-01 00:%02d:00", minute), "h\(patient)",
+                                                [("item_name", item)]))
+            }
+            try timelines.write(Patient(id: "p\(patient)", events: events))
+        }
+        try timelines.commit()
+    }
+
+    func draw(_ folder: String, sampling: TaskDefinition.Sampling) throws -> (lines: Set<String>, counts: SampleIndex.Counts) {
+        var labs = try #require(try TaskSet.standard().task(named: "labevents"))
+        labs.minContextEvents = 0
+        labs.sampling = sampling
+        labs.quota = 200
+        let output = try JSONLinesWriter(path: folder + "/samples.jsonl")
+        let counts = try SampleIndex(builder: SampleBuilder(tasks: [labs], seed: 5, testFraction: 0))
+            .write(patients: folder + "/patients.jsonl", to: output)
+        try output.commit()
+        let text = try String(contentsOfFile: folder + "/samples.jsonl", encoding: .utf8)
+        return (Set(text.split(separator: "\n").map(String.init)), counts)
+    }
+
+    @Test func drawsHonourQuotasWeightsAndIgnoreFileOrder() throws {
+        let folder = NSTemporaryDirectory() + "tg-draws-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.timelines(folder, patients: 30, order: Array(0..<30))
+        let uniform = try draw(folder, sampling: .uniform)
+        #expect(uniform.lines.count == 200)
+        #expect(uniform.counts.removed["labevents"]?[.quota] == 30 * 38 - 200)
+        let weighted = try draw(folder, sampling: .weighted)
+        #expect(weighted.lines.count == 200)
+        // Lactate is a twelfth of the candidates (90); weighted by inverse
+        // target frequency, most of them are drawn.
+        let lactate = { (lines: Set<String>) in lines.filter { $0.contains(#""targets":["Lactate"]"#) }.count }
+        #expect(lactate(uniform.lines) < 45)
+        #expect(lactate(weighted.lines) > 55)
+        // The same draw whatever the order of the timeline file.
+        try Self.timelines(folder, patients: 30, order: Array((0..<30).reversed()))
+        #expect(try draw(folder, sampling: .uniform).lines == uniform.lines)
+        #expect(try draw(folder, sampling: .weighted).lines == weighted.lines)
     }
 }

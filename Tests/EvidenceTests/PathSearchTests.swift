@@ -58,8 +58,23 @@ import TGSupport
         let search = PathSearch(graph: try Self.clinic())
         let result = search.search(from: 1, to: 3)
         #expect(result.path == nil && result.pathsFound >= 1)
-        #expect(search.undoes([search.graph.labelID("inverse_isa")!, search.graph.labelID("isa")!]))
-        #expect(!search.undoes([search.graph.labelID("inverse_isa")!, search.graph.labelID("inverse_isa")!]))
+        let up = search.graph.labelID("inverse_isa")!, down = search.graph.labelID("isa")!
+        #expect(search.undoes(nodes: [1, 2, 3], labels: [up, down]))
+        #expect(!search.undoes(nodes: [1, 4, 5], labels: [up, up]))
+    }
+
+    /// UMLS-style relation names that are not `x` / `inverse_x`: the
+    /// stored reverse label of each edge decides, as in EHR-R1.
+    @Test func umlsStyleLabelPairsAreRecognisedByTheirStoredReverse() throws {
+        // 0 drug -may_treat-> 1 disease <-may_treat- 2 other drug; 2 -isa-> 3 class <-isa- 0.
+        let graph = try Self.graph([(0, "may_treat", 1), (2, "may_treat", 1), (0, "isa", 3), (2, "isa", 3)], nodes: 4)
+        let search = PathSearch(graph: graph)
+        let treat = graph.labelID("may_treat")!, treatedBy = graph.labelID("may_be_treated_by")!
+        // Drug -> disease -> another drug for it steps straight back.
+        #expect(search.undoes(nodes: [0, 1, 2], labels: [treat, treatedBy]))
+        #expect(search.search(from: 0, to: 2).path == nil)
+        // Without the reverse stored, nothing is known to undo.
+        #expect(!search.undoes(nodes: [0, 1, 2], labels: [treat, treat]))
     }
 
     @Test func limitsUnreachableAndSelfPairs() throws {

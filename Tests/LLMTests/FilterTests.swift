@@ -24,14 +24,15 @@ import Testing
     @Test func rejectsLeaksTruncationAndMissingSections() {
         let leak = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "As the ground truth says, sodium."),
                                 finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: [])
-        #expect(leak.reasons == ["mentions \"ground truth\""])
+        #expect(leak.reasons == ["says \"ground truth\""])
         let copied = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "Hyponatremia -> has_finding -> Sodium."),
                                   finishReason: "stop", format: .sections, targets: targets, targetCodes: [],
                                   knowledge: ["Hyponatremia -> has_finding -> Sodium"])
         #expect(copied.reasons == ["copies a knowledge path"])
         let cut = filter.judge(text: "## Extraction\nsodium", finishReason: "length", format: .sections, targets: targets, targetCodes: [],
                                knowledge: [])
-        #expect(cut.reasons == ["truncated (finish_reason length)", "missing section: Reasoning, Final Results"])
+        #expect(cut.reasons == ["truncated (finish_reason length)", "missing section: Reasoning, Final Results",
+                                "final answer covers 1 of 3 targets (33% < 70%)"])
         #expect(filter.judge(text: "", finishReason: "content_filter", format: .sections, targets: targets, targetCodes: [],
                              knowledge: []).reasons == ["content filtered", "empty"])
     }

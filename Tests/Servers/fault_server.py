@@ -41,7 +41,17 @@ log = open(args.log, "a", buffering=1)
 
 
 def expected_answer(messages):
+    """The target items the prompt gives: thinkgraph's templates list them
+    under "### Expected answer", EHR-R1's as a JSON list under "# Ground Truth #"."""
     text = messages[-1]["content"] if messages else ""
+    reference = "# Ground Truth #\n"
+    start = text.find(reference)
+    if start >= 0:
+        line = text[start + len(reference):].split("\n", 1)[0]
+        try:
+            return [item for item in json.loads(line) if isinstance(item, str)]
+        except ValueError:
+            return []
     marker = "### Expected answer\n"
     start = text.find(marker)
     if start < 0:

@@ -1,0 +1,51 @@
+import ArgumentParser
+import EHR
+import Foundation
+import Reasoning
+import Runtime
+import TGSupport
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write parts of a run for use elsewhere.",
+        subcommands: [ExportEvalCommand.self])
+}
+
+struct ExportEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Write the test patients' samples as an evaluation set (RUN/eval.jsonl).",
+        discussion: """
+            One line per test sample: id, task, patient, instruction, the rendered context (input), the targets and its \
+            evidence graph (empty unless evidence ran with --split test or all). Test patients never reach dataset.jsonl.
+            """)
+
+    @Option(name: .customLong("run"), help: "Run folder (after `samples`).")
+    var runFolder: String
+
+    @Option(help: "Output file (default: RUN/eval.jsonl).")
+    var out: String?
+
+    @Option(help: "Token budget of each rendered context (oldest events dropped first; default: none).")
+    var maxContextTokens: Int?
+
+    @Flag(help: "Print the counts as one JSON line.")
+    var json = false
+
+    func run() throws {
+        let run = try RunFolder(runFolder)
+        guard FileManager.default.fileExists(atPath: run.samples) else {
+            throw InputError(file: run.samples, message: "no sample index: run `thinkgraph samples --run \(runFolder)` first")
+        }
+        if let maxContextTokens, maxContextTokens < 1 { throw ValidationError("--max-context-tokens must be at least 1") }
+        let path = out ?? run.path + "/eval.jsonl"
+        let summary = try EvalExport(maxContextTokens: maxContextTokens).run(run, tasks: try TaskSet.forRun(runFolder), output: path)
+        if json {
+            print(JSONValue.object([("samples", .integer(Int64(summary.samples))), ("with_graph", .integer(Int64(summary.withGraph))),
+                                    ("tasks", .object(summary.byTask.keys.sorted().map { ($0, .integer(Int64(summary.byTask[$0]!))) }))]).jsonText)
+        } else {
+            print("export eval: \(summary.samples) test samples (\(summary.withGraph) with a graph) -> \(path)")
+        }
+    }
+}
