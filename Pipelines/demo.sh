@@ -31,6 +31,24 @@ run="$root/Outputs/demo-run"
 "$thinkgraph" import fhir "$export_dir" --run "$run" --mode lenient --quiet
 "$thinkgraph" import validate "$run/patients.jsonl" | tail -1
 "$thinkgraph" samples --run "$run"
+# A leak audit: every sample's context as the model will read it, scanned for
+# any date or time after the sample's target time.
+"$thinkgraph" export eval --run "$run" --split all --out "$run/logs/all-contexts.jsonl" > /dev/null
+python3 - "$run/logs/all-contexts.jsonl" <<'PY'
+import json, re, sys
+pattern = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(?::(\d{2}))?)?")
+contexts = later = 0
+for line in open(sys.argv[1]):
+    sample = json.loads(line)
+    contexts += 1
+    for date, time, seconds in pattern.findall(sample["input"]):
+        shown = f"{date} {time or '00:00'}:{seconds or '00'}"
+        if shown > sample["target_time"]:
+            later += 1
+            print(f"leak: {sample['id']} shows {shown} (target {sample['target_time']})", file=sys.stderr)
+print(f"leak audit: {contexts} contexts, {later} dates or times after their target")
+sys.exit(1 if later else 0)
+PY
 sample="$( (grep -m1 '"task":"labevents"' "$run/samples.jsonl" || head -1 "$run/samples.jsonl") | sed 's/^{"id":"\([^"]*\)".*/\1/')"
 if [ -n "$sample" ]; then
   echo

@@ -107,7 +107,8 @@ public struct CooccurStage {
                 !$0.excluded && TargetConcepts.admits(field: $0.field, surface: $0.surface, task: task, targets: items)
                     && seen.insert($0.id).inserted
             }.map(\.id)
-            guard !targets.isEmpty else { continue }
+            // A sample whose targets link to no concept still counts, as in
+            // EHR-R1: in N and in n(c) of its history (docs/DIFFERENCES.md).
             seen.removeAll(keepingCapacity: true)
             var history: [UInt32] = []
             for index in sample.contextEvents {

@@ -3,7 +3,8 @@ import Foundation
 import TGSupport
 
 /// Which mentions count in a patient's history: negated and family-history
-/// mentions are left out unless kept (REFERENCE §1, stage 2).
+/// mentions are left out unless kept. Our rule: EHR-R1 keeps every mention
+/// QuickUMLS finds (docs/DIFFERENCES.md).
 public struct HistoryRule: Equatable, Sendable {
     public var keepNegated = false
     public var keepFamily = false

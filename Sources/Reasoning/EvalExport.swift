@@ -10,8 +10,13 @@ import TGSupport
 /// training dataset; this is where they go instead.
 public struct EvalExport {
     public var maxContextTokens: Int?
+    /// Test samples by default; `all` renders every sample (an audit).
+    public var split = SplitSelection.test
 
-    public init(maxContextTokens: Int? = nil) { self.maxContextTokens = maxContextTokens }
+    public init(maxContextTokens: Int? = nil, split: SplitSelection = .test) {
+        self.maxContextTokens = maxContextTokens
+        self.split = split
+    }
 
     public struct Summary: Sendable {
         public var samples = 0
@@ -35,7 +40,7 @@ public struct EvalExport {
             do { sample = try Sample(json: JSONValue.parse(line)) } catch let problem as TimelineProblem {
                 throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
             }
-            guard sample.split == .test else { continue }
+            guard split.admits(sample.split) else { continue }
             if cached?.id != sample.patient {
                 cached = try Patient.decoded(patients.record(sample.patient), id: sample.patient, sampleID: sample.id, file: run.patients)
             }
@@ -47,6 +52,7 @@ public struct EvalExport {
             }
             try output.writeLine(.object([
                 ("id", .string(sample.id)), ("task", .string(sample.task)), ("patient", .string(sample.patient)),
+                ("split", .string(sample.split.rawValue)), ("target_time", .string(sample.targetTime.description)),
                 ("instruction", .string(instructions[sample.task] ?? "")), ("input", .string(context)),
                 ("target", .array(sample.targets.map { .string($0) })), ("graph", graph),
             ]))

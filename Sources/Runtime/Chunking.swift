@@ -55,9 +55,10 @@ public struct Chunk: Equatable, Sendable, CustomStringConvertible {
 /// - `hash`: an item goes to chunk `StableHash(id) mod N`. Adding items
 ///   never moves the others, so a grown input re-runs only what is new.
 ///   The default.
-/// - `shuffle`: EHR-R1's scheme: the item list (in input order) is
-///   shuffled with a seeded generator and cut into N contiguous chunks of
-///   near-equal size. Equal sizes, but adding an item moves others.
+/// - `shuffle`: the shape of EHR-R1's evidence chunking: the item list (in
+///   input order) is shuffled with a seeded generator and cut into N
+///   contiguous chunks of near-equal size (our generator, so not the
+///   reference's chunks). Equal sizes, but adding an item moves others.
 public enum ChunkStrategy: Equatable, Sendable {
     case hash
     case shuffle(seed: UInt64)

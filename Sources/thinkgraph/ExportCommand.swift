@@ -30,6 +30,9 @@ struct ExportEvalCommand: ParsableCommand {
     @Option(help: "Token budget of each rendered context (oldest events dropped first; default: none).")
     var maxContextTokens: Int?
 
+    @Option(help: "Which patients: test (the default), or train / all to audit what the model would read.")
+    var split: SplitSelection = .test
+
     @Flag(help: "Print the counts as one JSON line.")
     var json = false
 
@@ -40,12 +43,12 @@ struct ExportEvalCommand: ParsableCommand {
         }
         if let maxContextTokens, maxContextTokens < 1 { throw ValidationError("--max-context-tokens must be at least 1") }
         let path = out ?? run.path + "/eval.jsonl"
-        let summary = try EvalExport(maxContextTokens: maxContextTokens).run(run, tasks: try TaskSet.forRun(runFolder), output: path)
+        let summary = try EvalExport(maxContextTokens: maxContextTokens, split: split).run(run, tasks: try TaskSet.forRun(runFolder), output: path)
         if json {
             print(JSONValue.object([("samples", .integer(Int64(summary.samples))), ("with_graph", .integer(Int64(summary.withGraph))),
                                     ("tasks", .object(summary.byTask.keys.sorted().map { ($0, .integer(Int64(summary.byTask[$0]!))) }))]).jsonText)
         } else {
-            print("export eval: \(summary.samples) test samples (\(summary.withGraph) with a graph) -> \(path)")
+            print("export eval: \(summary.samples) \(split == .all ? "" : split.rawValue + " ")samples (\(summary.withGraph) with a graph) -> \(path)")
         }
     }
 }

@@ -473,3 +473,65 @@ struct RequestLog {
         #expect(chains == kept)
     }
 }
+
+/// Test patients never become training data: evidence, reason and filter
+/// take the training split; `export eval` writes the test samples.
+@Suite struct SplitCLITests {
+    @Test func testPatientsStayOutOfTheDatasetAndGoToEval() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = small.folder + "/run"
+        let timelines = try small.prepare(patients: 10, ontology: EvidenceCLITests.ontology)
+        for arguments in [["import", "jsonl", timelines, "--run", run, "--quiet"],
+                          ["samples", "--run", run, "--tasks", try small.smallTaskFile(), "--test-fraction", "0.4", "--json"],
+                          ["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run],
+                          ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run],
+                          ["evidence", "--run", run, "--lexicon", small.lexicon, "--threshold", "0", "--min-support", "1", "--quiet",
+                           "--split", "all"],
+                          ["evidence", "merge", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let samples = try ReasonCLITests.records(run + "/samples.jsonl")
+        let split = Dictionary(uniqueKeysWithValues: samples.map { ($0["id"] as! String, $0["split"] as! String) })
+        let testIDs = Set(split.filter { $0.value == "test" }.keys)
+        try #require(!testIDs.isEmpty && testIDs.count < split.count, "both splits needed")
+
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", [])
+        for arguments in [["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "m", "--n", "1",
+                           "--quiet"], ["reason", "merge", "--run", run], ["filter", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        // Nothing was asked about a test patient's sample, and the dataset
+        // holds training samples only.
+        let asked = try ReasonCLITests.records(run + "/reasoning.jsonl").filter { $0["status"] as? String == "ok" }
+        #expect(!asked.isEmpty && asked.allSatisfy { !testIDs.contains($0["id"] as! String) })
+        let dataset = try ReasonCLITests.records(run + "/dataset.jsonl")
+        #expect(!dataset.isEmpty && dataset.allSatisfy { split[$0["id"] as! String] == "train" })
+
+        // Asked about every patient (--split all), the filter still keeps
+        // test patients out of the dataset.
+        try FileManager.default.removeItem(atPath: run + "/reasoning")
+        try FileManager.default.removeItem(atPath: run + "/reasoning.jsonl")
+        for arguments in [["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "m", "--n", "1",
+                           "--split", "all", "--quiet"], ["reason", "merge", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let everyone = try ReasonCLITests.records(run + "/reasoning.jsonl").filter { $0["status"] as? String == "ok" }
+        #expect(everyone.contains { testIDs.contains($0["id"] as! String) })
+        let filtered = try Thinkgraph.run(["filter", "--run", run])
+        #expect(filtered.status == 0 && filtered.standardOutput.contains("samples of test patients left out of the dataset"),
+                "\(filtered.standardOutput)")
+        let again = try ReasonCLITests.records(run + "/dataset.jsonl")
+        #expect(again.count == dataset.count && again.allSatisfy { split[$0["id"] as! String] == "train" })
+
+        let exported = try Thinkgraph.run(["export", "eval", "--run", run, "--json"])
+        #expect(exported.status == 0, "\(exported.standardError)")
+        let eval = try ReasonCLITests.records(run + "/eval.jsonl")
+        #expect(Set(eval.map { $0["id"] as! String }) == testIDs)
+        #expect(eval.allSatisfy { ($0["input"] as? String ?? "").hasPrefix("## ") && !($0["target"] as? [Any] ?? []).isEmpty })
+        #expect(eval.contains { (($0["graph"] as? [String: Any])?["paths"] as? [Any])?.isEmpty == false })
+    }
+}
