@@ -91,7 +91,8 @@ public struct TimelineRenderer: Sendable {
             }
         } else if event.records.count > 1, !keys.isEmpty {
             text += "| " + keys.map { Self.cell(label($0, display)) }.joined(separator: " | ") + " |\n"
-            text += "|" + String(repeating: " --- |", count: keys.count) + "\n"
+            // The reference's rule row in a context; the shorter one raw.
+            text += "|" + String(repeating: format == .raw ? " --- |" : " ------ |", count: keys.count) + "\n"
             for record in event.records {
                 text += "| " + keys.map { Self.cell(record[$0].flatMap(shown) ?? "") }.joined(separator: " | ") + " |\n"
             }
