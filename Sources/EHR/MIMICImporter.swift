@@ -17,10 +17,12 @@ public struct MIMICImporter {
     public struct Folders: Sendable {
         public var hosp: String
         public var icu: String?
+        public var ed: String?
         public var note: String?
-        public init(hosp: String, icu: String? = nil, note: String? = nil) {
+        public init(hosp: String, icu: String? = nil, ed: String? = nil, note: String? = nil) {
             self.hosp = hosp
             self.icu = icu
+            self.ed = ed
             self.note = note
         }
 
@@ -28,6 +30,7 @@ public struct MIMICImporter {
             switch module {
             case .hosp: return hosp
             case .icu: return icu
+            case .ed: return ed
             case .note: return note
             }
         }
@@ -42,7 +45,7 @@ public struct MIMICImporter {
 
     public func run(_ folders: Folders, output: JSONLinesWriter, rejects: RejectLog,
                     progress: ((String) -> Void)? = nil) throws -> ImportSummary {
-        for module in [MIMICTable.Module.hosp, .icu, .note] {
+        for module in [MIMICTable.Module.hosp, .icu, .ed, .note] {
             guard let folder = folders.folder(module) else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -95,6 +98,8 @@ public struct MIMICImporter {
         let rejects: RejectLog
         var withRecord = Set<String>()
         var discharges: [String: Timestamp] = [:]
+        /// ED stay id → its admission (if any), start and end.
+        var edStays: [String: (admission: String?, start: Timestamp, end: Timestamp?)] = [:]
 
         mutating func reject(_ error: InputError, kind: String) throws {
             try rejects.reject(error, kind: kind)
@@ -160,6 +165,8 @@ public struct MIMICImporter {
         if case .admissionDischarge = table.time, hadmColumn == nil {
             throw InputError(file: file, line: 1, field: "hadm_id", message: "missing column")
         }
+        // ED tables name their stay; the stay names the admission.
+        let stayColumn = table.module == .ed ? try csv.columns(["stay_id"])[0] : nil
         let timeColumns: [Int]
         if case .columns(let names) = table.time {
             // Every listed time column is looked for; at least the first must exist.
@@ -175,6 +182,7 @@ public struct MIMICImporter {
         case .icdDiagnosis?, .icdProcedure?: lookupColumns = try csv.columns(["icd_code", "icd_version"])
         case .labItem?: lookupColumns = try csv.columns(["itemid"])
         case .radiologyExam?: lookupColumns = try csv.columns(["note_id"])
+        case .icuItem?: lookupColumns = try csv.columns(["itemid"])
         case nil: break
         }
         let tableName = (file as NSString).lastPathComponent
@@ -185,7 +193,15 @@ public struct MIMICImporter {
             }
             let subject = row[subjectColumn]
             guard !subject.isEmpty else { try fail("subject_id", "empty", "no subject"); continue }
-            let admission = hadmColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            var admission = hadmColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            let stay = stayColumn.map { row[$0] } ?? ""
+            if table.module == .ed, table.file != "edstays" {
+                guard let known = state.edStays[stay] else {
+                    try fail("stay_id", stay.isEmpty ? "empty" : "ED stay \(stay) not in edstays", "unknown stay")
+                    continue
+                }
+                admission = admission ?? known.admission
+            }
 
             // The time.
             var time: Timestamp?
@@ -208,6 +224,10 @@ public struct MIMICImporter {
                 } else {
                     try fail("hadm_id", admission.map { "admission \($0) not in admissions" } ?? "empty", "unknown admission")
                 }
+            case .edStayStart:
+                time = state.edStays[stay]?.start
+            case .edStayEnd:
+                time = state.edStays[stay]?.end ?? state.edStays[stay]?.start
             }
             guard let time else { continue }
 
@@ -253,6 +273,14 @@ public struct MIMICImporter {
                 } else if !itemID.isEmpty {
                     items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
                 }
+            case .icuItem?:
+                // The item's label; without d_items, the id itself.
+                let itemID = row[lookupColumns[0]]
+                if let label = dictionaries.icuItems[itemID] {
+                    items.insert(Item("item_name", .string(label)), at: 0)
+                } else if !itemID.isEmpty {
+                    items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
+                }
             case .radiologyExam?:
                 // A report can cover several exams: one record each below.
                 if let exam = dictionaries.radiologyExams[row[lookupColumns[0]]]?.first {
@@ -275,6 +303,18 @@ public struct MIMICImporter {
                     continue
                 }
                 text = body
+            }
+            if table.file == "edstays" {
+                guard !stay.isEmpty else { try fail("stay_id", "empty", "no stay"); continue }
+                var end: Timestamp?
+                if let out = items.first(where: { $0.key == "outtime" }) {
+                    guard let stamp = Timestamp(parsing: out.value.description) else {
+                        try fail("outtime", "not a valid time: \"\(out.value)\"", "bad time")
+                        continue
+                    }
+                    end = stamp
+                }
+                state.edStays[stay] = (admission, time, end)
             }
             if table.file == "admissions", let admission {
                 if let discharge = items.first(where: { $0.key == "dischtime" }) {
@@ -302,6 +342,8 @@ public struct MIMICImporter {
         var labItems: [String: (label: String, fluid: String, category: String)] = [:]
         /// Note id → its exam names, in file order, without repeats.
         var radiologyExams: [String: [String]] = [:]
+        /// ICU item id → label (d_items).
+        var icuItems: [String: String] = [:]
 
         init(folders: Folders) throws {
             if let file = MIMICImporter.tableFile("d_icd_diagnoses", in: folders.hosp) {
@@ -316,6 +358,11 @@ public struct MIMICImporter {
                 while let row = try csv.next() {
                     labItems[row[columns[0]]] = (row[columns[1]], row[columns[2]], row[columns[3]])
                 }
+            }
+            if let folder = folders.icu, let file = MIMICImporter.tableFile("d_items", in: folder) {
+                let csv = try CSVReader(path: file)
+                let columns = try csv.columns(["itemid", "label"])
+                while let row = try csv.next() { icuItems[row[columns[0]]] = row[columns[1]] }
             }
             if let folder = folders.note, let file = MIMICImporter.tableFile("radiology_detail", in: folder) {
                 let csv = try CSVReader(path: file)

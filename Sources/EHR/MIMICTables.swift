@@ -6,7 +6,7 @@
 /// the columns listed here are required, others in the file are ignored
 /// (identifiers and store times carry nothing a model should read).
 public struct MIMICTable: Sendable {
-    public enum Module: String, Sendable { case hosp, icu, note }
+    public enum Module: String, Sendable { case hosp, icu, ed, note }
     public enum Kind: Sendable { case text, number, integer }
 
     public struct Column: Sendable {
@@ -27,11 +27,17 @@ public struct MIMICTable: Sendable {
         /// The discharge time of the row's admission (diagnoses carry no
         /// time of their own; EHR-R1 places them at discharge).
         case admissionDischarge
+        /// The start of the row's ED stay (triage carries no time).
+        case edStayStart
+        /// The end of the row's ED stay (ED diagnoses are given then).
+        case edStayEnd
     }
 
     /// A title looked up in a dictionary table.
     public enum Lookup: Sendable {
         case icdDiagnosis, icdProcedure, labItem, radiologyExam
+        /// An ICU item's label from `d_items`.
+        case icuItem
     }
 
     public var module: Module
@@ -81,6 +87,44 @@ public struct MIMICTable: Sendable {
                              Column("dilution_text"), Column("interpretation"), Column("comments")]),
         MIMICTable(module: .icu, file: "icustays", event: "icustays", time: .columns(["intime"]), idColumn: "stay_id",
                    columns: [Column("first_careunit"), Column("last_careunit"), Column("outtime"), Column("los", .number)]),
+        // The ICU module's event tables (items named from d_items).
+        MIMICTable(module: .icu, file: "chartevents", event: "chartevents", time: .columns(["charttime"]), idColumn: nil,
+                   columns: [Column("value"), Column("valuenum", .number), Column("valueuom"), Column("warning", .integer)],
+                   lookup: .icuItem),
+        MIMICTable(module: .icu, file: "datetimeevents", event: "datetimeevents", time: .columns(["charttime"]), idColumn: nil,
+                   columns: [Column("value"), Column("valueuom")], lookup: .icuItem),
+        MIMICTable(module: .icu, file: "inputevents", event: "inputevents", time: .columns(["starttime"]), idColumn: nil,
+                   columns: [Column("amount", .number), Column("amountuom"), Column("rate", .number), Column("rateuom"),
+                             Column("endtime")],
+                   lookup: .icuItem),
+        MIMICTable(module: .icu, file: "ingredientevents", event: "ingredientevents", time: .columns(["starttime"]), idColumn: nil,
+                   columns: [Column("amount", .number), Column("amountuom"), Column("rate", .number), Column("rateuom"),
+                             Column("endtime")],
+                   lookup: .icuItem),
+        MIMICTable(module: .icu, file: "outputevents", event: "outputevents", time: .columns(["charttime"]), idColumn: nil,
+                   columns: [Column("value", .number), Column("valueuom")], lookup: .icuItem),
+        MIMICTable(module: .icu, file: "procedureevents", event: "procedureevents", time: .columns(["starttime"]), idColumn: nil,
+                   columns: [Column("value", .number), Column("valueuom"), Column("location"), Column("locationcategory"),
+                             Column("endtime")],
+                   lookup: .icuItem),
+        // MIMIC-IV-ED: stays first (the other tables find their admission
+        // and, for triage and diagnoses, their time through the stay).
+        MIMICTable(module: .ed, file: "edstays", event: "edstays", time: .columns(["intime"]), idColumn: "stay_id",
+                   columns: [Column("arrival_transport"), Column("disposition"), Column("outtime")]),
+        MIMICTable(module: .ed, file: "triage", event: "triage", time: .edStayStart, idColumn: "stay_id",
+                   columns: [Column("temperature", .number), Column("heartrate", .number), Column("resprate", .number),
+                             Column("o2sat", .number), Column("sbp", .number), Column("dbp", .number), Column("pain"),
+                             Column("acuity", .number), Column("chiefcomplaint")]),
+        MIMICTable(module: .ed, file: "vitalsign", event: "vitalsign", time: .columns(["charttime"]), idColumn: nil,
+                   columns: [Column("temperature", .number), Column("heartrate", .number), Column("resprate", .number),
+                             Column("o2sat", .number), Column("sbp", .number), Column("dbp", .number), Column("rhythm"),
+                             Column("pain")]),
+        MIMICTable(module: .ed, file: "medrecon", event: "medrecon", time: .columns(["charttime"]), idColumn: nil,
+                   columns: [Column("name"), Column("ndc"), Column("etcdescription")]),
+        MIMICTable(module: .ed, file: "pyxis", event: "pyxis", time: .columns(["charttime"]), idColumn: nil,
+                   columns: [Column("name")]),
+        MIMICTable(module: .ed, file: "diagnosis", event: "diagnosis", time: .edStayEnd, idColumn: nil,
+                   columns: [Column("icd_code"), Column("icd_version", .integer), Column("icd_title")]),
         MIMICTable(module: .note, file: "discharge", event: "discharge", time: .columns(["charttime"]), idColumn: "note_id",
                    columns: [Column("note_type")], textColumn: "text"),
         MIMICTable(module: .note, file: "radiology", event: "radiology", time: .columns(["charttime"]), idColumn: "note_id",

@@ -5,14 +5,16 @@ import TGSupport
 /// candidate that passes the task's rules, then, for tasks with a quota,
 /// a seeded draw of at most that many per split.
 ///
-/// Without quotas the timeline is read once and samples are streamed out.
-/// With them it is read twice: first to count candidates per (task, split)
-/// and target items per task; the second pass draws. `uniform` and
-/// `weighted` draws give each candidate a key from a seeded hash of its id
-/// (weighted: u^(1/w) with w the inverse of the mean frequency of its
-/// target items, Efraimidis and Spirakis's A-Res) and keep the largest
-/// keys, so the draw does not depend on the order of the file or on other
-/// tasks. `balanced` shares the quota evenly over labels (a sample's first
+/// The timeline is read once: every candidate goes, in timeline order, to
+/// a spill file beside the output. Only when a task has more candidates
+/// than its quota is the spill read again to draw, keeping line numbers
+/// (a few bytes per kept sample); a last read copies the kept lines. Memory
+/// holds one patient and the draws' line numbers, never the samples.
+/// `uniform` and `weighted` draws give each candidate a key from a seeded
+/// hash of its id (weighted: u^(1/w) with w the inverse of the mean
+/// frequency of its target items over the task, Efraimidis and Spirakis's
+/// A-Res) and keep the largest keys, so the draw does not depend on the
+/// order of the file or on other tasks. `balanced` shares the quota evenly over labels (a sample's first
 /// target item; "water filling": labels with fewer samples than their
 /// share keep all of them and pass the rest on) and keeps each label's
 /// share by seeded reservoir sampling. Memory holds the kept samples of the
@@ -64,67 +66,94 @@ public struct SampleIndex {
         var counts = Counts()
         for task in builder.tasks { counts.byTask[task.name] = (0, 0) }
         let byName = Dictionary(uniqueKeysWithValues: builder.tasks.map { ($0.name, $0) })
+        func sampling(_ task: String) -> TaskDefinition.Sampling { byName[task]?.sampling ?? .uniform }
 
-        // First pass: what the draws need to know.
+        // Pass 1 over the timelines: every candidate, in timeline order, to
+        // a spill file beside the output; what the draws need is counted.
+        let slash = output.path.lastIndex(of: "/")
+        let spillPath = (slash.map { String(output.path[...$0]) } ?? "") + "."
+            + (slash.map { String(output.path[output.path.index(after: $0)...]) } ?? output.path) + ".candidates-\(getpid())"
+        let spill = try JSONLinesWriter(path: spillPath)
+        defer { unlink(spillPath) }
         var candidates: [TaskSplit: Int] = [:]
+        var everyGroup: [TaskSplit: Int] = [:]
         var labelSizes: [GroupKey: Int] = [:]
         var frequencies: [String: [String: Int]] = [:]
-        if !caps.isEmpty {
-            let reader = try TimelineReader(path: path)
-            while let patient = try reader.next() {
-                for sample in builder.samples(for: patient) where caps[sample.task] != nil {
-                    candidates[TaskSplit(task: sample.task, split: sample.split), default: 0] += 1
-                    switch byName[sample.task]?.sampling ?? .uniform {
-                    case .balanced: labelSizes[GroupKey(task: sample.task, split: sample.split, label: sample.targets[0]), default: 0] += 1
-                    case .weighted: for target in sample.targets { frequencies[sample.task, default: [:]][target, default: 0] += 1 }
-                    case .uniform: break
-                    }
-                }
-            }
-        }
-        let quotas = Self.quotas(sizes: labelSizes, caps: caps)
-
-        var reservoirs: [GroupKey: Reservoir] = [:]
-        var draws: [TaskSplit: TopKeys] = [:]
+        var lines = 0
         let reader = try TimelineReader(path: path)
-        var ordinal = 0
         while let patient = try reader.next() {
             counts.patients += 1
             for sample in builder.samples(for: patient, removed: &counts.removed) {
                 counts.available[sample.task, default: 0] += 1
-                let group = TaskSplit(task: sample.task, split: sample.split)
-                guard let cap = caps[sample.task], candidates[group, default: 0] > cap else {
-                    try output.writeLine(sample.json)
-                    count(sample, &counts)
-                    continue
+                try spill.writeLine(sample.json)
+                lines += 1
+                everyGroup[TaskSplit(task: sample.task, split: sample.split), default: 0] += 1
+                guard caps[sample.task] != nil else { continue }
+                candidates[TaskSplit(task: sample.task, split: sample.split), default: 0] += 1
+                switch sampling(sample.task) {
+                case .uniform: break
+                case .balanced: labelSizes[GroupKey(task: sample.task, split: sample.split, label: sample.targets[0]), default: 0] += 1
+                case .weighted: for target in sample.targets { frequencies[sample.task, default: [:]][target, default: 0] += 1 }
                 }
-                switch byName[sample.task]?.sampling ?? .uniform {
+            }
+        }
+        try spill.commit()
+        let drawn = Set(candidates.filter { $0.value > caps[$0.key.task]! }.keys)
+
+        // Pass 2 over the candidates, only when some task has more than its
+        // quota: the draw keeps line numbers (a few bytes each).
+        var kept: [Bool]?
+        if !drawn.isEmpty {
+            var keep = Array(repeating: true, count: lines)
+            let quotas = Self.quotas(sizes: labelSizes.filter { drawn.contains(TaskSplit(task: $0.key.task, split: $0.key.split)) },
+                                     caps: caps)
+            var reservoirs: [GroupKey: Reservoir] = [:]
+            var draws: [TaskSplit: TopKeys] = [:]
+            let candidatesReader = try LineReader(path: spillPath)
+            var line = 0
+            while let bytes = try candidatesReader.nextLine() {
+                defer { line += 1 }
+                let value = try JSONValue.parse(bytes)
+                guard let task = value["task"]?.stringValue, let split = value["split"]?.stringValue.flatMap(Split.init(rawValue:)),
+                      drawn.contains(TaskSplit(task: task, split: split)) else { continue }
+                keep[line] = false
+                let id = value["id"]?.stringValue ?? ""
+                let targets = value["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                let group = TaskSplit(task: task, split: split)
+                switch sampling(task) {
                 case .balanced:
-                    let key = GroupKey(task: sample.task, split: sample.split, label: sample.targets[0])
+                    let key = GroupKey(task: task, split: split, label: targets.first ?? "")
                     let quota = quotas[key] ?? 0
                     guard quota > 0 else { continue }
                     reservoirs[key, default: Reservoir(capacity: quota,
                                                        seed: StableHash.of("\(builder.seed)\u{0}\(key.task)\u{0}\(key.split)\u{0}\(key.label)"))]
-                        .offer(ordinal: ordinal, sample)
+                        .offer(line)
                 case .uniform:
-                    draws[group, default: TopKeys(capacity: cap)].offer(key: drawKey(sample, weight: 1), ordinal: ordinal, sample)
+                    draws[group, default: TopKeys(capacity: caps[task]!)].offer(key: drawKey(id, weight: 1), line: line, id: id)
                 case .weighted:
-                    let table = frequencies[sample.task] ?? [:]
-                    let mean = Double(sample.targets.reduce(0) { $0 + (table[$1] ?? 1) }) / Double(sample.targets.count)
-                    draws[group, default: TopKeys(capacity: cap)].offer(key: drawKey(sample, weight: 1 / max(mean, 1)),
-                                                                         ordinal: ordinal, sample)
+                    let table = frequencies[task] ?? [:]
+                    let mean = Double(targets.reduce(0) { $0 + (table[$1] ?? 1) }) / Double(max(1, targets.count))
+                    draws[group, default: TopKeys(capacity: caps[task]!)].offer(key: drawKey(id, weight: 1 / max(mean, 1)), line: line, id: id)
                 }
             }
-            ordinal += 1
+            for line in reservoirs.values.flatMap(\.kept) + draws.values.flatMap(\.kept) { keep[line] = true }
+            kept = keep
         }
-        // Drawn tasks' samples, in timeline order like the rest.
-        let kept = (reservoirs.values.flatMap(\.kept) + draws.values.flatMap(\.kept)).sorted {
-            $0.ordinal != $1.ordinal ? $0.ordinal < $1.ordinal
-                : ($0.sample.task, $0.sample.targetEvent) < ($1.sample.task, $1.sample.targetEvent)
+
+        // Pass 3: the kept candidates, in timeline order.
+        let copy = try LineReader(path: spillPath)
+        var line = 0
+        while let bytes = try copy.nextLine() {
+            defer { line += 1 }
+            guard kept?[line] ?? true else { continue }
+            try output.writeLine(bytes: bytes)
         }
-        for entry in kept {
-            try output.writeLine(entry.sample.json)
-            count(entry.sample, &counts)
+        // A drawn group keeps exactly its quota; the others keep all.
+        for (group, total) in everyGroup {
+            let written = drawn.contains(group) ? caps[group.task]! : total
+            var entry = counts.byTask[group.task] ?? (0, 0)
+            if group.split == .train { entry.train += written } else { entry.test += written }
+            counts.byTask[group.task] = entry
         }
         for task in builder.tasks {
             let written = counts.byTask[task.name].map { $0.train + $0.test } ?? 0
@@ -136,16 +165,10 @@ public struct SampleIndex {
 
     /// log(u) / w for a seeded uniform u in (0, 1) of the sample's id: the
     /// largest keys are an A-Res weighted sample.
-    func drawKey(_ sample: Sample, weight: Double) -> Double {
-        let hash = StableHash.of("\(builder.seed)\u{0}draw\u{0}\(sample.id)")
+    func drawKey(_ id: String, weight: Double) -> Double {
+        let hash = StableHash.of("\(builder.seed)\u{0}draw\u{0}\(id)")
         let unit = (Double(hash >> 11) + 0.5) / Double(1 << 53)
         return log(unit) / weight
-    }
-
-    private func count(_ sample: Sample, _ counts: inout Counts) {
-        var entry = counts.byTask[sample.task] ?? (0, 0)
-        if sample.split == .train { entry.train += 1 } else { entry.test += 1 }
-        counts.byTask[sample.task] = entry
     }
 
     /// Shares each (task, split)'s cap over its labels: every label gets an
@@ -180,26 +203,26 @@ public struct SampleIndex {
         return quotas
     }
 
-    /// Uniform sampling of a fixed number of items from a stream, with a
-    /// seeded generator (Algorithm R).
+    /// Uniform sampling of a fixed number of items (line numbers) from a
+    /// stream, with a seeded generator (Algorithm R).
     struct Reservoir {
         let capacity: Int
         var generator: SplitMix64
         var seen = 0
-        var kept: [(ordinal: Int, sample: Sample)] = []
+        var kept: [Int] = []
 
         init(capacity: Int, seed: UInt64) {
             self.capacity = capacity
             generator = SplitMix64(seed: seed)
         }
 
-        mutating func offer(ordinal: Int, _ sample: Sample) {
+        mutating func offer(_ line: Int) {
             seen += 1
             if kept.count < capacity {
-                kept.append((ordinal, sample))
+                kept.append(line)
             } else {
                 let slot = Int(generator.next() % UInt64(seen))
-                if slot < capacity { kept[slot] = (ordinal, sample) }
+                if slot < capacity { kept[slot] = line }
             }
         }
     }
@@ -209,19 +232,19 @@ public struct SampleIndex {
     /// the keys alone).
     struct TopKeys {
         let capacity: Int
-        var heap: [(key: Double, ordinal: Int, sample: Sample)] = []
+        var heap: [(key: Double, line: Int, id: String)] = []
 
         init(capacity: Int) { self.capacity = capacity }
 
-        var kept: [(ordinal: Int, sample: Sample)] { heap.map { ($0.ordinal, $0.sample) } }
+        var kept: [Int] { heap.map(\.line) }
 
         private func less(_ a: Int, _ b: Int) -> Bool {
-            heap[a].key != heap[b].key ? heap[a].key < heap[b].key : heap[a].sample.id > heap[b].sample.id
+            heap[a].key != heap[b].key ? heap[a].key < heap[b].key : heap[a].id > heap[b].id
         }
 
-        mutating func offer(key: Double, ordinal: Int, _ sample: Sample) {
+        mutating func offer(key: Double, line: Int, id: String) {
             if heap.count < capacity {
-                heap.append((key, ordinal, sample))
+                heap.append((key, line, id))
                 var child = heap.count - 1
                 while child > 0 {
                     let parent = (child - 1) / 2
@@ -232,8 +255,8 @@ public struct SampleIndex {
                 return
             }
             let smallest = heap[0]
-            guard key > smallest.key || (key == smallest.key && sample.id < smallest.sample.id) else { return }
-            heap[0] = (key, ordinal, sample)
+            guard key > smallest.key || (key == smallest.key && id < smallest.id) else { return }
+            heap[0] = (key, line, id)
             var parent = 0
             while true {
                 let left = 2 * parent + 1, right = left + 1

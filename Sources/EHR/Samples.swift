@@ -137,14 +137,15 @@ public struct SampleBuilder: Sendable {
 
     public func samples(for patient: Patient, removed: inout Removals) -> [Sample] {
         let split = split(of: patient.id)
+        let landmarks = Landmarks(patient.events)
         var samples: [Sample] = []
         for task in tasks {
             let anyEvent = task.events == ["*"]
-            let predicted = Set(task.events)
-            let hidden = Set(task.hiddenEvents)
+            let predicted = landmarks.nameMask(task.events)
+            let hidden = landmarks.nameMask(task.hiddenEvents)
             var lastTime: Timestamp?
             var sameSecond = 0
-            for (index, event) in patient.events.enumerated() where anyEvent || predicted.contains(event.name) {
+            for (index, event) in patient.events.enumerated() where anyEvent || predicted[landmarks.names[index]] {
                 // Ids count every target event of the second, kept or not,
                 // so an id never depends on the rules' settings.
                 sameSecond = event.time == lastTime ? sameSecond + 1 : 0
@@ -155,7 +156,7 @@ public struct SampleBuilder: Sendable {
                     continue
                 }
                 let context: [Int]
-                switch contextEvents(of: index, in: patient.events, task: task, hidden: hidden) {
+                switch contextEvents(of: index, in: patient.events, task: task, hidden: hidden, landmarks: landmarks) {
                 case .success(let events): context = events
                 case .failure(let rule):
                     removed[task.name, default: [:]][rule, default: 0] += 1
@@ -200,33 +201,78 @@ public struct SampleBuilder: Sendable {
         }
     }
 
-    func contextEvents(of target: Int, in events: [Event], task: TaskDefinition, hidden: Set<String>) -> Result<[Int], SampleRule> {
+    /// Where a patient's admissions and discharge summaries are, found
+    /// once per patient (looking them up per candidate was quadratic).
+    /// Event names and admissions are numbered too: the window scan
+    /// compares numbers instead of hashing strings.
+    struct Landmarks {
+        /// Admission id → indices of its `admissions` events, ascending.
+        var admissions: [String: [Int]] = [:]
+        /// Indices of `discharge` events, ascending.
+        var discharges: [Int] = []
+        /// Each event's name as a number, and the names by number.
+        var names: [Int] = []
+        var nameNumbers: [String: Int] = [:]
+        /// Each event's admission as a number (-1: none).
+        var stays: [Int] = []
+
+        init(_ events: [Event]) {
+            var stayNumbers: [String: Int] = [:]
+            names.reserveCapacity(events.count)
+            stays.reserveCapacity(events.count)
+            for (index, event) in events.enumerated() {
+                if event.name == "admissions", let id = event.admission { admissions[id, default: []].append(index) }
+                if event.name == "discharge" { discharges.append(index) }
+                let name = nameNumbers[event.name] ?? nameNumbers.count
+                nameNumbers[event.name] = name
+                names.append(name)
+                if let id = event.admission {
+                    let stay = stayNumbers[id] ?? stayNumbers.count
+                    stayNumbers[id] = stay
+                    stays.append(stay)
+                } else {
+                    stays.append(-1)
+                }
+            }
+        }
+
+        /// By name number: whether the name is one of `list`.
+        func nameMask(_ list: [String]) -> [Bool] {
+            var mask = Array(repeating: false, count: nameNumbers.count)
+            for name in list { if let number = nameNumbers[name] { mask[number] = true } }
+            return mask
+        }
+    }
+
+    func contextEvents(of target: Int, in events: [Event], task: TaskDefinition, hidden: [Bool],
+                       landmarks: Landmarks) -> Result<[Int], SampleRule> {
         let targetEvent = events[target]
         let earliest = targetEvent.time.adding(seconds: -Int64(task.contextHours * 3600))
-        let admission = task.sameAdmission ? targetEvent.admission : nil
+        let ownAdmission = targetEvent.admission.flatMap { own in
+            landmarks.admissions[own]?.last { $0 < target && events[$0].time < targetEvent.time }
+        }
+        if task.admissionInWindow, let ownAdmission, events[ownAdmission].time < earliest { return .failure(.admissionInWindow) }
+        let stay = task.sameAdmission ? landmarks.stays[target] : -1
         var context: [Int] = []
         var index = target - 1
         while index >= 0 {
             let event = events[index]
             if event.time < earliest { break }
-            if event.time < targetEvent.time, !hidden.contains(event.name),
-               admission == nil || event.admission == admission {
+            if event.time < targetEvent.time, !hidden[landmarks.names[index]], stay < 0 || landmarks.stays[index] == stay {
                 context.append(index)
+                // Past the upper bound the sample is out: no need to look further.
+                if context.count >= task.maxContextEvents { return .failure(.maxContextEvents) }
             }
             index -= 1
         }
-        let ownAdmission = targetEvent.admission.flatMap { own in
-            events[..<target].lastIndex { $0.name == "admissions" && $0.admission == own && $0.time < targetEvent.time }
-        }
-        if task.admissionInWindow, let ownAdmission, events[ownAdmission].time < earliest { return .failure(.admissionInWindow) }
         if context.count <= task.minContextEvents { return .failure(.minContextEvents) }
-        if context.count >= task.maxContextEvents { return .failure(.maxContextEvents) }
         if task.includeAdmission, let ownAdmission, !context.contains(ownAdmission) {
             context.append(ownAdmission)
         }
         if task.includePreviousDischarge,
-           let position = events[..<target].lastIndex(where: {
-               $0.name == "discharge" && $0.time < targetEvent.time && ($0.admission == nil || $0.admission != targetEvent.admission)
+           let position = landmarks.discharges.last(where: {
+               $0 < target && events[$0].time < targetEvent.time
+                   && (events[$0].admission == nil || events[$0].admission != targetEvent.admission)
            }), !context.contains(position) {
             context.append(position)
         }

@@ -37,6 +37,15 @@ public final class JSONLinesWriter {
         }
     }
 
+    /// Writes `bytes` and a newline (a line read elsewhere, copied as is).
+    public func writeLine(bytes: UnsafeBufferPointer<UInt8>) throws {
+        guard let file else { throw InputError(file: path, message: "writer already closed") }
+        var newline: UInt8 = 0x0A
+        guard fwrite(bytes.baseAddress, 1, bytes.count, file) == bytes.count, fwrite(&newline, 1, 1, file) == 1 else {
+            throw InputError(file: path, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
     public func writeLine(_ line: String) throws {
         guard let file else { throw InputError(file: path, message: "writer already closed") }
         var line = line + "\n"

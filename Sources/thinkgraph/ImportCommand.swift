@@ -113,7 +113,9 @@ struct ImportMIMICCommand: ParsableCommand {
         discussion: """
             Reads from --hosp: patients, admissions (both required), transfers, services, diagnoses_icd \
             (+ d_icd_diagnoses), procedures_icd (+ d_icd_procedures), prescriptions, emar, poe, omr, labevents \
-            (+ d_labitems), microbiologyevents; from --icu: icustays; from --note: discharge, radiology \
+            (+ d_labitems), microbiologyevents; from --icu: icustays, chartevents, datetimeevents, inputevents, \
+            ingredientevents, outputevents, procedureevents (+ d_items); from --ed: edstays, triage, vitalsign, medrecon, \
+            pyxis, diagnosis; from --note: discharge, radiology \
             (+ radiology_detail for exam names). Tables that are absent are skipped.
             """)
 
@@ -122,6 +124,9 @@ struct ImportMIMICCommand: ParsableCommand {
 
     @Option(help: "The icu module folder.")
     var icu: String?
+
+    @Option(help: "The MIMIC-IV-ED module folder (edstays, triage, vitalsign, medrecon, pyxis, diagnosis).")
+    var ed: String?
 
     @Option(help: "The note module folder (MIMIC-IV-Note).")
     var note: String?
@@ -136,7 +141,7 @@ struct ImportMIMICCommand: ParsableCommand {
         importer.mode = destination.mode
         importer.maximumTextBytes = maxTextBytes
         try destination.perform(source: hosp, kind: "mimic-iv") { output, rejects in
-            try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, note: note), output: output, rejects: rejects,
+            try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, ed: ed, note: note), output: output, rejects: rejects,
                              progress: destination.progress)
         }
     }

@@ -101,4 +101,150 @@ import TestSupport
         #expect(rejects.contains(#""line":4,"kind":"bad row","reason":"11 fields, the header has 16""#))
         #expect(rejects.contains(#""field":"labevents/6","kind":"duplicate","reason":"patient 10000032: duplicate resource or row (again at labevents.csv.gz:8)""#))
     }
+
+    /// The ED and ICU modules in PhysioNet's column layout (MIMIC-IV-ED 2.2,
+    /// MIMIC-IV icu 3.1), written by the test.
+    static let ed: [String: String] = [
+        "edstays": """
+            subject_id,hadm_id,stay_id,intime,outtime,gender,race,arrival_transport,disposition
+            10000032,22595853,33258284,2180-05-06 19:17:00,2180-05-06 23:30:00,F,WHITE,AMBULANCE,ADMITTED
+
+            """,
+        "triage": """
+            subject_id,stay_id,temperature,heartrate,resprate,o2sat,sbp,dbp,pain,acuity,chiefcomplaint
+            10000032,33258284,97.8,87,14,98,71,43,7,2,"Abd pain, Abdominal distention"
+
+            """,
+        "vitalsign": """
+            subject_id,stay_id,charttime,temperature,heartrate,resprate,o2sat,sbp,dbp,rhythm,pain
+            10000032,33258284,2180-05-06 20:00:00,98.1,85,16,97,90,50,,5
+
+            """,
+        "medrecon": """
+            subject_id,stay_id,charttime,name,gsn,ndc,etc_rn,etccode,etcdescription
+            10000032,33258284,2180-05-06 20:10:00,albuterol sulfate,28090,21695042308,1,5970,Asthma/COPD Therapy - Beta 2-Adrenergic Agents
+
+            """,
+        "pyxis": """
+            subject_id,stay_id,charttime,med_rn,name,gsn_rn,gsn
+            10000032,33258284,2180-05-06 21:00:00,1,Morphine,1,004489
+
+            """,
+        "diagnosis": """
+            subject_id,stay_id,seq_num,icd_code,icd_version,icd_title
+            10000032,33258284,1,R1084,10,Generalized abdominal pain
+
+            """,
+    ]
+    static let icu: [String: String] = [
+        "icustays": """
+            subject_id,hadm_id,stay_id,first_careunit,last_careunit,intime,outtime,los
+            10000032,22595853,39553978,Medical Intensive Care Unit (MICU),Medical Intensive Care Unit (MICU),2180-05-07 00:00:00,2180-05-07 12:00:00,0.5
+
+            """,
+        "d_items": """
+            itemid,label,abbreviation,linksto,category,unitname,param_type,lownormalvalue,highnormalvalue
+            220045,Heart Rate,HR,chartevents,Routine Vital Signs,bpm,Numeric,,
+            225166,Potassium Chloride,Potassium Chloride,inputevents,Medications,mEq,Solution,,
+            226559,Foley,Foley,outputevents,Output,mL,Numeric,,
+
+            """,
+        "chartevents": """
+            subject_id,hadm_id,stay_id,caregiver_id,charttime,storetime,itemid,value,valuenum,valueuom,warning
+            10000032,22595853,39553978,1,2180-05-07 01:00:00,2180-05-07 01:05:00,220045,91,91,bpm,0
+
+            """,
+        "inputevents": """
+            subject_id,hadm_id,stay_id,caregiver_id,starttime,endtime,storetime,itemid,amount,amountuom,rate,rateuom,orderid,linkorderid,ordercategoryname
+            10000032,22595853,39553978,1,2180-05-07 02:00:00,2180-05-07 03:00:00,2180-05-07 02:01:00,225166,10,mEq,10,mEq/hour,1,1,Drug Additives
+
+            """,
+        "outputevents": """
+            subject_id,hadm_id,stay_id,caregiver_id,charttime,storetime,itemid,value,valueuom
+            10000032,22595853,39553978,1,2180-05-07 04:00:00,2180-05-07 04:05:00,226559,250,ml
+
+            """,
+    ]
+
+    static func writeModule(_ tables: [String: String], to folder: String, replace: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, text) in tables { try (replace[name] ?? text).write(toFile: "\(folder)/\(name).csv", atomically: true, encoding: .utf8) }
+    }
+
+    func importModules(_ folder: String) throws -> [Patient] {
+        let output = try JSONLinesWriter(path: folder + "/patients.jsonl")
+        let rejects = try RejectLog(mode: .strict, path: folder + "/rejects.jsonl")
+        _ = try MIMICImporter().run(.init(hosp: folder + "/hosp", icu: folder + "/icu", ed: folder + "/ed", note: folder + "/note"),
+                                    output: output, rejects: rejects)
+        try rejects.commit()
+        try output.commit()
+        let reader = try TimelineReader(path: folder + "/patients.jsonl")
+        var patients: [Patient] = []
+        while let patient = try reader.next() { patients.append(patient) }
+        return patients
+    }
+
+    @Test func readsTheEDAndICUModules() throws {
+        let folder = try MIMICFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.writeModule(Self.ed, to: folder + "/ed")
+        try Self.writeModule(Self.icu, to: folder + "/icu")
+        let patient = try #require(try importModules(folder).first { $0.id == "10000032" })
+        func event(_ name: String) -> Event? { patient.events.first { $0.name == name } }
+        // Triage at the ED stay's start, ED diagnoses at its end, both with
+        // the stay's admission.
+        #expect(event("triage")?.time == Timestamp(parsing: "2180-05-06 19:17:00"))
+        #expect(event("triage")?.admission == "22595853")
+        #expect(event("triage")?.records[0]["chiefcomplaint"] == .string("Abd pain, Abdominal distention"))
+        #expect(event("diagnosis")?.time == Timestamp(parsing: "2180-05-06 23:30:00"))
+        #expect(event("diagnosis")?.records[0]["icd_title"] == .string("Generalized abdominal pain"))
+        #expect(event("medrecon")?.records[0]["name"] == .string("albuterol sulfate"))
+        #expect(event("pyxis")?.records[0]["name"] == .string("Morphine"))
+        #expect(event("vitalsign")?.records[0]["heartrate"] == .number(85))
+        // ICU items named from d_items.
+        #expect(event("chartevents")?.records[0]["item_name"] == .string("Heart Rate"))
+        #expect(event("inputevents")?.records[0]["item_name"] == .string("Potassium Chloride"))
+        #expect(event("outputevents")?.records[0]["item_name"] == .string("Foley"))
+        // Their tasks make samples (with the context-size rule opened up).
+        let tasks = try TaskSet.standard().tasks.map { task in
+            var task = task
+            task.minContextEvents = 0
+            return task
+        }
+        let made = Set(SampleBuilder(tasks: tasks, testFraction: 0).samples(for: patient).map(\.task))
+        #expect(made.isSuperset(of: ["medrecon", "pyxis", "diagnosis", "chartevents", "inputevents", "outputevents"]), "\(made.sorted())")
+        // And render with the reference's titles.
+        let renderer = TimelineRenderer(format: try TaskSet.standard().format)
+        #expect(renderer.render(try #require(event("triage"))).hasPrefix("## Triage [2180-05-06 19:17:00]\n- Temperature: 97.8\n- Heartrate: 87\n"))
+        #expect(renderer.render(try #require(event("chartevents"))) == "## Chart Events [2180-05-07 01:00:00]\n- Item_Name: Heart Rate\n- Value: 91\n- Valueuom: bpm\n- Warning: 0\n")
+    }
+
+    @Test func anEDOrICUTableWithAWrongColumnIsNamed() throws {
+        for (module, table, text, field) in [
+            ("ed", "pyxis", "subject_id,stay_id,charttime,medication\n10000032,33258284,2180-05-06 21:00:00,Morphine\n", "name"),
+            ("icu", "chartevents", "subject_id,hadm_id,stay_id,charttime,itemid,value,valueuom,warning\n10000032,1,1,2180-05-07 01:00:00,220045,91,bpm,0\n", "valuenum"),
+        ] {
+            let folder = try MIMICFixture.write()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try Self.writeModule(Self.ed, to: folder + "/ed", replace: module == "ed" ? [table: text] : [:])
+            try Self.writeModule(Self.icu, to: folder + "/icu", replace: module == "icu" ? [table: text] : [:])
+            do {
+                _ = try importModules(folder)
+                Issue.record("imported \(table)")
+            } catch let error as InputError {
+                #expect(error.file.hasSuffix("\(module)/\(table).csv") && error.line == 1 && error.field == field, "\(error)")
+            }
+        }
+        // A row naming an ED stay that edstays does not have: file, line, field.
+        let folder = try MIMICFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.writeModule(Self.ed, to: folder + "/ed", replace: ["pyxis": "subject_id,stay_id,charttime,med_rn,name,gsn_rn,gsn\n10000032,999,2180-05-06 21:00:00,1,Morphine,1,1\n"])
+        try Self.writeModule(Self.icu, to: folder + "/icu")
+        do {
+            _ = try importModules(folder)
+            Issue.record("imported")
+        } catch let error as InputError {
+            #expect(error.file.hasSuffix("ed/pyxis.csv") && error.line == 2 && error.field == "stay_id", "\(error)")
+        }
+    }
 }
