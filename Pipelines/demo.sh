@@ -28,7 +28,7 @@ echo
 echo "demo cohort: synthetic FHIR R4 patients from clinosim, imported into Outputs/demo-run"
 export_dir="$(bash Pipelines/demo-cohort.sh "$root/Outputs/demo-cohort")"
 run="$root/Outputs/demo-run"
-"$thinkgraph" import fhir "$export_dir" --run "$run" --mode lenient --quiet
+"$thinkgraph" import fhir "$export_dir" --run "$run" --mode lenient --quiet --code-maps "$root/Lexicons/downloads/code-maps"
 "$thinkgraph" import validate "$run/patients.jsonl" | tail -1
 "$thinkgraph" samples --run "$run"
 # A leak audit: every sample's context as the model will read it, scanned for

@@ -43,6 +43,8 @@ public struct FHIRImporter {
     public var mode = ImportMode.strict
     /// Where partitions go (default: beside the output).
     public var scratch: String?
+    /// CCS / ATC categories added to coded records (`CodeMaps`).
+    public var codeMaps: CodeMaps?
 
     public init() {}
 
@@ -106,7 +108,10 @@ public struct FHIRImporter {
                     try partitioner.add(patient: patient, statics: items, source: "\(name):\(reader.lineNumber)")
                 case .events(let patient, let events):
                     summary.rowsByKind[type, default: 0] += 1
-                    for event in events { try partitioner.add(patient: patient, event: event) }
+                    for var event in events {
+                        codeMaps?.annotate(&event)
+                        try partitioner.add(patient: patient, event: event)
+                    }
                 case .skipped(let type):
                     summary.skippedByKind[type, default: 0] += 1
                 }

@@ -11,6 +11,8 @@ public struct MIMICImporter {
     public var mode = ImportMode.strict
     public var maximumTextBytes = 4 << 20
     public var scratch: String?
+    /// CCS / ATC categories added to coded records (`CodeMaps`).
+    public var codeMaps: CodeMaps?
 
     public init() {}
 
@@ -327,10 +329,11 @@ public struct MIMICImporter {
             }
             let identity = idColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : "\(table.file)/\($0)" }
             let source = "\(tableName):\(csv.recordLine)"
-            let event = Event(name: table.event, time: time, admission: admission,
+            var event = Event(name: table.event, time: time, admission: admission,
                               records: records, text: text,
                               source: identity ?? (text != nil ? source : nil))
             state.summary.rowsByKind[table.file, default: 0] += 1
+            codeMaps?.annotate(&event)
             try partitioner.add(patient: subject, event: event)
         }
     }

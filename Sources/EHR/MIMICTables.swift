@@ -68,7 +68,7 @@ public struct MIMICTable: Sendable {
                    columns: [Column("icd_code"), Column("icd_version", .integer), Column("seq_num", .integer)],
                    lookup: .icdProcedure),
         MIMICTable(module: .hosp, file: "prescriptions", event: "prescriptions", time: .columns(["starttime"]), idColumn: nil,
-                   columns: [Column("drug"), Column("drug_type"), Column("prod_strength"), Column("dose_val_rx"),
+                   columns: [Column("drug"), Column("drug_type"), Column("ndc"), Column("prod_strength"), Column("dose_val_rx"),
                              Column("dose_unit_rx"), Column("route"), Column("doses_per_24_hrs")]),
         MIMICTable(module: .hosp, file: "emar", event: "emar", time: .columns(["charttime"]), idColumn: "emar_id",
                    columns: [Column("medication"), Column("event_txt")]),

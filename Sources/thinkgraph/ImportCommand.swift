@@ -24,6 +24,9 @@ struct ImportDestination: ParsableArguments {
     @Option(help: "strict: stop at the first bad row or resource; lenient: skip it and record it in the rejects file.")
     var mode: ImportMode = .strict
 
+    @Option(help: "Folder of code maps (CCS categories, ATC classes) added to coded records for the _ccs / _atc tasks: Lexicons/downloads/code-maps after Lexicons/fetch-open-vocabularies.sh, or your own *.tsv (see docs/TASKS.md).")
+    var codeMaps: String?
+
     @Flag(help: "Print the summary as one JSON line on standard output.")
     var json = false
 
@@ -35,6 +38,8 @@ struct ImportDestination: ParsableArguments {
     }
 
     var timelinePath: String { out ?? "\(run!)/patients.jsonl" }
+
+    func loadCodeMaps() throws -> CodeMaps? { try codeMaps.map(CodeMaps.load(folder:)) }
     var rejectsPath: String { run.map { "\($0)/rejects.jsonl" } ?? "\(out!).rejects.jsonl" }
 
     func prepare() throws {
@@ -100,6 +105,7 @@ struct ImportFHIRCommand: ParsableCommand {
         var importer = FHIRImporter()
         importer.mode = destination.mode
         importer.mapper = FHIRMapper(maximumTextBytes: maxTextBytes)
+        importer.codeMaps = try destination.loadCodeMaps()
         try destination.perform(source: directory, kind: "fhir-r4") { output, rejects in
             try importer.run(directory: directory, output: output, rejects: rejects, progress: destination.progress)
         }
@@ -140,6 +146,7 @@ struct ImportMIMICCommand: ParsableCommand {
         var importer = MIMICImporter()
         importer.mode = destination.mode
         importer.maximumTextBytes = maxTextBytes
+        importer.codeMaps = try destination.loadCodeMaps()
         try destination.perform(source: hosp, kind: "mimic-iv") { output, rejects in
             try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, ed: ed, note: note), output: output, rejects: rejects,
                              progress: destination.progress)

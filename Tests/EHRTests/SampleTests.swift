@@ -199,7 +199,7 @@ import TGSupport
             #expect(throws: InputError.self) { try TaskSet(contentsOf: folder + "/t.json") }
             do { _ = try TaskSet(contentsOf: folder + "/t.json") } catch let error as InputError { #expect(error.field == field, "\(text)") }
         }
-        #expect(try TaskSet.standard().tasks.count == 23)
+        #expect(try TaskSet.standard().tasks.count == 28)
     }
 }
 
