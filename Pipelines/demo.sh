@@ -33,6 +33,7 @@ run="$root/Outputs/demo-run"
 "$thinkgraph" samples --run "$run"
 # A leak audit: every sample's context as the model will read it, scanned for
 # any date or time after the sample's target time.
+mkdir -p "$run/logs"
 "$thinkgraph" export eval --run "$run" --split all --out "$run/logs/all-contexts.jsonl" > /dev/null
 python3 - "$run/logs/all-contexts.jsonl" <<'PY'
 import json, re, sys

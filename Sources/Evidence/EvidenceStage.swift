@@ -26,10 +26,10 @@ public struct ConceptNodes: Sendable {
     /// A path as `[term, relation, term, ...]`; with `ends`, the first and
     /// last terms are those strings (the patient's own words for the target
     /// and the history concept, as the reference writes its paths).
-    public func render(_ path: PathSearch.Path, graph: RelationGraph, ends: (String, String)? = nil) -> [String] {
+    public func render(_ path: PathSearch.Path, graph: RelationGraph, ends: (String, String)? = nil, words: Bool = false) -> [String] {
         var parts = [names[path.nodes[0]]]
         for (index, label) in path.labels.enumerated() {
-            parts.append(graph.labels[label])
+            parts.append(words ? RelationWords.phrase(graph.labels[label]) : graph.labels[label])
             parts.append(names[path.nodes[index + 1]])
         }
         if let ends, parts.count >= 3 {
@@ -55,6 +55,8 @@ public struct EvidenceStage {
     public var historyRule = HistoryRule()
     /// The samples worked on: training patients' by default.
     public var split = SplitSelection.train
+    /// Relations written as words (`may treat`) rather than labels.
+    public var relationWords = false
 
     public init(search: PathSearch, nodes: ConceptNodes, tasks: [TaskDefinition]) {
         self.search = search
@@ -171,7 +173,8 @@ public struct EvidenceStage {
                     paths.append(.object([
                         ("target", .string(target)), ("history", .string(partner.history)),
                         ("path", .array(nodes.render(path, graph: search.graph, ends: (surfaces[target] ?? nodes.names[from],
-                                                                                          surfaces[partner.history] ?? nodes.names[to]))
+                                                                                          surfaces[partner.history] ?? nodes.names[to]),
+                                                       words: relationWords)
                             .map { .string($0) })),
                         ("concepts", .array(path.nodes.map { .string(nodes.cuis[$0]) })),
                         ("hops", .integer(Int64(path.hops))),
@@ -197,4 +200,23 @@ public struct EvidenceStage {
         progress.report(final: true)
         return summary
     }
+}
+
+/// Relation labels as words a model reads (`may_treat` → "may treat",
+/// `inverse_isa` → "has subtype").
+public enum RelationWords {
+    static let known: [String: String] = [
+        "isa": "is a", "inverse_isa": "has subtype", "PAR": "has parent", "CHD": "has child", "RB": "has broader", "RN": "has narrower",
+        "may_treat": "may treat", "inverse_may_treat": "may be treated by", "may_be_treated_by": "may be treated by",
+        "has_finding_site": "has finding site", "finding_site_of": "is the finding site of",
+        "has_phenotype": "has phenotype", "inverse_has_phenotype": "is a phenotype of",
+    ]
+
+    public static func phrase(_ label: String) -> String {
+        if let known = known[label] { return known }
+        if label.hasPrefix("inverse_") { return words(String(label.dropFirst(8))) + " (inverse)" }
+        return words(label)
+    }
+
+    static func words(_ label: String) -> String { label.replacingOccurrences(of: "_", with: " ") }
 }

@@ -1,3 +1,4 @@
+import Foundation
 /// Where a search reads a node's edges: the memory-mapped graph, or (for
 /// the benchmark of the reference's approach) one SQL query per expansion.
 public protocol Adjacency {
@@ -69,6 +70,13 @@ public struct PathSearch: Sendable {
     public var maxHops = 10
     public var maxPaths = 10
     public var maxExplored = 2000
+    /// Nodes a path may end at but never pass through (hierarchy hubs:
+    /// chapters, sections, roots), by node; empty: none.
+    public var hubs: [Bool] = []
+    /// Among the shortest paths found, take the most specific: the least
+    /// total log-degree of the nodes it passes through (false: the first
+    /// found, as the reference).
+    public var prefersSpecific = false
     /// Label ids never followed.
     public var skipped: Set<Int> {
         didSet {
@@ -89,6 +97,37 @@ public struct PathSearch: Sendable {
     /// The relations EHR-R1 skips as uninformative.
     public static let referenceSkipped = ["subset_includes_concept", "concept_in_subset", "has_contraindicated_drug",
                                           "contraindicated_with_disease"]
+
+    /// ICD-10-CM's coding notes: they say where a condition is coded, not
+    /// what it has to do with another (both directions).
+    public static let codingNotes = ["excludes1", "excludes2", "code_first", "use_additional_code", "code_also"]
+        .flatMap { [$0, "inverse_" + $0] }
+
+    /// How paths are chosen. `meaning` (the default): the reference's
+    /// skipped relations and ICD-10-CM's coding notes skipped, hierarchy
+    /// hubs never crossed, the most specific shortest path. `ehrR1`: the
+    /// reference's rules alone (its four skipped relations, any node, the
+    /// first shortest path), for UMLS users who want its behaviour.
+    public enum Profile: String, Sendable, CaseIterable {
+        case meaning
+        case ehrR1 = "ehr-r1"
+
+        public var skipped: [String] { self == .meaning ? PathSearch.referenceSkipped + PathSearch.codingNotes : PathSearch.referenceSkipped }
+    }
+
+    /// The hubs of a graph: nodes with at least `degree` edges, and those
+    /// `isHub` flags by their concept id (ICD-10-CM chapters and sections).
+    public static func hubs(of graph: RelationGraph, degree: Int, isHub: (Int) -> Bool) -> [Bool] {
+        (0..<graph.nodeCount).map { node in (degree > 0 && graph.edges(of: node).count >= degree) || isHub(node) }
+    }
+
+    /// Whether an ICD-10-CM chapter or section (a code range) is named by
+    /// this concept id (the default lexicon's ids; with UMLS, the degree
+    /// rule finds them).
+    public static func isICDGrouping(_ concept: String) -> Bool {
+        guard concept.hasPrefix("ICD10CM:") else { return false }
+        return concept.hasPrefix("ICD10CM:chapter-") || concept.dropFirst(8).contains("-")
+    }
 
     public init(graph: RelationGraph, skipping names: [String] = PathSearch.referenceSkipped) {
         self.graph = graph
@@ -190,6 +229,7 @@ public struct PathSearch: Sendable {
                     prefetch(state.forward, layer: forwardLayer, after: slot, in: adjacency)
                     adjacency.forEachEdge(of: node, wanted: { !state.seen.contains($0, .forward) }) { target, label in
                         guard label < skip.count, !skip[label] else { return true }
+                        if target != goal, target < hubs.count, hubs[target] { return true }
                         state.seen.insert(target, .forward)
                         let reached = state.forward.append(target, parent: slot, label: label)
                         result.explored += 1
@@ -206,6 +246,7 @@ public struct PathSearch: Sendable {
                     prefetch(state.backward, layer: backwardLayer, after: slot, in: adjacency)
                     adjacency.forEachIncoming(to: node, wanted: { !state.seen.contains($0, .backward) }) { neighbour, label in
                         guard label < skip.count, !skip[label] else { return true }
+                        if neighbour != source, neighbour < hubs.count, hubs[neighbour] { return true }
                         state.seen.insert(neighbour, .backward)
                         let reached = state.backward.append(neighbour, parent: slot, label: label)
                         result.explored += 1
@@ -228,13 +269,24 @@ public struct PathSearch: Sendable {
                 state.backward.walk(from: backwardSlot, nodes: &nodes, labels: &labels, includingFirst: false)
                 result.pathsFound += 1
                 guard labels.count <= maxHops, !undoes(nodes: nodes, labels: labels) else { continue }
-                if best == nil || labels.count < best!.labels.count { best = Path(nodes: nodes, labels: labels) }
+                if best == nil || labels.count < best!.labels.count {
+                    best = Path(nodes: nodes, labels: labels)
+                } else if prefersSpecific, labels.count == best!.labels.count,
+                          generality(nodes) < generality(best!.nodes) {
+                    best = Path(nodes: nodes, labels: labels)
+                }
             }
             meetings.removeAll(keepingCapacity: true)
             if best != nil || result.pathsFound >= maxPaths { break }
         }
         result.path = best
         return result
+    }
+
+    /// The total log-degree of a path's inner nodes: a path through
+    /// broad groupings scores higher than one through specific concepts.
+    func generality(_ nodes: [Int]) -> Double {
+        nodes.dropFirst().dropLast().reduce(0) { $0 + log(Double(max(1, graph.edges(of: $1).count))) }
     }
 
     /// Prefetches for the frontier nodes after `slot`: offsets 16 ahead and

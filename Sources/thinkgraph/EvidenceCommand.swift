@@ -25,22 +25,44 @@ struct SearchOptions: ParsableArguments {
     @Option(help: "Stop after reaching this many nodes.")
     var maxExplored = 2000
 
-    @Option(help: "Relation labels never followed, comma-separated (default: the four the reference skips).")
-    var skipRelations = PathSearch.referenceSkipped.joined(separator: ",")
+    @Option(help: "How paths are chosen: meaning (skip coding notes, never cross hierarchy hubs, prefer specific paths) or ehr-r1 (the reference's rules alone).")
+    var pathProfile: PathSearch.Profile = .meaning
 
-    func search(_ graph: RelationGraph) -> PathSearch {
-        var search = PathSearch(graph: graph, skipping: skipRelations.split(separator: ",").map {
-            String($0).trimmingCharacters(in: .whitespaces)
-        })
+    @Option(help: "Relation labels never followed, comma-separated (default: the profile's: the reference's four, and with meaning ICD-10-CM's coding notes).")
+    var skipRelations: String?
+
+    @Option(help: "With the meaning profile, nodes with at least this many edges are hubs a path never crosses (0: none).")
+    var hubDegree = 100
+
+    func validate() throws {
+        guard maxHops >= 1 else { throw ValidationError("--max-hops must be at least 1") }
+        guard maxPaths >= 1 else { throw ValidationError("--max-paths must be at least 1") }
+        guard maxExplored >= 1 else { throw ValidationError("--max-explored must be at least 1") }
+        guard hubDegree >= 0 else { throw ValidationError("--hub-degree must be 0 or more") }
+    }
+
+    var skipped: [String] {
+        skipRelations.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? pathProfile.skipped
+    }
+
+    func search(_ graph: RelationGraph, concepts: [String]) -> PathSearch {
+        var search = PathSearch(graph: graph, skipping: skipped)
         search.maxHops = maxHops
         search.maxPaths = maxPaths
         search.maxExplored = maxExplored
+        if pathProfile == .meaning {
+            search.hubs = PathSearch.hubs(of: graph, degree: hubDegree) { node in
+                node < concepts.count && PathSearch.isICDGrouping(concepts[node])
+            }
+            search.prefersSpecific = true
+        }
         return search
     }
 
     var json: [(String, JSONValue)] {
         [("max_hops", .integer(Int64(maxHops))), ("max_paths", .integer(Int64(maxPaths))),
-         ("max_explored", .integer(Int64(maxExplored))), ("skip_relations", .string(skipRelations))]
+         ("max_explored", .integer(Int64(maxExplored))), ("path_profile", .string(pathProfile.rawValue)),
+         ("skip_relations", .string(skipped.joined(separator: ","))), ("hub_degree", .integer(Int64(pathProfile == .meaning ? hubDegree : 0)))]
     }
 }
 
@@ -85,12 +107,14 @@ struct EvidenceRunCommand: ParsableCommand {
         let taskSet = try TaskSet.forRun(runFolder, override: tasks).selecting(task)
         let store = try LexiconStore(directory: lexicon)
         let graph = try RelationGraph.open(lexicon: store)
-        var stage = EvidenceStage(search: searchOptions.search(graph), nodes: ConceptNodes(table: try store.loadConceptTable()),
+        let nodes = ConceptNodes(table: try store.loadConceptTable())
+        var stage = EvidenceStage(search: searchOptions.search(graph, concepts: nodes.cuis), nodes: nodes,
                                   tasks: taskSet.tasks)
         stage.threshold = threshold
         stage.minimumSupport = minSupport
         stage.topK = topk
         stage.split = splitOption.split
+        stage.relationWords = searchOptions.pathProfile == .meaning
         let chunk = try chunking.chunk()
         let configuration: [(String, JSONValue)] = [
             ("threshold", .number(threshold)), ("min_support", .integer(Int64(minSupport))), ("topk", .integer(Int64(topk))),
@@ -141,7 +165,7 @@ struct EvidencePathCommand: ParsableCommand {
             guard !found.isEmpty else { throw ValidationError("no concept named \"\(text)\" in \(lexicon)") }
             return found
         }
-        let search = searchOptions.search(graph)
+        let search = searchOptions.search(graph, concepts: nodes.cuis)
         let workspace = SearchWorkspace(nodeCount: graph.nodeCount)
         var best: (PathSearch.Path, Int)?
         var explored = 0, searched = 0, disconnected = 0
@@ -236,7 +260,9 @@ struct EvidenceBenchCommand: ParsableCommand {
         }
         print(String(format: "graph: %d nodes, %d edges, opened in %.1f ms", relationGraph.nodeCount, relationGraph.edgeCount,
                      Date().timeIntervalSince(opened) * 1000))
-        var search = searchOptions.search(relationGraph)
+        // The benchmark compares the search with the reference's own: its
+        // rules (a generated graph has no concept ids to flag hubs by).
+        var search = searchOptions.search(relationGraph, concepts: [])
         search.usesComponents = !noComponents
         var chosen: [(Int, Int)] = []
         while chosen.count < pairs {
@@ -276,3 +302,5 @@ struct EvidenceBenchCommand: ParsableCommand {
         print(String(format: "ratio: %.1fx faster per pair; identical path lengths: %d of %d", their.total / our.total, same, pairs))
     }
 }
+
+extension PathSearch.Profile: ExpressibleByArgument {}

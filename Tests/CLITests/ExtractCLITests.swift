@@ -230,8 +230,9 @@ struct SmallRun {
         #expect(lines.count == training && training < sampleLines.count)
         #expect(lines.allSatisfy { $0.contains(#""split":"train""#) })
         #expect(lines.allSatisfy { $0.contains(#""status":"graph""#) || $0.contains(#""status":"no_path""#) || $0.contains(#""status":"no_pairs""#) })
-        // Paths end in the patient's own words ("reports a headache").
-        #expect(lines.contains { $0.contains(#""path":["Pneumonia","inverse_associated_with","headache"]"#) },
+        // Paths end in the patient's own words ("reports a headache"), their
+        // relations written as words.
+        #expect(lines.contains { $0.contains(#""path":["Pneumonia","associated with (inverse)","headache"]"#) },
                 "\(lines.filter { $0.contains("graph") }.prefix(2))")
         #expect(try String(contentsOfFile: run + "/run.json", encoding: .utf8).contains(#""evidence":{"status":"complete""#))
 
@@ -251,5 +252,58 @@ struct SmallRun {
         #expect(bench.status == 0, "\(bench.standardError)")
         #expect(bench.standardOutput.contains("SQL paths identical to ours") && bench.standardOutput.contains("of 2 rounds"),
                 "\(bench.standardOutput)")
+    }
+}
+
+/// Paths that climb to an ICD-10-CM chapter and cross over through a
+/// coding note are not knowledge: not found by default, found with the
+/// reference's rules.
+@Suite struct PathProfileCLITests {
+    static let tabular = """
+        <?xml version="1.0" encoding="utf-8"?>
+        <ICD10CM.tabular>
+          <version>2026</version>
+          <chapter>
+            <name>4</name>
+            <desc>Endocrine, nutritional and metabolic diseases (E00-E89)</desc>
+            <section id="E86-E87">
+              <desc>Volume depletion and fluid disorders (E86-E87)</desc>
+              <diag>
+                <name>E87</name>
+                <desc>Other disorders of fluid, electrolyte and acid-base balance</desc>
+                <diag><name>E87.5</name><desc>Hyperkalemia</desc></diag>
+              </diag>
+            </section>
+          </chapter>
+          <chapter>
+            <name>14</name>
+            <desc>Diseases of the genitourinary system (N00-N99)</desc>
+            <excludes2><note>endocrine, nutritional and metabolic diseases (E87)</note></excludes2>
+            <section id="N17-N19">
+              <desc>Acute kidney failure and chronic kidney disease (N17-N19)</desc>
+              <diag>
+                <name>N18</name>
+                <desc>Chronic kidney disease (CKD)</desc>
+                <diag><name>N18.9</name><desc>Chronic kidney disease, unspecified</desc></diag>
+              </diag>
+            </section>
+          </chapter>
+        </ICD10CM.tabular>
+        """
+
+    @Test func aPathThroughAChapterAndACodingNoteIsNotKnowledge() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let xml = try small.write("icd.xml", Self.tabular)
+        let built = try Thinkgraph.run(["lexicon", "build", "--out", small.lexicon, "--icd10cm", xml, "--quiet"])
+        try #require(built.status == 0, "\(built.standardError)")
+        let reference = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "--path-profile", "ehr-r1",
+                                            "chronic kidney disease, unspecified", "hyperkalemia"])
+        #expect(reference.status == 0 && reference.standardOutput.contains("Diseases of the genitourinary system -> inverse_excludes2 ->"),
+                "\(reference.standardOutput)\(reference.standardError)")
+        let meaning = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "chronic kidney disease, unspecified",
+                                          "hyperkalemia"])
+        #expect(!meaning.standardOutput.contains("genitourinary"), "\(meaning.standardOutput)")
+        #expect(meaning.standardOutput.contains("no path") || meaning.status != 0, "\(meaning.standardOutput)\(meaning.standardError)")
     }
 }

@@ -204,3 +204,37 @@ import TGSupport
         #expect(error?.message.contains("version 4") == true)
     }
 }
+
+/// The meaning profile: hubs are ends, never waypoints; among shortest
+/// paths the most specific wins.
+@Suite struct PathProfileTests {
+    @Test func hubsAreNeverCrossedButMayEndAPath() throws {
+        // 0 -may_treat-> 1 (hub) -may_treat-> 2, and a longer way 0 -> 3 -> 4 -> 2.
+        let graph = try PathSearchTests.graph([(0, "may_treat", 1), (1, "may_treat", 2), (0, "may_treat", 3), (3, "may_treat", 4),
+                                               (4, "may_treat", 2)], nodes: 5)
+        var search = PathSearch(graph: graph)
+        #expect(search.search(from: 0, to: 2).path?.nodes == [0, 1, 2])
+        search.hubs = [false, true, false, false, false]
+        #expect(search.search(from: 0, to: 2).path?.nodes == [0, 3, 4, 2])
+        #expect(search.search(from: 0, to: 1).path?.nodes == [0, 1])
+        #expect(search.search(from: 1, to: 0).path?.nodes == [1, 0])
+    }
+
+    @Test func theMostSpecificShortestPathIsPreferred() throws {
+        // Two 2-hop paths 0 -> 1 -> 9 and 0 -> 2 -> 9; node 1 is broad (many edges).
+        var statements: [(Int, String, Int)] = [(0, "may_treat", 1), (1, "may_treat", 9), (0, "may_treat", 2), (2, "may_treat", 9)]
+        for leaf in 3..<9 { statements.append((1, "may_treat", leaf)) }
+        let graph = try PathSearchTests.graph(statements, nodes: 10)
+        var search = PathSearch(graph: graph)
+        #expect(search.search(from: 0, to: 9).path?.nodes == [0, 1, 9])
+        search.prefersSpecific = true
+        #expect(search.search(from: 0, to: 9).path?.nodes == [0, 2, 9])
+    }
+
+    @Test func groupingsAndCodingNotesAreNamed() {
+        #expect(PathSearch.isICDGrouping("ICD10CM:chapter-14") && PathSearch.isICDGrouping("ICD10CM:N17-N19"))
+        #expect(!PathSearch.isICDGrouping("ICD10CM:N18.9") && !PathSearch.isICDGrouping("C0022661"))
+        #expect(PathSearch.Profile.meaning.skipped.contains("inverse_excludes2") && !PathSearch.Profile.ehrR1.skipped.contains("excludes2"))
+        #expect(RelationWords.phrase("may_treat") == "may treat" && RelationWords.phrase("inverse_isa") == "has subtype")
+    }
+}
