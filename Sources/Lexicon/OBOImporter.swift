@@ -3,8 +3,12 @@ import TGSupport
 /// Imports an OBO ontology such as the Human Phenotype Ontology.
 ///
 /// Each live term becomes a concept: the UMLS concept that already carries
-/// the term's id as a code if UMLS was imported, else its first `UMLS:` xref,
-/// else its own id (`HP:0001250`). The name and synonyms become terms (the
+/// the term's id as a code if UMLS was imported, else its first `UMLS:` (HPO)
+/// or `UMLS_CUI:` (Disease Ontology) xref, else its own id (`HP:0001250`).
+/// Terms of different ontologies that name one CUI are one concept. A
+/// term's single exact `ICD10CM:` xref (or `SNOMEDCT_US*:` xref) files that
+/// code under the term's concept, so the ICD-10-CM importer (or Synthea's
+/// modules) joins it instead of making another concept. The name and synonyms become terms (the
 /// synonym scope is kept as the term type), definitions and xrefs are kept,
 /// `is_a` becomes a PAR/CHD pair and `relationship:` lines become RO pairs.
 /// Obsolete terms are skipped.
@@ -19,9 +23,11 @@ struct OBOImporter {
 
     init(path: String) throws {
         document = try OBOParser(path: path).parse()
-        let stem = (document.ontology ?? "")
+        // "hp", or "doid" of "doid/doid-non-classified.obo".
+        let stem = String((document.ontology ?? "")
             .replacingOccurrences(of: ".obo", with: "")
             .lowercased()
+            .split(separator: "/").first ?? "")
         let fallback = document.terms.first.map { String($0.id.prefix { $0 != ":" }) } ?? "OBO"
         source = Self.knownSources[stem] ?? (stem.isEmpty ? fallback : stem).uppercased()
     }
@@ -31,10 +37,17 @@ struct OBOImporter {
         for term in document.terms {
             if term.isObsolete { obsolete += 1; continue }
             guard let name = term.name else { unnamed += 1; continue }
-            let umlsXref = term.xrefs.first { $0.hasPrefix("UMLS:") }.map { String($0.dropFirst(5)) }
+            let umlsXref = term.xrefs.lazy.compactMap(Self.umlsCUI).first
             let cui = writer.concept(forCode: term.id, in: source) ?? umlsXref ?? term.id
             if writer.hasConcept(cui) { mergedWithUMLS += 1 }
             conceptOfTerm[term.id] = cui
+            for (prefix, target) in [("ICD10CM:", "ICD10CM"), ("SNOMEDCT", "SNOMEDCT")] {
+                let codes = term.xrefs.filter { $0.hasPrefix(prefix) }
+                guard codes.count == 1, let colon = codes[0].firstIndex(of: ":") else { continue }
+                let code = String(codes[0][codes[0].index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                guard !code.isEmpty, !code.contains("-") else { continue }
+                if writer.claim(code: code, in: target, for: cui) { counts[target == "ICD10CM" ? "icd10cmCodesJoined" : "snomedCodesJoined", default: 0] += 1 }
+            }
             try writer.addTerm(cui: cui, text: name, source: source, termType: "PT", code: term.id,
                                isPreferred: true, nameRank: LexiconWriter.NameRank.sourcePreferred)
             for synonym in term.synonyms {
@@ -57,7 +70,7 @@ struct OBOImporter {
             if let definition = term.definition {
                 try writer.addDefinition(cui: cui, source: source, text: definition)
             }
-            for xref in term.xrefs where xref != "UMLS:" + cui {
+            for xref in term.xrefs where Self.umlsCUI(xref) != cui {
                 try writer.addXref(cui: cui, xref: xref)
             }
             for alternative in term.alternativeIDs { try writer.addXref(cui: cui, xref: alternative) }
@@ -79,5 +92,14 @@ struct OBOImporter {
         counts["isA"] = parentLinks
         counts["isAUnresolved"] = unresolvedParents
         counts["relationships"] = relationships
+    }
+
+    /// The CUI of a `UMLS:C0020538` or `UMLS_CUI:C0020538` xref.
+    static func umlsCUI(_ xref: String) -> String? {
+        for prefix in ["UMLS:", "UMLS_CUI:"] where xref.hasPrefix(prefix) {
+            let cui = String(xref.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+            return cui.isEmpty ? nil : cui
+        }
+        return nil
     }
 }

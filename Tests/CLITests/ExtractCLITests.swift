@@ -307,3 +307,74 @@ struct SmallRun {
         #expect(meaning.standardOutput.contains("no path") || meaning.status != 0, "\(meaning.standardOutput)\(meaning.standardError)")
     }
 }
+
+/// One clinical idea, one concept: HPO, the Disease Ontology and ICD-10-CM
+/// meet on the UMLS CUI their cross-references name.
+@Suite struct ConceptJoinCLITests {
+    @Test func hypertensionIsOneConceptAcrossVocabularies() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let hpo = try small.write("hp.obo", """
+            format-version: 1.2
+            ontology: hp
+
+            [Term]
+            id: HP:0000822
+            name: Hypertension
+            xref: UMLS:C0020538
+
+            """)
+        let doid = try small.write("doid.obo", """
+            format-version: 1.2
+            ontology: doid/doid-non-classified.obo
+
+            [Term]
+            id: DOID:10763
+            name: hypertension
+            synonym: "high blood pressure" EXACT []
+            xref: ICD10CM:I10
+            xref: UMLS_CUI:C0020538
+
+            [Term]
+            id: DOID:9351
+            name: diabetes mellitus
+            xref: ICD10CM:E10
+            xref: ICD10CM:E11
+
+            """)
+        let icd = try small.write("icd.xml", """
+            <?xml version="1.0" encoding="utf-8"?>
+            <ICD10CM.tabular>
+              <version>2026</version>
+              <chapter>
+                <name>9</name>
+                <desc>Diseases of the circulatory system (I00-I99)</desc>
+                <section id="I10-I1A">
+                  <desc>Hypertensive diseases (I10-I1A)</desc>
+                  <diag><name>I10</name><desc>Essential (primary) hypertension</desc></diag>
+                </section>
+              </chapter>
+              <chapter>
+                <name>4</name>
+                <desc>Endocrine, nutritional and metabolic diseases (E00-E89)</desc>
+                <section id="E08-E13">
+                  <desc>Diabetes mellitus (E08-E13)</desc>
+                  <diag><name>E10</name><desc>Type 1 diabetes mellitus</desc></diag>
+                  <diag><name>E11</name><desc>Type 2 diabetes mellitus</desc></diag>
+                </section>
+              </chapter>
+            </ICD10CM.tabular>
+            """)
+        let built = try Thinkgraph.run(["lexicon", "build", "--out", small.lexicon, "--obo", hpo, "--obo", doid, "--icd10cm", icd, "--quiet"])
+        try #require(built.status == 0, "\(built.standardError)")
+        for term in ["hypertension", "essential (primary) hypertension", "high blood pressure"] {
+            let found = try Thinkgraph.run(["lexicon", "lookup", small.lexicon, term])
+            #expect(found.standardOutput.hasPrefix("C0020538\t"), "\(term): \(found.standardOutput)")
+            #expect(found.standardOutput.contains("sources: DOID, HPO, ICD10CM"), "\(found.standardOutput)")
+        }
+        // Two ICD-10-CM xrefs are not an exact match: E10 and E11 stay apart.
+        let type2 = try Thinkgraph.run(["lexicon", "lookup", small.lexicon, "type 2 diabetes mellitus"])
+        #expect(type2.standardOutput.hasPrefix("ICD10CM:E11\t"), "\(type2.standardOutput)")
+    }
+}
+
