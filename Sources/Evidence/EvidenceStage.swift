@@ -202,20 +202,36 @@ public struct EvidenceStage {
     }
 }
 
-/// Relation labels as words a model reads (`may_treat` → "may treat",
-/// `inverse_isa` → "has subtype").
+/// Relation labels as words a model reads along a path. A label `L` on the
+/// edge A → B says "B L A" (UMLS's MRREL convention: RELA is what the second
+/// concept is to the first), so A → B reads "A (reverse of L) B":
+/// `inverse_isa` reads "is a", `isa` "has subtype", `inverse_may_treat`
+/// "may treat", `may_treat` "may be treated by".
 public enum RelationWords {
-    static let known: [String: String] = [
-        "isa": "is a", "inverse_isa": "has subtype", "PAR": "has parent", "CHD": "has child", "RB": "has broader", "RN": "has narrower",
-        "may_treat": "may treat", "inverse_may_treat": "may be treated by", "may_be_treated_by": "may be treated by",
-        "has_finding_site": "has finding site", "finding_site_of": "is the finding site of",
-        "has_phenotype": "has phenotype", "inverse_has_phenotype": "is a phenotype of",
+    /// Forward phrases of predicates ("drug may_treat condition").
+    static let forward: [String: String] = [
+        "isa": "is a", "may_treat": "may treat", "procedure_for": "is a procedure for", "observed_in": "is monitored in",
+        "symptom_of": "is a symptom of", "has_ingredient": "has ingredient", "has_finding_site": "has finding site",
+        "has_phenotype": "has phenotype",
     ]
+    /// Their reverse readings.
+    static let reverse: [String: String] = [
+        "isa": "has subtype", "may_treat": "may be treated by", "procedure_for": "may be managed with",
+        "observed_in": "is monitored with", "symptom_of": "has symptom", "has_ingredient": "is an ingredient of",
+        "has_finding_site": "is the finding site of", "has_phenotype": "is a phenotype of",
+        "PAR": "has parent", "CHD": "has child", "RB": "has broader", "RN": "has narrower", "SIB": "has sibling",
+    ]
+    /// Relations that read the same both ways.
+    static let symmetric: Set<String> = ["associated_with", "RO", "RL", "RQ", "SY"]
 
     public static func phrase(_ label: String) -> String {
-        if let known = known[label] { return known }
-        if label.hasPrefix("inverse_") { return words(String(label.dropFirst(8))) + " (inverse)" }
-        return words(label)
+        if label.hasPrefix("inverse_") {
+            let predicate = String(label.dropFirst(8))
+            return forward[predicate] ?? words(predicate)
+        }
+        if let known = reverse[label] { return known }
+        if symmetric.contains(label) { return words(label) }
+        return words(label) + " (reversed)"
     }
 
     static func words(_ label: String) -> String { label.replacingOccurrences(of: "_", with: " ") }

@@ -11,11 +11,14 @@ public struct LexiconSources: Sendable {
     public var obo: [String]
     /// ICD-10-CM tabular XML files.
     public var icd10cm: [String]
+    /// Folders of Synthea disease modules (clinical relations).
+    public var synthea: [String]
 
-    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = []) {
+    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = [], synthea: [String] = []) {
         self.umls = umls
         self.obo = obo
         self.icd10cm = icd10cm
+        self.synthea = synthea
     }
 
     var isEmpty: Bool { umls == nil && obo.isEmpty && icd10cm.isEmpty }
@@ -85,7 +88,7 @@ public struct LexiconBuilder: Sendable {
                 throw InputError(file: umls, message: "missing: --umls takes a folder holding MRCONSO.RRF")
             }
         }
-        for file in sources.obo + sources.icd10cm where !fileManager.fileExists(atPath: file) {
+        for file in sources.obo + sources.icd10cm + sources.synthea where !fileManager.fileExists(atPath: file) {
             throw InputError(file: file, message: "missing file")
         }
     }
@@ -126,6 +129,7 @@ public struct LexiconBuilder: Sendable {
         progress?("reading sources")
         var obo = try sources.obo.map { try OBOImporter(path: $0) }
         var icd = try sources.icd10cm.map { try ICD10CMImporter(path: $0) }
+        var synthea = try sources.synthea.map { try SyntheaImporter(directory: $0) }
 
         // Phase 1: concepts and terms.
         try umls?.importConcepts(into: writer)
@@ -137,10 +141,16 @@ public struct LexiconBuilder: Sendable {
             progress?("ICD-10-CM: \(icd[index].tabular.nodes.count) entries")
             try icd[index].importConcepts(into: writer)
         }
+        // Last: its codes join what the ontologies filed, its names what they named.
+        for index in synthea.indices {
+            progress?("Synthea: \(synthea[index].files.count) modules")
+            try synthea[index].importConcepts(into: writer)
+        }
         // Phase 2: semantic types, definitions, relations.
         try umls?.importFacts(into: writer)
         for index in obo.indices { try obo[index].importFacts(into: writer) }
         for index in icd.indices { try icd[index].importFacts(into: writer) }
+        for index in synthea.indices { try synthea[index].importFacts(into: writer) }
 
         progress?("indexing")
         let counts = try writer.finish()
@@ -157,6 +167,9 @@ public struct LexiconBuilder: Sendable {
         for importer in icd {
             let name = "ICD-10-CM" + (importer.tabular.version.map { " " + $0 } ?? "")
             sourceRecords.append(.init(kind: "icd10cm", name: name, files: [importer.tabular.file], counts: importer.counts))
+        }
+        for importer in synthea {
+            sourceRecords.append(.init(kind: "synthea", name: "Synthea modules", files: [importer.record], counts: importer.counts))
         }
         return (counts, sourceRecords)
     }

@@ -20,7 +20,9 @@ final class LexiconWriter {
     /// Codes of vocabularies that also arrive as their own files (ICD-10-CM,
     /// HPO), so those files attach to the UMLS concept instead of a twin.
     private var codeIndex: [SourceCode: String] = [:]
-    static let codeIndexedSources: Set<String> = ["ICD10CM", "HPO"]
+    static let codeIndexedSources: Set<String> = ["ICD10CM", "HPO", "SNOMEDCT", "RXNORM", "LOINC"]
+    /// The first concept each normalised string named.
+    private var conceptOfString: [Int32: String] = [:]
 
     private let insertString: Statement
     private let insertTerm: Statement
@@ -81,6 +83,11 @@ final class LexiconWriter {
         codeIndex[SourceCode(source: source, code: code)]
     }
 
+    /// The concept that first used `name` (normalised), if any.
+    func concept(named name: String) -> String? {
+        stringIDs[normalizer.normalize(name)].flatMap { conceptOfString[$0] }
+    }
+
     /// Files `source`'s `code` under `cui` before that source is imported
     /// (an ontology's exact cross-reference: DO's `ICD10CM:I10` makes I10
     /// the same concept as DO's hypertension). The first claim wins; false
@@ -110,6 +117,7 @@ final class LexiconWriter {
             try insertString.run(.integer(Int64(stringID)), .text(normalized))
             counts.strings += 1
         }
+        if conceptOfString[stringID] == nil { conceptOfString[stringID] = cui }
         let sourceID = self.sourceID(source)
         if let code, Self.codeIndexedSources.contains(source) {
             let key = SourceCode(source: source, code: code)

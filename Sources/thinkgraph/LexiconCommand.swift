@@ -24,6 +24,9 @@ struct LexiconCommand: ParsableCommand {
         @Option(help: "ICD-10-CM tabular XML file (repeatable).")
         var icd10cm: [String] = []
 
+        @Option(help: "Folder of Synthea disease modules (*.json): condition-drug, -procedure, -test and -symptom relations (repeatable).")
+        var synthea: [String] = []
+
         @Option(help: "UMLS languages to keep, comma-separated.")
         var lang = "ENG"
 
@@ -52,7 +55,7 @@ struct LexiconCommand: ParsableCommand {
             options.normalizer = TermNormalizer(lowercase: lowercase, asciiTransliteration: ascii)
             options.replaceExisting = force
             let builder = LexiconBuilder(
-                sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm), options: options,
+                sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm, synthea: synthea), options: options,
                 progress: output.progressReporter(label: "lexicon"))
             let manifest = try builder.build(into: out)
             print("built \(out): \(manifest.counts.concepts) concepts, \(manifest.counts.strings) strings, \(manifest.counts.relations) relations")

@@ -235,6 +235,9 @@ import TGSupport
         #expect(PathSearch.isICDGrouping("ICD10CM:chapter-14") && PathSearch.isICDGrouping("ICD10CM:N17-N19"))
         #expect(!PathSearch.isICDGrouping("ICD10CM:N18.9") && !PathSearch.isICDGrouping("C0022661"))
         #expect(PathSearch.Profile.meaning.skipped.contains("inverse_excludes2") && !PathSearch.Profile.ehrR1.skipped.contains("excludes2"))
-        #expect(RelationWords.phrase("may_treat") == "may treat" && RelationWords.phrase("inverse_isa") == "has subtype")
+        // A label on A -> B says "B label A": read forward, it is reversed.
+        #expect(RelationWords.phrase("inverse_may_treat") == "may treat" && RelationWords.phrase("may_treat") == "may be treated by")
+        #expect(RelationWords.phrase("inverse_isa") == "is a" && RelationWords.phrase("isa") == "has subtype")
+        #expect(RelationWords.phrase("inverse_associated_with") == "associated with" && RelationWords.phrase("PAR") == "has parent")
     }
 }
