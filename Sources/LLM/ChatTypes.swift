@@ -23,9 +23,13 @@ public struct ChatParameters: Equatable, Sendable {
     public var maxTokens: Int?
     public var seed: Int64?
     public var stop: [String]
+    /// A GBNF grammar the completion must follow (llama.cpp's `grammar`
+    /// field; a server that does not take it answers 400).
+    public var grammar: String?
 
     public init(model: String, temperature: Double? = nil, topP: Double? = nil, n: Int = 1, maxTokens: Int? = nil,
-                seed: Int64? = nil, stop: [String] = []) {
+                seed: Int64? = nil, stop: [String] = [], grammar: String? = nil) {
+        self.grammar = grammar
         self.model = model
         self.temperature = temperature
         self.topP = topP
@@ -43,6 +47,7 @@ public struct ChatParameters: Equatable, Sendable {
         if let maxTokens { members.append(("max_tokens", .integer(Int64(maxTokens)))) }
         if let seed { members.append(("seed", .integer(seed))) }
         if !stop.isEmpty { members.append(("stop", .array(stop.map { .string($0) }))) }
+        if let grammar { members.append(("grammar", .string(grammar))) }
         return .object(members)
     }
 }

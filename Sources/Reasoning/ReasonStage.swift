@@ -29,6 +29,8 @@ public struct ReasonStage: Sendable {
     public var template: PromptTemplate
     public var parameters: ChatParameters
     public var selection: ReasonSelection
+    /// A structure the server must follow while writing (local servers).
+    public var constraint: OutputConstraint?
 
     public init(template: PromptTemplate, parameters: ChatParameters, selection: ReasonSelection) {
         self.template = template
@@ -112,6 +114,8 @@ public struct ReasonStage: Sendable {
 
     func request(for prepared: PreparedSample, budget: Int) -> (ChatRequest, context: String, dropped: Int) {
         let (values, dropped) = prepared.values(budget: budget, template: template)
+        var parameters = self.parameters
+        if let constraint { parameters.grammar = constraint.grammar(targets: values.groundTruth) }
         return (ChatRequest(messages: template.messages(values), parameters: parameters), values.context, dropped)
     }
 
@@ -258,6 +262,13 @@ public struct ReasonStage: Sendable {
             }
             while let record = try await group.next() {
                 guard let id = record["id"]?.stringValue else { continue }
+                // A refused grammar would be refused for every sample: stop,
+                // recording nothing for it (a later run asks again).
+                if constraint != nil, record["status"]?.stringValue == "failed", record["error"]?["kind"]?.stringValue == "rejected",
+                   let message = record["error"]?["message"]?.stringValue, message.hasPrefix("HTTP 400") {
+                    group.cancelAll()
+                    throw ConstraintRefused(host: client.endpoint.host, message: message)
+                }
                 try writer.write(record, id: id)
                 summary.samples += 1
                 switch record["status"]?.stringValue {

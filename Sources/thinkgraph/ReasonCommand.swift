@@ -26,6 +26,9 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "Prompt template: ehr-r1-with-knowledge (EHR-R1's own, the default), ehr-r1-without-knowledge, ehr-r1-without-format, with-knowledge, without-knowledge, without-format, deepicd, or a file (see `reason template`). A knowledge template asks only about samples with a graph.")
     var template = PromptTemplate.standard
 
+    @Option(help: "Make a local server follow the template's structure while it writes (llama.cpp's GBNF grammar): sections (the three headers, the target items as Final Results) or deepicd. A server that refuses it stops the run with an error.")
+    var constrain: OutputConstraint?
+
     @Option(help: "Completions per prompt (fanned out with distinct seeds where the server refuses n > 1).")
     var n = 3
 
@@ -78,7 +81,14 @@ struct PromptOptions: ParsableArguments {
         selection.split = splitOption.split
         let parameters = ChatParameters(model: model, temperature: temperature, topP: topP, n: n, maxTokens: maxTokens,
                                         seed: samplingSeed, stop: stop)
-        return ReasonStage(template: loaded, parameters: parameters, selection: selection)
+        var stage = ReasonStage(template: loaded, parameters: parameters, selection: selection)
+        if let constrain {
+            guard constrain.format == loaded.format else {
+                throw ValidationError("--constrain \(constrain.rawValue) needs a template of format \(constrain.format.rawValue); \(loaded.name) is \(loaded.format.rawValue)")
+            }
+            stage.constraint = constrain
+        }
+        return stage
     }
 
     func inputs() throws -> (ReasonInputs, checksums: [String]) {
@@ -97,7 +107,7 @@ struct PromptOptions: ParsableArguments {
          ("max_context_tokens", .integer(Int64(maxContextTokens))),
          ("context_window", contextWindow.map { .integer(Int64($0)) } ?? .null), ("require_graph", .bool(requireGraph)),
          ("limit", limit.map { .integer(Int64($0)) } ?? .null), ("task", task.map { .string($0) } ?? .null),
-         ("split", .string(splitOption.split.rawValue))]
+         ("split", .string(splitOption.split.rawValue)), ("constrain", constrain.map { .string($0.rawValue) } ?? .null)]
     }
 }
 
@@ -243,3 +253,5 @@ struct ReasonTemplateCommand: ParsableCommand {
         print(try PromptTemplate.shippedText(name), terminator: "")
     }
 }
+
+extension OutputConstraint: ExpressibleByArgument {}

@@ -535,3 +535,63 @@ struct RequestLog {
         #expect(eval.contains { (($0["graph"] as? [String: Any])?["paths"] as? [Any])?.isEmpty == false })
     }
 }
+
+/// `--constrain`: llama.cpp's server made to follow the template's sections.
+@Suite(.serialized) struct ConstrainedReasonTests {
+    static func sectionsOf(_ run: String) throws -> [[String]] {
+        try ReasonCLITests.records(run + "/reasoning/chunk-0000-of-0001.jsonl").filter { $0["status"] as? String == "ok" }.flatMap { record in
+            (record["completions"] as? [[String: Any]] ?? []).map { completion in
+                let text = completion["text"] as? String ?? ""
+                return ["## Extraction", "## Reasoning", "## Final Results"].filter { text.contains($0) }
+            }
+        }
+    }
+
+    @Test(.enabled(if: RealModelReasonTests.modelInstalled, "the local model is not installed: bash Pipelines/local-model.sh fetch"))
+    func aConstrainedSmallModelWritesTheSectionsAnUnconstrainedOneDoesNot() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try ReasonCLITests.evidenceRun(small, patients: 3)
+        let free = run + "-free"
+        try FileManager.default.copyItem(atPath: run, toPath: free)
+        let server = try LoopbackServer("/bin/bash", [LoopbackServer.repository.appendingPathComponent("Pipelines/local-model.sh").path,
+                                                      "serve", String(LoopbackServer.freePort()), "2048"], waitSeconds: 120)
+        let common = ["--base-url", server.announced, "--model", "smollm2", "--limit", "2", "--n", "2", "--temperature", "0.7",
+                      "--template", "with-knowledge", "--context-window", "2048", "--max-tokens", "700", "--quiet"]
+        let constrained = try Thinkgraph.run(["reason", "--run", run, "--constrain", "sections"] + common)
+        #expect(constrained.status == 0, "\(constrained.standardError)")
+        let withGrammar = try Self.sectionsOf(run)
+        #expect(withGrammar.count == 4 && withGrammar.allSatisfy { $0.count == 3 }, "\(withGrammar)")
+        let unconstrained = try Thinkgraph.run(["reason", "--run", free] + common)
+        #expect(unconstrained.status == 0, "\(unconstrained.standardError)")
+        let without = try Self.sectionsOf(free)
+        #expect(without.count == 4 && without.contains { $0.count < 3 }, "\(without)")
+        // The constrained chains pass the filter's section and coverage checks.
+        #expect(try Thinkgraph.run(["reason", "merge", "--run", run]).status == 0)
+        #expect(try Thinkgraph.run(["filter", "--run", run]).status == 0)
+        let verdicts = try ReasonCLITests.records(run + "/filter.jsonl").flatMap { $0["verdicts"] as? [[String: Any]] ?? [] }
+        #expect(verdicts.allSatisfy { !(($0["reasons"] as? [String]) ?? []).contains { $0.hasPrefix("missing section") || $0.hasPrefix("final answer covers") } },
+                "\(verdicts)")
+    }
+
+    @Test func aServerThatRefusesTheGrammarStopsTheRunWithAClearError() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try ReasonCLITests.evidenceRun(small, patients: 2)
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", ["--refuse-grammar"])
+        let result = try Thinkgraph.run(["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "m",
+                                         "--n", "1", "--constrain", "sections", "--quiet"])
+        #expect(result.status != 0 && result.standardError.contains("refused the output grammar")
+                && result.standardError.contains("Unrecognized request argument supplied: grammar"), "\(result.standardError)")
+        // Nothing recorded as failed for it: a run without --constrain asks again.
+        let records = (try? ReasonCLITests.records(run + "/reasoning/chunk-0000-of-0001.jsonl")) ?? []
+        #expect(!records.contains { $0["status"] as? String == "failed" })
+        // Each refused request was sent once (no retries).
+        let keys = RequestLog(path: small.folder + "/requests.jsonl").entries.compactMap { $0["key"] as? String }
+        #expect(Set(keys).count == keys.count)
+        // A template of another format is refused before anything is sent.
+        let mismatch = try Thinkgraph.run(["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "m",
+                                           "--constrain", "deepicd", "--quiet"])
+        #expect(mismatch.status != 0 && mismatch.standardError.contains("needs a template of format deepicd"), "\(mismatch.standardError)")
+    }
+}

@@ -32,6 +32,7 @@ parser.add_argument("--refuse-n", action="store_true", help="answer n > 1 with l
 parser.add_argument("--context-chars", type=int, default=0, help="answer prompts longer than this with a context-size 400")
 parser.add_argument("--require-key", default="", help="the Bearer key every request must carry")
 parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+parser.add_argument("--refuse-grammar", action="store_true", help="answer a request with a grammar with a 400, as a server without GBNF")
 args = parser.parse_args()
 
 script = [fault for fault in args.script.split(",") if fault]
@@ -96,7 +97,9 @@ class Handler(BaseHTTPRequestHandler):
             attempt = attempts.get(key, 0)
             attempts[key] = attempt + 1
         fault = script[attempt] if attempt < len(script) else "ok"
-        if args.refuse_n and n > 1:
+        if args.refuse_grammar and "grammar" in request:
+            fault = "refuse_grammar"
+        elif args.refuse_n and n > 1:
             fault = "refuse_n"
         elif args.context_chars and prompt_chars > args.context_chars:
             fault = "context"
@@ -121,6 +124,9 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
         elif fault == "badjson":
             self.send_json(200, b'{"choices": [{"message": {"content": "trunc')
+        elif fault == "refuse_grammar":
+            self.send_json(400, {"error": {"code": 400, "message": "Unrecognized request argument supplied: grammar",
+                                           "type": "invalid_request_error"}})
         elif fault == "refuse_n":
             self.send_json(400, {"error": {"code": 400, "message": f"Field 'n': Value must be between 1 <= value <= 1, but got {n}",
                                            "type": "invalid_request_error"}})
