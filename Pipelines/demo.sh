@@ -8,6 +8,18 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# The demo's settings, in one place (each may be set from the environment).
+population="${DEMO_POPULATION:-400}"   # clinosim catchment population (about 60 % become patients)
+cohort_seed="${DEMO_SEED:-7}"          # clinosim's seed
+threshold="${DEMO_THRESHOLD:-1.5}"     # lift above which a pair is evidence (the reference: 5, for MIMIC's size)
+min_support="${DEMO_MIN_SUPPORT:-2}"   # samples a history concept needs (the reference: 5)
+samples="${DEMO_SAMPLES:-12}"          # samples with a graph asked about
+chains="${DEMO_CHAINS:-2}"             # chains per sample
+window="${DEMO_CONTEXT_WINDOW:-4096}"  # the local model's context, in tokens
+max_tokens="${DEMO_MAX_TOKENS:-1600}"  # longest chain, in tokens
+echo "demo settings: population $population, seed $cohort_seed, lift threshold $threshold, min support $min_support," \
+  "$samples samples x $chains chains, context window $window, max tokens $max_tokens"
+
 bash Pipelines/setup.sh
 echo "demo: building thinkgraph (release)" >&2
 swift build -c release --product thinkgraph >&2
@@ -26,7 +38,7 @@ printf '%s\n' '{"id": "demo-1", "text": "Patient denies fever but reports headac
 
 echo
 echo "demo cohort: synthetic FHIR R4 patients from clinosim, imported into Outputs/demo-run"
-export_dir="$(bash Pipelines/demo-cohort.sh "$root/Outputs/demo-cohort")"
+export_dir="$(bash Pipelines/demo-cohort.sh "$root/Outputs/demo-cohort" "$population" "$cohort_seed")"
 run="$root/Outputs/demo-run"
 "$thinkgraph" import fhir "$export_dir" --run "$run" --mode lenient --quiet --code-maps "$root/Lexicons/downloads/code-maps"
 "$thinkgraph" import validate "$run/patients.jsonl" | tail -1
@@ -76,7 +88,7 @@ print(row[0] if row else "")
 PY
 )"
 if [ -n "$concept" ]; then
-  "$thinkgraph" cooccur top --run "$run" --task diagnoses_icd --concept "$concept" --min-support 2 -k 10
+  "$thinkgraph" cooccur top --run "$run" --task diagnoses_icd --concept "$concept" --min-support "$min_support" -k 10
 fi
 
 echo
@@ -84,7 +96,7 @@ echo "stage 3 (evidence graphs) through Pipelines/run-chunks.sh with two workers
 rm -rf "$run/evidence"
 # The demo cohort is small: lower lift and support bars than the defaults.
 THINKGRAPH="$thinkgraph" bash Pipelines/run-chunks.sh evidence 2 --run "$run" --lexicon "$root/Lexicons/built/default" \
-  --threshold 1.5 --min-support 2 --quiet
+  --threshold "$threshold" --min-support "$min_support" --quiet
 python3 - "$run/evidence.jsonl" <<'PY'
 import collections, json, sys
 status = collections.Counter()
@@ -102,20 +114,21 @@ PY
 
 echo
 # Stage 4 asks the local model (llama.cpp's server with SmolLM2-135M, both
-# from PyPI) unless THINKGRAPH_BASE_URL names another endpoint (with
-# THINKGRAPH_MODEL, THINKGRAPH_ALLOW_REMOTE and its key in OPENAI_API_KEY).
-# The small model reads about 100 prompt tokens/s here, so the demo asks
-# about DEMO_SAMPLES samples with a graph (default 4), contexts fitted to a
-# 2048-token window; drop --limit to ask about the whole cohort.
+# from PyPI) with EHR-R1's prompt, made to keep its three sections by a
+# grammar (--constrain sections: the model writes the extraction and the
+# reasoning, the Final Results are the target items), unless
+# THINKGRAPH_BASE_URL names another endpoint (with THINKGRAPH_MODEL,
+# THINKGRAPH_ALLOW_REMOTE and its key in OPENAI_API_KEY). It asks about
+# DEMO_SAMPLES samples with a graph; drop --limit to ask about the whole cohort.
 rm -rf "$run/reasoning" "$run/reasoning.jsonl"
 base="${THINKGRAPH_BASE_URL:-}"
 model="${THINKGRAPH_MODEL:-smollm2-135m}"
-reason_options=(--context-window 2048 --max-tokens 256 --concurrency 1)
+reason_options=(--context-window "$window" --max-tokens "$max_tokens" --concurrency 1 --constrain sections)
 if [ -z "$base" ]; then
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   echo "stage 4 (reasoning) against the local model, llama.cpp on 127.0.0.1:$port:"
   mkdir -p "$run/logs"
-  bash Pipelines/local-model.sh serve "$port" 2048 > "$run/logs/local-model.out" 2> "$run/logs/local-model.log" &
+  bash Pipelines/local-model.sh serve "$port" "$window" > "$run/logs/local-model.out" 2> "$run/logs/local-model.log" &
   server=$!
   trap 'kill "$server" 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do [ -s "$run/logs/local-model.out" ] && break; kill -0 "$server" 2>/dev/null || break; sleep 1; done
@@ -126,8 +139,8 @@ else
   reason_options=(--concurrency 8)
   [ -n "${THINKGRAPH_ALLOW_REMOTE:-}" ] && reason_options+=(--allow-remote "$THINKGRAPH_ALLOW_REMOTE")
 fi
-"$thinkgraph" reason --run "$run" --base-url "$base" --model "$model" --require-graph --limit "${DEMO_SAMPLES:-4}" \
-  --n 2 "${reason_options[@]}"
+"$thinkgraph" reason --run "$run" --base-url "$base" --model "$model" --require-graph --limit "$samples" \
+  --n "$chains" "${reason_options[@]}"
 "$thinkgraph" reason merge --run "$run"
 echo
 echo "stage 5 (filter):"
@@ -135,8 +148,13 @@ echo "stage 5 (filter):"
 
 
 echo
-echo "for curators: one example with its evidence (thinkgraph inspect), and the run report:"
-"$thinkgraph" inspect --run "$run" --where answered --random 1 --seed 1 > "$run/logs/inspect-example.txt"
+kept="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["kept_samples"])' "$run/filter-stats.json")"
+echo "demo: $kept examples kept in the dataset ($run/dataset.jsonl)"
+echo
+echo "for curators: one kept example with its evidence (thinkgraph inspect), and the run report:"
+where=kept
+[ "$kept" -gt 0 ] || where=answered
+"$thinkgraph" inspect --run "$run" --where "$where" --random 1 --seed 1 > "$run/logs/inspect-example.txt"
 # Its head (task, targets) and its evidence and chains; the context is long.
 # (awk, not sed | head: under pipefail, head leaving early kills sed with
 # SIGPIPE and the demo with it.)
@@ -150,5 +168,5 @@ echo
 echo "demo: timelines $run/patients.jsonl, samples $run/samples.jsonl, concepts $run/extract.jsonl,"
 echo "      co-occurrence $run/cooccur.sqlite, evidence $run/evidence.jsonl, reasoning $run/reasoning.jsonl,"
 echo "      verdicts $run/filter.jsonl, statistics $run/filter-stats.json, manifest $run/run.json"
-echo "the dataset: $run/dataset.jsonl"
+echo "the dataset: $run/dataset.jsonl ($kept examples)"
 echo "the report:  $run/report.html"

@@ -134,6 +134,17 @@ public final class LexiconStore {
             """).rows(.integer(Int64(limit))) { ($0.text(0), $0.text(1), Int($0.int(2))) }
     }
 
+    /// Number of relations per source (SAB) and label, by source then most
+    /// frequent first; each statement counted once (its inverse rows, whose
+    /// labels start with `inverse_`, left out).
+    public func relationsPerSource() throws -> [(source: String, rela: String, count: Int)] {
+        try database.prepare("""
+            SELECT s.sab, rt.rela, count(*) AS n FROM relations r JOIN relation_types rt ON rt.id = r.type
+            JOIN sources s ON s.id = r.source WHERE rt.rela NOT LIKE 'inverse\\_%' ESCAPE '\\'
+            GROUP BY s.sab, rt.rela ORDER BY s.sab, n DESC, rt.rela
+            """).rows { ($0.text(0), $0.text(1), Int($0.int(2))) }
+    }
+
     /// Every normalised string with its id, in id order: what the
     /// approximate-string index is built over.
     public func forEachString(_ body: (Int64, String) throws -> Void) throws {

@@ -18,8 +18,8 @@ public enum OutputConstraint: String, Sendable, CaseIterable {
     public var format: AnswerFormat { self == .sections ? .sections : .deepicd }
 
     /// Lines of free text a section may hold, and the longest line.
-    static let linesPerSection = 24
-    static let lineLength = 400
+    static let linesPerSection = 12
+    static let lineLength = 300
 
     /// The grammar for one sample.
     public func grammar(targets: [String]) -> String {

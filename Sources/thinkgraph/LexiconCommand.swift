@@ -99,6 +99,10 @@ struct LexiconCommand: ParsableCommand {
             }
             print("terms per source:")
             for (source, terms) in try store.termsPerSource() { print("  \(source.padding(toLength: 14, withPad: " ", startingAt: 0)) \(terms)") }
+            print("relations per source and label (each statement once):")
+            for (source, rela, count) in try store.relationsPerSource() {
+                print("  \(source.padding(toLength: 10, withPad: " ", startingAt: 0)) \(rela.isEmpty ? "-" : rela)  \(count)")
+            }
             print("most frequent relations:")
             for (rel, rela, count) in try store.relationsPerType(limit: 10) {
                 print("  \(rel)/\(rela.isEmpty ? "-" : rela)  \(count)")

@@ -96,7 +96,10 @@ struct PromptOptions: ParsableArguments {
         let checksums = [try folder.verify("patients.jsonl", producedBy: "import", force: force),
                          try folder.verify("samples.jsonl", producedBy: "samples", force: force),
                          try folder.verify("evidence.jsonl", producedBy: "evidence", force: force)]
-        let taskSet = try TaskSet.forRun(run, override: tasks).selecting(task ?? (template == "deepicd" ? "diagnoses_icd" : nil))
+        var taskSet = try TaskSet.forRun(run, override: tasks).selecting(task ?? (template == "deepicd" ? "diagnoses_icd" : nil))
+        // Generation tasks (the discharge note) are left out of reasoning
+        // data, as EHR-R1 leaves them out, unless named with --task.
+        if task == nil { taskSet.tasks.removeAll { $0.metric == .text } }
         return (try ReasonInputs(run: folder, tasks: taskSet), checksums)
     }
 

@@ -25,6 +25,10 @@ import Testing
         let leak = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "As the ground truth says, sodium."),
                                 finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: [])
         #expect(leak.reasons == ["says \"ground truth\""])
+        // A template echoed instead of answered.
+        let echoed = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "[YOUR OUTPUT]"),
+                                  finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: [])
+        #expect(echoed.reasons == ["mentions \"[your output]\""])
         let copied = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "Hyponatremia -> has_finding -> Sodium."),
                                   finishReason: "stop", format: .sections, targets: targets, targetCodes: [],
                                   knowledge: ["Hyponatremia -> has_finding -> Sodium"])
