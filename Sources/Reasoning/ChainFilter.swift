@@ -88,6 +88,9 @@ public enum FilterRule: String, Sendable, CaseIterable {
     case leakPhrases = "leak-phrases"
     /// No knowledge path copied verbatim.
     case knowledgeCopy = "knowledge-copy"
+    /// Not stuck in a loop: at least half of its lines are distinct (small
+    /// models repeat one line until a limit stops them).
+    case repetition
 
     /// EHR-R1's filter alone.
     public static let reference: Set<FilterRule> = [.coverage, .groundTruth, .headerVariants]
@@ -168,6 +171,13 @@ public struct ChainFilter: Sendable {
             for phrase in leakPhrases where lowered.contains(phrase) && !(phrase == "ground truth" && rules.contains(.groundTruth)) {
                 verdict.reasons.append("mentions \"\(phrase)\"")
                 break
+            }
+        }
+        if rules.contains(.repetition) {
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            if lines.count >= 4, Set(lines).count * 2 < lines.count {
+                verdict.reasons.append("repeats itself (\(Set(lines).count) distinct of \(lines.count) lines)")
             }
         }
         if rules.contains(.knowledgeCopy) {

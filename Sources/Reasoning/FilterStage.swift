@@ -70,6 +70,7 @@ public struct FilterStage: Sendable {
     static func reasonKey(_ reason: String) -> String {
         if reason.hasPrefix("final answer covers") { return "final answer covers too few targets" }
         if reason.hasSuffix("is not an ICD-10-CM code") { return "not an ICD-10-CM code" }
+        if reason.hasPrefix("repeats itself") { return "repeats itself" }
         return reason
     }
 

@@ -6,7 +6,9 @@ import TGSupport
 /// writes the template's sections every time. The model still writes every
 /// word of the extraction and the reasoning.
 public enum OutputConstraint: String, Sendable, CaseIterable {
-    /// `## Extraction`, `## Reasoning` (free lines, none a header) and
+    /// `## Extraction` (each line a fact as the template asks: `**Event
+    /// Name [Event Time]**: ...`), `## Reasoning` (free lines, none a header
+    /// nor a `[placeholder]`, which small models copy from the prompt) and
     /// `## Final Results` listing the target items, one per line, spelled as
     /// the ground truth spells them (the reference asks for exactly that).
     case sections
@@ -27,9 +29,11 @@ public enum OutputConstraint: String, Sendable, CaseIterable {
         case .sections:
             let items = targets.isEmpty ? "line" : targets.map { "\"- \" " + Self.literal($0) + " \"\\n\"" }.joined(separator: " ")
             return """
-                root ::= "## Extraction\\n" body "\\n## Reasoning\\n" body "\\n## Final Results\\n" \(items)
+                root ::= "## Extraction\\n" facts "\\n## Reasoning\\n" body "\\n## Final Results\\n" \(items)
+                facts ::= fact{1,\(Self.linesPerSection)}
+                fact ::= "**" [^*\\n]{1,120} "**: " [^\\n]{0,\(Self.lineLength)} "\\n"
                 body ::= line{1,\(Self.linesPerSection)}
-                line ::= [^#\\n] [^\\n]{0,\(Self.lineLength)} "\\n"
+                line ::= [^#\\[\\n] [^\\n]{0,\(Self.lineLength)} "\\n"
                 """
         case .deepicd:
             return """

@@ -30,7 +30,7 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "Lexicon folder (for DeepICD completions: codes must exist in its ICD-10-CM).")
     var lexicon: String?
 
-    @Option(help: "The checks: all (default), reference (EHR-R1's: coverage, ground-truth, header-variants) or a list of coverage, ground-truth, header-variants, finished, sections, leak-phrases, knowledge-copy.")
+    @Option(help: "The checks: all (default), reference (EHR-R1's: coverage, ground-truth, header-variants) or a list of coverage, ground-truth, header-variants, finished, sections, leak-phrases, knowledge-copy, repetition.")
     var rules = "all"
 
     @Option(help: "DeepICD: least agreement kept (chapter, category or full).")

@@ -29,6 +29,10 @@ import Testing
         let echoed = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "[YOUR OUTPUT]"),
                                   finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: [])
         #expect(echoed.reasons == ["mentions \"[your output]\""])
+        // A chain stuck in a loop.
+        let loop = "## Extraction\n" + String(repeating: "**Event Name **: Carvedilol\n", count: 8) + "## Reasoning\nIt helps.\n## Final Results\n- Sodium\n- Potassium, serum\n- Creatinine\n"
+        #expect(filter.judge(text: loop, finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: []).reasons
+                == ["repeats itself (5 distinct of 12 lines)"])
         let copied = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "Hyponatremia -> has_finding -> Sodium."),
                                   finishReason: "stop", format: .sections, targets: targets, targetCodes: [],
                                   knowledge: ["Hyponatremia -> has_finding -> Sodium"])
