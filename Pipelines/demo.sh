@@ -13,8 +13,8 @@ population="${DEMO_POPULATION:-400}"   # clinosim catchment population (about 60
 cohort_seed="${DEMO_SEED:-7}"          # clinosim's seed
 threshold="${DEMO_THRESHOLD:-1.5}"     # lift above which a pair is evidence (the reference: 5, for MIMIC's size)
 min_support="${DEMO_MIN_SUPPORT:-2}"   # samples a history concept needs (the reference: 5)
-samples="${DEMO_SAMPLES:-14}"          # samples with a graph asked about
-chains="${DEMO_CHAINS:-5}"             # chains per sample
+samples="${DEMO_SAMPLES:-12}"          # samples with a graph asked about
+chains="${DEMO_CHAINS:-3}"             # chains per sample
 window="${DEMO_CONTEXT_WINDOW:-4096}"  # the local model's context, in tokens
 max_tokens="${DEMO_MAX_TOKENS:-1600}"  # longest chain, in tokens
 echo "demo settings: population $population, seed $cohort_seed, lift threshold $threshold, min support $min_support," \
