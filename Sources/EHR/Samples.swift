@@ -82,6 +82,24 @@ public struct Sample: Equatable, Sendable {
     }
 }
 
+extension Sample {
+    /// Every sample's id and split in a sample index, in file order; a line
+    /// without them is an error naming it.
+    public static func splits(in path: String) throws -> [(id: String, split: Split)] {
+        var result: [(id: String, split: Split)] = []
+        let reader = try LineReader(path: path)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            let value = try JSONValue.parse(line)
+            guard let id = value["id"]?.stringValue, let split = value["split"]?.stringValue.flatMap(Split.init(rawValue:)) else {
+                throw InputError(file: path, line: reader.lineNumber, field: "split", message: "missing id or split")
+            }
+            result.append((id, split))
+        }
+        return result
+    }
+}
+
 /// The sample rules, in the order they are applied; each candidate removed
 /// is counted under the first rule it fails.
 public enum SampleRule: String, Sendable, CaseIterable {

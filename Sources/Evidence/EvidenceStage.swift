@@ -92,16 +92,7 @@ public struct EvidenceStage {
         }
         let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
         // The ids of the split's samples in file order, for the chunk split.
-        var ids: [String] = []
-        let scan = try LineReader(path: run.samples)
-        while let line = try scan.nextLine() {
-            guard !line.isEmpty else { continue }
-            let value = try JSONValue.parse(line)
-            guard let id = value["id"]?.stringValue, let side = value["split"]?.stringValue.flatMap(Split.init(rawValue:)) else {
-                throw InputError(file: run.samples, line: scan.lineNumber, field: "split", message: "missing id or split")
-            }
-            if split.admits(side) { ids.append(id) }
-        }
+        let ids = try Sample.splits(in: run.samples).filter { split.admits($0.split) }.map(\.id)
         let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
         let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
 

@@ -76,17 +76,7 @@ public struct FilterStage: Sendable {
 
     /// Sample id → split, from the run's sample index.
     static func splits(_ run: RunFolder) throws -> [String: Split] {
-        var splits: [String: Split] = [:]
-        let reader = try LineReader(path: run.samples)
-        while let line = try reader.nextLine() {
-            guard !line.isEmpty else { continue }
-            let value = try JSONValue.parse(line)
-            guard let id = value["id"]?.stringValue, let split = value["split"]?.stringValue.flatMap(Split.init(rawValue:)) else {
-                throw InputError(file: run.samples, line: reader.lineNumber, field: "split", message: "missing id or split")
-            }
-            splits[id] = split
-        }
-        return splits
+        Dictionary(try Sample.splits(in: run.samples).map { ($0.id, $0.split) }, uniquingKeysWith: { _, last in last })
     }
 
     /// Judges every record of `input`; only training patients' samples
