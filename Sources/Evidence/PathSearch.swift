@@ -77,6 +77,20 @@ public struct PathSearch: Sendable {
     /// total log-degree of the nodes it passes through (false: the first
     /// found, as the reference).
     public var prefersSpecific = false
+    /// Whether a path may step back along a clinical relation (a drug
+    /// that treats a disease, then another drug for that disease: the
+    /// reason two drugs are given together), once per path. The reference forbids every
+    /// step back, which on UMLS keeps hierarchy siblings (up to a parent,
+    /// down to another child) out; with this set, only hierarchy labels
+    /// (`isa`, `inverse_isa`, PAR, CHD, RB, RN) still may not step back.
+    public var allowsClinicalReturn = false {
+        didSet {
+            returnAllowed = graph.labels.map { label in
+                allowsClinicalReturn && !PathSearch.broaderLabels.contains(label) && !PathSearch.narrowerLabels.contains(label)
+            }
+        }
+    }
+    private var returnAllowed: [Bool] = []
     /// Label ids never followed.
     public var skipped: Set<Int> {
         didSet {
@@ -105,7 +119,8 @@ public struct PathSearch: Sendable {
 
     /// How paths are chosen. `meaning` (the default): the reference's
     /// skipped relations and ICD-10-CM's coding notes skipped, hierarchy
-    /// hubs never crossed, the most specific shortest path. `ehrR1`: the
+    /// hubs never crossed, clinical relations may be stepped back along
+    /// (two drugs for one disease), the most specific shortest path. `ehrR1`: the
     /// reference's rules alone (its four skipped relations, any node, the
     /// first shortest path), for UMLS users who want its behaviour.
     public enum Profile: String, Sendable, CaseIterable {
@@ -115,10 +130,50 @@ public struct PathSearch: Sendable {
         public var skipped: [String] { self == .meaning ? PathSearch.referenceSkipped + PathSearch.codingNotes : PathSearch.referenceSkipped }
     }
 
-    /// The hubs of a graph: nodes with at least `degree` edges, and those
-    /// `isHub` flags by their concept id (ICD-10-CM chapters and sections).
-    public static func hubs(of graph: RelationGraph, degree: Int, isHub: (Int) -> Bool) -> [Bool] {
-        (0..<graph.nodeCount).map { node in (degree > 0 && graph.edges(of: node).count >= degree) || isHub(node) }
+    /// Labels of an edge to a broader concept (read as the graph stores
+    /// them: an edge A → B labelled `inverse_isa` says A is a B).
+    public static let broaderLabels: Set<String> = ["inverse_isa", "PAR", "RB"]
+    /// Labels of an edge to a narrower concept.
+    public static let narrowerLabels: Set<String> = ["isa", "CHD", "RN"]
+
+    /// The hubs of a graph, which a path may end at but never pass
+    /// through: the tops of its hierarchies (a root, a concept with
+    /// narrower ones and no broader one, and the concepts up to `depth`
+    /// levels below it: "disease", "disease of anatomical entity",
+    /// "Phenotypic abnormality"), nodes with at least `degree` hierarchy
+    /// edges, and those `isHub` flags by their concept id (ICD-10-CM
+    /// chapters and sections). Only hierarchy edges count: a disease with
+    /// many drugs, tests and symptoms is knowledge, not a hub.
+    public static func hubs(of graph: RelationGraph, degree: Int, depth: Int = 1, isHub: (Int) -> Bool) -> [Bool] {
+        let broader = graph.labels.map { broaderLabels.contains($0) }
+        let narrower = graph.labels.map { narrowerLabels.contains($0) }
+        var hubs = [Bool](repeating: false, count: graph.nodeCount)
+        var frontier: [Int] = []
+        for node in 0..<graph.nodeCount {
+            var up = 0, down = 0
+            for edge in graph.edges(of: node) {
+                let label = graph.label(edge)
+                if label < broader.count, broader[label] { up += 1 } else if label < narrower.count, narrower[label] { down += 1 }
+            }
+            if (degree > 0 && up + down >= degree) || isHub(node) { hubs[node] = true }
+            if depth >= 0, up == 0, down > 0 { frontier.append(node) }
+        }
+        var level = 0
+        var seen = Set(frontier)
+        while !frontier.isEmpty {
+            for node in frontier { hubs[node] = true }
+            guard level < depth else { break }
+            level += 1
+            var next: [Int] = []
+            for node in frontier {
+                for edge in graph.edges(of: node) {
+                    let label = graph.label(edge), target = graph.target(edge)
+                    if label < narrower.count, narrower[label], seen.insert(target).inserted { next.append(target) }
+                }
+            }
+            frontier = next
+        }
+        return hubs
     }
 
     /// Whether an ICD-10-CM chapter or section (a code range) is named by
@@ -163,12 +218,16 @@ public struct PathSearch: Sendable {
     }
 
     /// Whether some hop's stored reverse relation is the previous hop's
-    /// relation (the path steps straight back).
+    /// relation (the path steps straight back), unless that is a clinical
+    /// return `allowsClinicalReturn` permits, once: one shared disease
+    /// explains two drugs; a second return wanders from disease to disease.
     func undoes(nodes: [Int], labels: [Int]) -> Bool {
         guard nodes.count == labels.count + 1 else { return false }
+        var returns = 0
         for index in labels.indices.dropFirst() {
             if let back = reverseLabel(from: nodes[index], to: nodes[index + 1], label: labels[index]), back == labels[index - 1] {
-                return true
+                guard back < returnAllowed.count, returnAllowed[back], returns == 0 else { return true }
+                returns += 1
             }
         }
         return false

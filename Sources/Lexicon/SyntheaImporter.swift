@@ -43,6 +43,11 @@ struct SyntheaImporter {
 
     struct Module {
         var file: String
+        /// The name other modules call it by: its path under the folder
+        /// without `.json` (`heart/chf_lab_work`).
+        var key: String = ""
+        /// The submodules its `CallSubmodule` states call.
+        var submodules: [String] = []
         var conditions: [String: [Coded]] = [:]  // state name → codes
         var attributes: [String: [Coded]] = [:]  // attribute → the conditions assigning it
         var treatments: [(kind: String, codes: [Coded], reason: String?)] = []
@@ -89,7 +94,9 @@ struct SyntheaImporter {
             } catch let error as JSONSyntaxError {
                 throw InputError(file: path, message: error.description)
             }
-            parsed.append(try Self.module(root, file: path))
+            var module = try Self.module(root, file: path)
+            module.key = String(path.dropFirst(directory.count + 1).dropLast(".json".count))
+            parsed.append(module)
             files.append(path)
         }
         modules = parsed
@@ -138,6 +145,11 @@ struct SyntheaImporter {
                 for (index, observation) in (state["observations"]?.arrayValue ?? []).enumerated() {
                     module.tests += try codes(observation, "\(path).observations[\(index)]").filter { $0.system == "LOINC" }
                 }
+            case "CallSubmodule":
+                guard let submodule = state["submodule"]?.stringValue, !submodule.isEmpty else {
+                    throw InputError(file: file, field: "\(path).submodule", message: "missing or empty")
+                }
+                module.submodules.append(submodule)
             case "Symptom":
                 if let symptom = state["symptom"]?.stringValue, !symptom.isEmpty { module.symptoms.append(symptom) }
             default:
@@ -218,31 +230,73 @@ struct SyntheaImporter {
             try writer.addStatement(subject: subject, predicate: predicate, object: object, rel: "RO", inverseRel: "RO", source: Self.source)
             counts[predicate, default: 0] += 1
         }
+        let sets = conditionSets()
         for module in modules {
-            let moduleConditions = module.allConditions.compactMap { conceptOf[$0] }
-            let focused = !moduleConditions.isEmpty && Set(moduleConditions).count <= Self.moduleConditionLimit
+            let contexts = (sets[module.key] ?? []).filter { $0.count <= Self.moduleConditionLimit }
             for treatment in module.treatments {
-                var conditions: [String] = []
+                var conditionSets: [[String]] = []
                 if let reason = treatment.reason {
-                    conditions = (module.conditions[reason] ?? module.attributes[reason] ?? globalAttributes[reason] ?? [])
+                    let named = (module.conditions[reason] ?? module.attributes[reason] ?? globalAttributes[reason] ?? [])
                         .compactMap { conceptOf[$0] }
+                    if !named.isEmpty { conditionSets = [named] }
                 }
-                if conditions.isEmpty, focused, Set(moduleConditions).count <= 3 { conditions = moduleConditions }
+                if conditionSets.isEmpty { conditionSets = contexts.filter { $0.count <= 3 } }
                 let predicate = treatment.kind == "MedicationOrder" ? "may_treat" : "procedure_for"
                 for code in treatment.codes {
                     // The ingredient carries the relation, and the clinical drug is one of it.
                     guard let subject = ingredientOf[code] ?? conceptOf[code] else { continue }
                     if let drug = conceptOf[code], drug != subject { try state(drug, "has_ingredient", subject) }
-                    for condition in conditions { try state(subject, predicate, condition) }
+                    for condition in conditionSets.joined() { try state(subject, predicate, condition) }
                 }
             }
-            guard focused else { continue }
-            for test in module.tests { guard let subject = conceptOf[test] else { continue }
-                for condition in moduleConditions { try state(subject, "observed_in", condition) }
-            }
-            for symptom in module.symptoms { guard let subject = symptomConcept[symptom] else { continue }
-                for condition in moduleConditions { try state(subject, "symptom_of", condition) }
+            for conditions in contexts {
+                for test in module.tests { guard let subject = conceptOf[test] else { continue }
+                    for condition in conditions { try state(subject, "observed_in", condition) }
+                }
+                for symptom in module.symptoms { guard let subject = symptomConcept[symptom] else { continue }
+                    for condition in conditions { try state(subject, "symptom_of", condition) }
+                }
             }
         }
+    }
+
+    /// The sets of conditions each module's states serve, by module key: its
+    /// own conditions; a module without any (a care module such as
+    /// `metabolic_syndrome_care`) serves the conditions its treatments'
+    /// reasons name; and a submodule also serves each set of the modules
+    /// that call it (`heart/chf_lab_work`'s labs are drawn for heart
+    /// failure), transitively. A set is one caller's, so a lab panel called
+    /// from many modules relates to each caller's few conditions instead of
+    /// failing the focus limit as one large union.
+    func conditionSets() -> [String: [[String]]] {
+        var sets: [String: [[String]]] = [:]
+        for module in modules {
+            var own = module.allConditions.compactMap { conceptOf[$0] }
+            if own.isEmpty {
+                own = module.treatments.compactMap(\.reason).flatMap { reason in
+                    (module.attributes[reason] ?? globalAttributes[reason] ?? []).compactMap { conceptOf[$0] }
+                }
+            }
+            var seen = Set<String>()
+            own = own.filter { seen.insert($0).inserted }
+            sets[module.key] = own.isEmpty ? [] : [own]
+        }
+        let known = Set(modules.map(\.key))
+        var changed = true
+        var rounds = 0
+        while changed && rounds < 16 {  // submodules nest a few levels; the bound stops a cycle
+            changed = false
+            rounds += 1
+            for module in modules {
+                let passed = (sets[module.key] ?? []).filter { $0.count <= Self.moduleConditionLimit }
+                for submodule in module.submodules where known.contains(submodule) {
+                    for set in passed where !(sets[submodule] ?? []).contains(set) {
+                        sets[submodule, default: []].append(set)
+                        changed = true
+                    }
+                }
+            }
+        }
+        return sets
     }
 }

@@ -16,8 +16,11 @@ struct EvidenceCommand: ParsableCommand {
 
 /// Relation-graph search options shared by the stage and `evidence path`.
 struct SearchOptions: ParsableArguments {
-    @Option(help: "Longest path, in relations.")
-    var maxHops = 10
+    @Option(help: "Longest path, in relations (default: 3 with the meaning profile, where longer chains wander from disease to disease; 10 with ehr-r1).")
+    var maxHops: Int?
+
+    /// The longest path: the option, else the profile's.
+    var hops: Int { maxHops ?? (pathProfile == .meaning ? 3 : 10) }
 
     @Option(help: "Stop after assembling this many paths.")
     var maxPaths = 10
@@ -31,14 +34,18 @@ struct SearchOptions: ParsableArguments {
     @Option(help: "Relation labels never followed, comma-separated (default: the profile's: the reference's four, and with meaning ICD-10-CM's coding notes).")
     var skipRelations: String?
 
-    @Option(help: "With the meaning profile, nodes with at least this many edges are hubs a path never crosses (0: none).")
+    @Option(help: "With the meaning profile, nodes with at least this many hierarchy edges are hubs a path never crosses (0: none).")
     var hubDegree = 100
 
+    @Option(help: "With the meaning profile, the roots of each hierarchy and the concepts up to this many levels below them are hubs a path never crosses (-1: none).")
+    var hubDepth = 1
+
     func validate() throws {
-        guard maxHops >= 1 else { throw ValidationError("--max-hops must be at least 1") }
+        guard hops >= 1 else { throw ValidationError("--max-hops must be at least 1") }
         guard maxPaths >= 1 else { throw ValidationError("--max-paths must be at least 1") }
         guard maxExplored >= 1 else { throw ValidationError("--max-explored must be at least 1") }
         guard hubDegree >= 0 else { throw ValidationError("--hub-degree must be 0 or more") }
+        guard hubDepth >= -1 else { throw ValidationError("--hub-depth must be -1 (none) or more") }
     }
 
     var skipped: [String] {
@@ -47,22 +54,24 @@ struct SearchOptions: ParsableArguments {
 
     func search(_ graph: RelationGraph, concepts: [String]) -> PathSearch {
         var search = PathSearch(graph: graph, skipping: skipped)
-        search.maxHops = maxHops
+        search.maxHops = hops
         search.maxPaths = maxPaths
         search.maxExplored = maxExplored
         if pathProfile == .meaning {
-            search.hubs = PathSearch.hubs(of: graph, degree: hubDegree) { node in
+            search.hubs = PathSearch.hubs(of: graph, degree: hubDegree, depth: hubDepth) { node in
                 node < concepts.count && PathSearch.isICDGrouping(concepts[node])
             }
             search.prefersSpecific = true
+            search.allowsClinicalReturn = true
         }
         return search
     }
 
     var json: [(String, JSONValue)] {
-        [("max_hops", .integer(Int64(maxHops))), ("max_paths", .integer(Int64(maxPaths))),
+        [("max_hops", .integer(Int64(hops))), ("max_paths", .integer(Int64(maxPaths))),
          ("max_explored", .integer(Int64(maxExplored))), ("path_profile", .string(pathProfile.rawValue)),
-         ("skip_relations", .string(skipped.joined(separator: ","))), ("hub_degree", .integer(Int64(pathProfile == .meaning ? hubDegree : 0)))]
+         ("skip_relations", .string(skipped.joined(separator: ","))), ("hub_degree", .integer(Int64(pathProfile == .meaning ? hubDegree : 0))),
+         ("hub_depth", .integer(Int64(pathProfile == .meaning ? hubDepth : -1)))]
     }
 }
 
@@ -183,11 +192,14 @@ struct EvidencePathCommand: ParsableCommand {
                 print("no path between \"\(from)\" and \"\(to)\": no chain of relations joins them (different components of the graph)")
                 throw ExitCode(1)
             }
-            print("no path between \"\(from)\" and \"\(to)\" within \(searchOptions.maxHops) hops (\(explored) nodes explored)")
+            print("no path between \"\(from)\" and \"\(to)\" within \(searchOptions.hops) hops (\(explored) nodes explored)")
             throw ExitCode(1)
         }
-        print(nodes.render(path, graph: graph).joined(separator: " -> "))
-        print(path.nodes.map { nodes.cuis[$0] }.joined(separator: " -> "))
+        // Words for a reader; then the concept ids with the stored labels.
+        print(nodes.render(path, graph: graph, words: true).joined(separator: " -> "))
+        var ids = nodes.cuis[path.nodes[0]]
+        for (index, label) in path.labels.enumerated() { ids += " -[\(graph.labels[label])]-> " + nodes.cuis[path.nodes[index + 1]] }
+        print(ids)
         print("\(path.hops) hops, \(explored) nodes explored")
     }
 }

@@ -231,6 +231,34 @@ import TGSupport
         #expect(search.search(from: 0, to: 9).path?.nodes == [0, 2, 9])
     }
 
+    @Test func theTopsOfHierarchiesAreHubsAndClinicalEdgesDoNotMakeOne() throws {
+        // Root 0; 1 and 2 are a 0; 3 is a 1; 4 is a 3. Drug 5 treats 3, 6, 7, 8 and 9.
+        var statements: [(Int, String, Int)] = [(1, "inverse_isa", 0), (2, "inverse_isa", 0), (3, "inverse_isa", 1),
+                                                (4, "inverse_isa", 3), (5, "may_treat", 3)]
+        for disease in 6..<10 { statements.append((5, "may_treat", disease)) }
+        let graph = try PathSearchTests.graph(statements, nodes: 10)
+        let hubs = PathSearch.hubs(of: graph, degree: 3, depth: 1) { _ in false }
+        #expect(hubs == [true, true, true, false, false, false, false, false, false, false])
+        #expect(PathSearch.hubs(of: graph, degree: 0, depth: 0) { _ in false }.enumerated().filter(\.element).map(\.offset) == [0])
+        #expect(PathSearch.hubs(of: graph, degree: 0, depth: -1) { $0 == 4 }.enumerated().filter(\.element).map(\.offset) == [4])
+        // Node 1 has two hierarchy edges (up to 0, down to 3): at degree 2 it is a hub without depth; drug 5 has five clinical edges and is not.
+        #expect(PathSearch.hubs(of: graph, degree: 2, depth: -1) { _ in false }[1])
+        #expect(!PathSearch.hubs(of: graph, degree: 2, depth: -1) { _ in false }[5])
+    }
+
+    @Test func aClinicalRelationMayBeSteppedBackOnce() throws {
+        // Drugs 0 and 2 treat disease 1; drug 2 and drug 4 treat disease 3; 5 and 6 are a 7.
+        let graph = try PathSearchTests.graph([(0, "may_treat", 1), (2, "may_treat", 1), (2, "may_treat", 3), (4, "may_treat", 3),
+                                               (5, "inverse_isa", 7), (6, "inverse_isa", 7)], nodes: 8)
+        var search = PathSearch(graph: graph)
+        #expect(search.search(from: 0, to: 2).path == nil)
+        search.allowsClinicalReturn = true
+        #expect(search.search(from: 0, to: 2).path?.nodes == [0, 1, 2])
+        // Two returns wander from disease to disease; a hierarchy sibling is still not a reason.
+        #expect(search.search(from: 0, to: 4).path == nil)
+        #expect(search.search(from: 5, to: 6).path == nil)
+    }
+
     @Test func groupingsAndCodingNotesAreNamed() {
         #expect(PathSearch.isICDGrouping("ICD10CM:chapter-14") && PathSearch.isICDGrouping("ICD10CM:N17-N19"))
         #expect(!PathSearch.isICDGrouping("ICD10CM:N18.9") && !PathSearch.isICDGrouping("C0022661"))
