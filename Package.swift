@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "SQLiteDB", dependencies: ["CSQLite", "TGSupport"]),
         // SimString: an exact, memory-mapped approximate-string index.
         .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
-        .target(name: "SimString", dependencies: ["CPrefetch"]),
+        .target(name: "SimString", dependencies: ["CPrefetch", "TGSupport"]),
         // The lexicon store and its importers (UMLS RRF, OBO, ICD-10-CM XML).
         .target(name: "Lexicon", dependencies: ["SQLiteDB", "SimString", "TGSupport", "CLibXML2"]),
 

@@ -69,7 +69,8 @@ public struct LexiconBuilder: Sendable {
             throw UsageError("no sources: give at least one of --umls, --obo, --icd10cm")
         }
         try checkInputsExist()
-        let staged = try StagedDirectory(destination: destination, replacingExisting: options.replaceExisting)
+        let staged = try StagedDirectory(destination: destination, replacingExisting: options.replaceExisting,
+                                          marker: LexiconSchema.manifestFileName, kind: "a lexicon")
         do {
             let manifest = try buildStaged(staged)
             try staged.commit()

@@ -84,7 +84,6 @@ public struct RRFExporter {
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
+        try SafeReplace.move(partial, to: path)
     }
 }

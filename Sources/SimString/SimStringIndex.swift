@@ -1,4 +1,5 @@
 import CPrefetch
+import TGSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,6 +21,12 @@ public struct SimStringMatch: Sendable, Equatable {
 /// its pages are shared between processes. The mapped memory never changes,
 /// so one index may be queried from many threads at once.
 public final class SimStringIndex: @unchecked Sendable {
+    /// Whether the file at `path` starts as a thinkgraph SimString database
+    /// does (what a build may replace without --force).
+    public static func looksLikeIndex(atPath path: String) -> Bool {
+        SafeReplace.starts(path, with: IndexFormat.magic)
+    }
+
     // @unchecked: the only state is an immutable read-only mapping.
     public let path: String
     public let settings: FeatureSettings

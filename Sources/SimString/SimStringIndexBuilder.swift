@@ -1,4 +1,5 @@
 import Foundation
+import TGSupport
 
 /// Builds a SimString index from strings, in memory, then writes it.
 ///
@@ -264,8 +265,7 @@ public struct SimStringIndexBuilder {
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
+        try SafeReplace.move(partial, to: path)
     }
 }
 

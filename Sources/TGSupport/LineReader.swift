@@ -130,6 +130,18 @@ public final class LineReader {
                 let message = gzerror(compressed, &code).map { String(cString: $0) } ?? "unknown error"
                 throw InputError(file: path, line: lineNumber + 1, message: "gzip: \(message)")
             }
+            if count == 0 {
+                // A stream cut short (no trailer: CRC and length) ends like a
+                // complete one, except that zlib reports Z_BUF_ERROR.
+                var code: Int32 = 0
+                _ = gzerror(compressed, &code)
+                if code == Z_BUF_ERROR {
+                    throw InputError(file: path, line: lineNumber + 1,
+                                     message: "gzip stream ends before its end (the file is truncated)")
+                }
+            } else if bytesRead == 0, gzdirect(compressed) == 1 {
+                throw InputError(file: path, message: "not gzip data, though the name ends in .gz")
+            }
         } else {
             count = read(descriptor, buffer.baseAddress! + end, buffer.count - end)
         }

@@ -12,14 +12,17 @@ public struct StagedDirectory: Sendable {
     public let staging: String
 
     /// Creates the staging folder. Fails if `destination` exists and
-    /// `replacingExisting` is false.
-    public init(destination: String, replacingExisting: Bool) throws {
+    /// `replacingExisting` is false, and, even when it is true, if
+    /// `destination` is not an empty folder or one holding `marker` (the
+    /// tool's own: `--force` never removes a user's folder).
+    public init(destination: String, replacingExisting: Bool, marker: String, kind: String) throws {
         let fileManager = FileManager.default
         let target = URL(fileURLWithPath: destination).standardizedFileURL
         self.destination = target.path
         if fileManager.fileExists(atPath: target.path), !replacingExisting {
             throw UsageError("\(target.path) already exists (pass --force to replace it)")
         }
+        try SafeReplace.checkReplaceable(folder: target.path, marker: marker, kind: kind)
         let parent = target.deletingLastPathComponent()
         try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
         staging = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())").path

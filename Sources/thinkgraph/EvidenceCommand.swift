@@ -108,6 +108,12 @@ struct EvidenceRunCommand: ParsableCommand {
     @OptionGroup var chunking: ChunkOptions
     @OptionGroup var splitOption: SplitOption
 
+    func validate() throws {
+        guard threshold.isFinite, threshold >= 0 else { throw ValidationError("--threshold must be a number of 0 or more (a lift), not \(threshold)") }
+        guard minSupport >= 1 else { throw ValidationError("--min-support must be at least 1") }
+        guard topk >= 1 else { throw ValidationError("--topk must be at least 1") }
+    }
+
     func run() throws {
         let run = try RunFolder(runFolder)
         let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),

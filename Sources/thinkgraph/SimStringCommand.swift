@@ -53,6 +53,9 @@ struct SimStringCommand: ParsableCommand {
     @Flag(help: "Check the database's body checksum before querying (reads the whole file).")
     var verify = false
 
+    @Flag(help: "With -b, replace an existing file that is not a SimString database (a folder is never replaced).")
+    var force = false
+
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("-n must be 1 to 64") }
     }
@@ -69,6 +72,9 @@ struct SimStringCommand: ParsableCommand {
     }
 
     private func buildDatabase(_ input: LineReader, _ output: inout StandardOutput) throws {
+        try SafeReplace.checkReplaceable(file: database, force: force, kind: "a SimString database") {
+            SimStringIndex.looksLikeIndex(atPath: $0)
+        }
         let started = ContinuousClock.now
         let settings = FeatureSettings(n: n, marks: mark, unicode: unicode)
         var builder = try SimStringIndexBuilder(settings: settings)

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// Hostile input (issue 22): no command deletes what it did not make or
+/// takes a truncated file for a complete one; numbers out of range are
+/// refused by name.
+@Suite struct HostileInputCLITests {
+    let folder = NSTemporaryDirectory() + "tg-hostile-\(UUID().uuidString)"
+
+    /// `printf INPUT | thinkgraph ARGUMENTS` through the shell, as a user types it.
+    func piped(_ input: String, _ arguments: [String]) throws -> CommandResult {
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "printf '%s' \"$INPUT\" | \"$TG\" \(quoted)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["INPUT"] = input
+        environment["TG"] = Thinkgraph.executable.path
+        process.environment = environment
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+                             standardError: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func simstringBuildNeverReplacesAFolderOrAForeignFile() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tree = folder + "/d"
+        try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
+        try "keep\n".write(toFile: tree + "/sub/k.txt", atomically: true, encoding: .utf8)
+        for force in [false, true] {
+            let built = try piped("a\n", ["simstring", "-b", "-d", tree, "-q"] + (force ? ["--force"] : []))
+            #expect(built.status != 0 && built.standardError.contains("is a folder"), "\(built.standardError)")
+            #expect(try String(contentsOfFile: tree + "/sub/k.txt", encoding: .utf8) == "keep\n")
+        }
+        // A file that is not a database is kept unless --force; a database is replaced.
+        let notes = folder + "/notes.txt"
+        try "my notes\n".write(toFile: notes, atomically: true, encoding: .utf8)
+        let refused = try piped("a\n", ["simstring", "-b", "-d", notes, "-q"])
+        #expect(refused.status != 0 && refused.standardError.contains("not a SimString database") && refused.standardError.contains("--force"),
+                "\(refused.standardError)")
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "my notes\n")
+        let database = folder + "/strings.db"
+        #expect(try piped("a\n", ["simstring", "-b", "-d", database, "-q"]).status == 0)
+        let rebuilt = try piped("b\n", ["simstring", "-b", "-d", database, "-q"])
+        #expect(rebuilt.status == 0, "\(rebuilt.standardError)")
+        let forced = try piped("c\n", ["simstring", "-b", "-d", notes, "-q", "--force"])
+        #expect(forced.status == 0, "\(forced.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: notes + ".partial"))
+    }
+
+    @Test func lexiconBuildWithForceNeverRemovesAForeignFolder() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let mine = folder + "/photos"
+        try FileManager.default.createDirectory(atPath: mine, withIntermediateDirectories: true)
+        try "x".write(toFile: mine + "/cat.jpg", atomically: true, encoding: .utf8)
+        let obo = folder + "/mini.obo"
+        try "format-version: 1.2\nontology: hp\n\n[Term]\nid: HP:0000001\nname: All\n\n".write(toFile: obo, atomically: true, encoding: .utf8)
+        let built = try Thinkgraph.run(["lexicon", "build", "--out", mine, "--obo", obo, "--force", "--quiet"])
+        #expect(built.status != 0 && built.standardError.contains("not a lexicon"), "\(built.standardError)")
+        #expect(FileManager.default.fileExists(atPath: mine + "/cat.jpg"))
+        // Its own earlier build is replaced with --force.
+        let lexicon = folder + "/lex"
+        #expect(try Thinkgraph.run(["lexicon", "build", "--out", lexicon, "--obo", obo, "--quiet"]).status == 0)
+        let again = try Thinkgraph.run(["lexicon", "build", "--out", lexicon, "--obo", obo, "--force", "--quiet"])
+        #expect(again.status == 0, "\(again.standardError)")
+    }
+
+    @Test func aTruncatedGzipIsAnErrorNamingTheFile() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var text = "format-version: 1.2\nontology: hp\n\n"
+        for index in 1...3000 { text += "[Term]\nid: HP:\(String(format: "%07d", index))\nname: Term number \(index) of many\n\n" }
+        let plain = folder + "/hp.obo"
+        try text.write(toFile: plain, atomically: true, encoding: .utf8)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "gzip -c '\(plain)' > '\(plain).gz'"]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        let complete = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/whole", "--obo", plain + ".gz", "--quiet"])
+        #expect(complete.status == 0 && complete.standardOutput.contains("3000 concepts"),
+                "\(complete.standardOutput)\(complete.standardError)")
+        let cut = folder + "/cut.obo.gz"
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: cut))
+        let truncated = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/cut", "--obo", cut, "--quiet"])
+        #expect(truncated.status != 0 && truncated.standardError.contains("cut.obo.gz") && truncated.standardError.contains("truncated"),
+                "\(truncated.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/cut"))
+        // Not gzip at all, though named so.
+        let fake = folder + "/fake.obo.gz"
+        try text.write(toFile: fake, atomically: true, encoding: .utf8)
+        let notGzip = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/fake", "--obo", fake, "--quiet"])
+        #expect(notGzip.status != 0 && notGzip.standardError.contains("not gzip"), "\(notGzip.standardError)")
+    }
+
+    @Test func evidenceNumbersOutOfRangeAreRefusedByName() throws {
+        for (option, value) in [("--threshold", "nan"), ("--threshold", "-1"), ("--topk", "0"), ("--min-support", "0"),
+                                ("--max-hops", "0"), ("--max-explored", "-1")] {
+            let result = try Thinkgraph.run(["evidence", "--run", folder + "/none", "--lexicon", folder + "/none", "\(option)=\(value)"])
+            #expect(result.status != 0 && result.standardError.contains(option), "\(option) \(value): \(result.standardError)")
+        }
+    }
+}
