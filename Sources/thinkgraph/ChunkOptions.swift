@@ -37,6 +37,8 @@ struct ChunkOptions: ParsableArguments {
 
     func validate() throws {
         guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1") }
+        if let chunkNum, chunkNum < 1 { throw ValidationError("--chunk-num must be at least 1") }
+        if let chunkIdx, chunkIdx < 0 { throw ValidationError("--chunk-idx must be 0 or more") }
     }
 }
 

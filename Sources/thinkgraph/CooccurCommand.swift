@@ -123,6 +123,11 @@ struct CooccurTopCommand: ParsableCommand {
     @Flag(help: "Treat the concept as a history concept and list its targets.")
     var asHistory = false
 
+    func validate() throws {
+        guard minSupport >= 1 else { throw ValidationError("--min-support must be at least 1") }
+        guard k >= 1 else { throw ValidationError("-k must be at least 1") }
+    }
+
     @Flag(help: "Print JSON lines.")
     var json = false
 

@@ -57,6 +57,17 @@ struct EndpointOptions: ParsableArguments {
     @Option(help: "US$ per million completion tokens.")
     var priceOutput: Double?
 
+    func validate() throws {
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        for (name, value) in [("--rpm", rpm), ("--tpm", tpm), ("--timeout", timeout), ("--retry-base", retryBase)] {
+            if let value, !(value.isFinite && value > 0) { throw ValidationError("\(name) must be a positive number, not \(value)") }
+        }
+        for (name, value) in [("--price-input", priceInput), ("--price-output", priceOutput)] {
+            if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(name) must be 0 or more, not \(value)") }
+        }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+    }
+
     private func configValues() throws -> JSONValue {
         guard let config else { return .object([]) }
         guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {

@@ -49,6 +49,11 @@ struct ExtractRunCommand: ParsableCommand {
 
     @OptionGroup var chunking: ChunkOptions
 
+    func validate() throws {
+        guard valueThreshold > 0, valueThreshold <= 1 else { throw ValidationError("--value-threshold must be in (0, 1], not \(valueThreshold)") }
+        guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1], not \(threshold)") }
+    }
+
     func run() throws {
         let run = try RunFolder(runFolder)
         let inputs = [try run.verify("patients.jsonl", producedBy: "import", force: force),

@@ -82,6 +82,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Seed of the example draw.")
     var seed: UInt64 = 0
 
+    func validate() throws {
+        guard examples >= 0 else { throw ValidationError("--examples must be 0 or more") }
+    }
+
     func run() throws {
         let view = try RunView(runFolder)
         let html = try RunReport(examples: examples, seed: seed).html(for: view)

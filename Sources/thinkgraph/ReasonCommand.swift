@@ -65,6 +65,16 @@ struct PromptOptions: ParsableArguments {
     @Option(help: "Task file (default: the run's, as `samples` wrote it).")
     var tasks: String?
 
+    func validate() throws {
+        guard n >= 1 else { throw ValidationError("--n must be at least 1") }
+        guard temperature.isFinite, (0...2).contains(temperature) else { throw ValidationError("--temperature must be in [0, 2], not \(temperature)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], not \(topP)") }
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        guard maxContextTokens >= 1 else { throw ValidationError("--max-context-tokens must be at least 1") }
+        if let contextWindow, contextWindow < 1 { throw ValidationError("--context-window must be at least 1") }
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
     @OptionGroup var splitOption: SplitOption
 
     @Flag(help: "Run even if an input changed since the stage before wrote it.")

@@ -39,6 +39,7 @@ struct RenderCommand: ParsableCommand {
         guard byPatient != bySample else {
             throw ValidationError("give --patients FILE --patient ID, or --run DIR --sample ID")
         }
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
     }
 
     func run() throws {

@@ -58,6 +58,7 @@ struct SimStringCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("-n must be 1 to 64") }
+        guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1], not \(threshold)") }
     }
 
     func run() throws {

@@ -100,11 +100,25 @@ import Testing
         #expect(notGzip.status != 0 && notGzip.standardError.contains("not gzip"), "\(notGzip.standardError)")
     }
 
-    @Test func evidenceNumbersOutOfRangeAreRefusedByName() throws {
-        for (option, value) in [("--threshold", "nan"), ("--threshold", "-1"), ("--topk", "0"), ("--min-support", "0"),
-                                ("--max-hops", "0"), ("--max-explored", "-1")] {
-            let result = try Thinkgraph.run(["evidence", "--run", folder + "/none", "--lexicon", folder + "/none", "\(option)=\(value)"])
-            #expect(result.status != 0 && result.standardError.contains(option), "\(option) \(value): \(result.standardError)")
+    @Test func numbersOutOfRangeAreRefusedByName() throws {
+        let none = folder + "/none"
+        let cases: [[String]] = [
+            ["evidence", "--run", none, "--lexicon", none, "--threshold=nan"], ["evidence", "--run", none, "--lexicon", none, "--threshold=-1"],
+            ["evidence", "--run", none, "--lexicon", none, "--topk=0"], ["evidence", "--run", none, "--lexicon", none, "--min-support=0"],
+            ["evidence", "--run", none, "--lexicon", none, "--max-hops=0"], ["evidence", "--run", none, "--lexicon", none, "--max-explored=-1"],
+            ["evidence", "--run", none, "--lexicon", none, "--chunk-idx=-1"], ["extract", "--run", none, "--lexicon", none, "--chunk-num=0"],
+            ["extract", "--run", none, "--lexicon", none, "--value-threshold=nan"],
+            ["cooccur", "top", "--run", none, "--task", "t", "--concept", "c", "--min-support=-1"],
+            ["reason", "--run", none, "--temperature=nan"], ["reason", "--run", none, "--temperature=-1"],
+            ["reason", "--run", none, "--context-window=0"], ["reason", "--run", none, "--limit=-1"],
+            ["reason", "--run", none, "--concurrency=0"], ["reason", "--run", none, "--rpm=nan"],
+            ["report", "--run", none, "--examples=-1"], ["render", "--run", none, "--sample", "s", "--max-tokens=-5"],
+            ["simstring", "-d", none, "--threshold=nan"],
+        ]
+        for arguments in cases {
+            let option = String(arguments.last!.split(separator: "=")[0])
+            let result = try Thinkgraph.run(arguments)
+            #expect(result.status != 0 && result.standardError.contains(option), "\(arguments): \(result.standardError)")
         }
     }
 }
