@@ -129,7 +129,7 @@ public struct CooccurStage {
         try FileManager.default.moveItem(atPath: partial, toPath: output)
         let done = try JSONLinesWriter(path: marker)
         try done.writeLine(.object([("finished", .string(RunManifest.now())), ("configuration", .object(configuration)),
-                                    ("fingerprint", fingerprint), ("summary", summary.json)]))
+                                    ("fingerprint", fingerprint), ("summary", summary.json)] + ChunkMerge.seal(of: output)))
         try done.commit()
         progress.report(final: true)
         return summary

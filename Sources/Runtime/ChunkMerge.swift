@@ -50,9 +50,18 @@ public struct ChunkMerge {
         return (count, files)
     }
 
+    /// What a completion marker records of its finished chunk file: its
+    /// size and SHA-256.
+    public static func seal(of file: String) throws -> [(String, JSONValue)] {
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
+        return [("bytes", .integer(size)), ("sha256", .string(try sha256OfFile(atPath: file)))]
+    }
+
     /// Every chunk's file in index order, each with its completion marker
     /// (`chunk-IIII-of-NNNN.done`); throws `Missing` naming the chunks that
-    /// have no file or no marker.
+    /// have no file or no marker, and an error naming a chunk whose file is
+    /// not the one its worker finished (size or SHA-256 differ from the
+    /// marker's: lines deleted, the file cut or edited since).
     public static func completeChunks(in directory: String, suffix: String = ".jsonl") throws -> [String] {
         let (count, files) = try chunkFiles(in: directory, suffix: suffix)
         let missing = (0..<count).filter { index in
@@ -60,7 +69,31 @@ public struct ChunkMerge {
             return !FileManager.default.fileExists(atPath: String(file.dropLast(suffix.count)) + ".done")
         }
         guard missing.isEmpty else { throw Missing(directory: directory, count: count, missing: missing) }
+        for index in 0..<count {
+            let file = files[index]!
+            try verify(file, marker: String(file.dropLast(suffix.count)) + ".done", index: index)
+        }
         return (0..<count).map { files[$0]! }
+    }
+
+    /// Checks a finished chunk file against its marker's size and SHA-256
+    /// (markers written before they were recorded are taken as they are).
+    static func verify(_ file: String, marker: String, index: Int) throws {
+        guard let data = FileManager.default.contents(atPath: marker) else {
+            throw InputError(file: marker, message: "cannot read the completion marker")
+        }
+        let record: JSONValue
+        do { record = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
+            throw InputError(file: marker, message: "damaged completion marker (\(error)); remove it and run chunk \(index) again")
+        }
+        guard let expected = record["sha256"]?.stringValue else { return }
+        let found = try seal(of: file)
+        guard found[0].1 == record["bytes"], found[1].1 == .string(expected) else {
+            let recorded = record["bytes"]?.doubleValue.map { String(Int64($0)) } ?? "?"
+            let size = found[0].1.doubleValue.map { String(Int64($0)) } ?? "?"
+            throw InputError(file: file, message: "changed since its worker finished (\(recorded) bytes recorded, \(size) found, "
+                + "SHA-256 differs): not merged. Remove \((marker as NSString).lastPathComponent) and run chunk \(index) again")
+        }
     }
 
     /// Merges a directory's chunks into `output` (written atomically), or

@@ -227,12 +227,13 @@ public final class ChunkWriter {
     }
 
     /// Checkpoints and writes the completion marker (records in the file,
-    /// time), atomically.
+    /// its size and SHA-256, time), atomically: `merge` checks the file
+    /// against it, so a chunk damaged after it finished is never merged.
     public func finish(extra: [(String, JSONValue)] = []) throws {
         try checkpoint()
         let marker = try JSONLinesWriter(path: markerPath)
         try marker.writeLine(.object([("records", .integer(Int64(writtenIDs.count))),
-                                      ("finished", .string(RunManifest.now()))] + extra))
+                                      ("finished", .string(RunManifest.now()))] + ChunkMerge.seal(of: path) + extra))
         try marker.commit()
     }
 

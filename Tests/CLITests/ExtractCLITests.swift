@@ -95,6 +95,39 @@ struct SmallRun {
         #expect(merged.standardError.contains("2 of 3 chunks not complete: 0, 2"), "\(merged.standardError)")
     }
 
+    @Test func mergeRefusesAChunkDamagedAfterItFinished() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try small.makeRun("run", timelines: try small.prepare(patients: 6))
+        for index in 0..<2 {
+            let worker = try Thinkgraph.run(["extract", "--run", run, "--lexicon", small.lexicon, "--chunk-num", "2", "--chunk-idx", "\(index)", "--quiet"])
+            try #require(worker.status == 0, "\(worker.standardError)")
+        }
+        #expect(try Thinkgraph.run(["extract", "merge", "--run", run]).status == 0)
+        // One line deleted from a finished chunk: merge names the chunk and refuses.
+        let chunk = run + "/extract/chunk-0000-of-0002.jsonl"
+        let lines = try String(contentsOfFile: chunk, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        try #require(lines.count > 2)
+        try (lines.dropFirst().joined(separator: "\n")).write(toFile: chunk, atomically: true, encoding: .utf8)
+        let damaged = try Thinkgraph.run(["extract", "merge", "--run", run])
+        #expect(damaged.status != 0 && damaged.standardError.contains("chunk-0000-of-0002.jsonl")
+                && damaged.standardError.contains("changed since its worker finished") && damaged.standardError.contains("run chunk 0 again"),
+                "\(damaged.standardError)")
+        // Run again as the message says; then a co-occurrence chunk changed after it finished is refused too.
+        try? FileManager.default.removeItem(atPath: run + "/extract/chunk-0000-of-0002.done")
+        #expect(try Thinkgraph.run(["extract", "--run", run, "--lexicon", small.lexicon, "--chunk-num", "2", "--chunk-idx", "0", "--quiet"]).status == 0)
+        #expect(try Thinkgraph.run(["extract", "merge", "--run", run]).status == 0)
+        #expect(try Thinkgraph.run(["cooccur", "--run", run, "--quiet"]).status == 0)
+        let counts = try #require(try FileManager.default.contentsOfDirectory(atPath: run + "/cooccur").first { $0.hasSuffix(".sqlite") })
+        let handle = try #require(FileHandle(forWritingAtPath: run + "/cooccur/" + counts))
+        try handle.seekToEnd()
+        handle.write(Data("x".utf8))
+        try handle.close()
+        let cooccur = try Thinkgraph.run(["cooccur", "merge", "--run", run])
+        #expect(cooccur.status != 0 && cooccur.standardError.contains(counts) && cooccur.standardError.contains("changed since"),
+                "\(cooccur.standardError)")
+    }
+
     /// Workers killed with SIGKILL at random moments, again and again, then
     /// run to the end: the merged output equals an uninterrupted run's, byte
     /// for byte (no record lost, none doubled).
