@@ -55,6 +55,9 @@ public struct CooccurStage {
         let directory = run.chunkDirectory("cooccur")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let output = chunkPath(run)
+        // One worker per chunk: a second one started on it is refused.
+        let lock = try ChunkLock(path: output)
+        defer { withExtendedLifetime(lock) {} }
         let marker = directory + "/" + chunk.name + ".done"
         var summary = Summary()
         if FileManager.default.fileExists(atPath: output), let data = FileManager.default.contents(atPath: marker),

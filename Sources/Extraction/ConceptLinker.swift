@@ -157,7 +157,9 @@ public final class ConceptLinker: Sendable {
                 result = LinkedConcept(concept: best.cui, name: best.preferredName, surface: value, link: .approximate,
                                        similarity: top.similarity, field: field)
             } else {
-                result = LinkedConcept(concept: "STR:" + normalized, name: value, surface: value, link: .string,
+                // The name is the normalised value, not the first surface seen:
+                // a resumed or differently chunked run names it the same.
+                result = LinkedConcept(concept: "STR:" + normalized, name: normalized, surface: value, link: .string,
                                        similarity: 1, field: field)
             }
         }

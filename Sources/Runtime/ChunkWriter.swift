@@ -27,7 +27,7 @@ public final class ChunkWriter {
     public let truncatedBytes: Int
 
     private var descriptor: Int32
-    private let lockDescriptor: Int32
+    private let lock: ChunkLock
     private var buffer: [UInt8] = []
     private var pending = 0
 
@@ -55,14 +55,7 @@ public final class ChunkWriter {
     public init(path: String, saveEvery: Int = 100, fingerprint: String = "") throws {
         self.path = path
         self.saveEvery = max(1, saveEvery)
-        lockDescriptor = open(path + ".lock", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard lockDescriptor >= 0 else {
-            throw InputError(file: path + ".lock", message: "cannot create: \(String(cString: strerror(errno)))")
-        }
-        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(lockDescriptor)
-            throw UsageError("\(path): another worker is writing this chunk (lock held on \(path).lock)")
-        }
+        lock = try ChunkLock(path: path)
         // Read back what an earlier run wrote. Every line but the last must
         // be a record; the last is torn if the file does not end with a
         // newline or the line is not a record, and is cut off.
@@ -77,10 +70,7 @@ public final class ChunkWriter {
             var offset = 0
             var pendingError: InputError?
             while let line = try reader.nextLine() {
-                if let pendingError {
-                    close(lockDescriptor)
-                    throw pendingError
-                }
+                if let pendingError { throw pendingError }
                 let lineStart = offset
                 offset = min(size, offset + line.count + 1)
                 let isLast = offset >= size
@@ -95,14 +85,12 @@ public final class ChunkWriter {
                 }
             }
             if let pendingError {
-                close(lockDescriptor)
                 throw pendingError
             }
         }
         let metaPath = Self.metaPath(for: path)
         if let recorded = try? String(contentsOfFile: metaPath, encoding: .utf8), access(path, F_OK) == 0 {
             guard recorded == fingerprint else {
-                close(lockDescriptor)
                 throw UsageError("""
                     \(path): this chunk was started with other inputs or options; \
                     remove \((path as NSString).deletingLastPathComponent) to start the stage over
@@ -112,13 +100,11 @@ public final class ChunkWriter {
             do {
                 try fingerprint.write(toFile: metaPath, atomically: true, encoding: .utf8)
             } catch {
-                close(lockDescriptor)
                 throw InputError(file: metaPath, message: "cannot write: \(error.localizedDescription)")
             }
         }
         descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            close(lockDescriptor)
             throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
         }
         if torn > 0 { _ = ftruncate(descriptor, off_t(keep)) }
@@ -130,7 +116,6 @@ public final class ChunkWriter {
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
-        close(lockDescriptor)
     }
 
     /// Whether the chunk was finished by an earlier run.

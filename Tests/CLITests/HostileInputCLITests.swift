@@ -121,4 +121,54 @@ import Testing
             #expect(result.status != 0 && result.standardError.contains(option), "\(arguments): \(result.standardError)")
         }
     }
+
+    /// Timelines of patients whose diagnosis is written in `surfaces` (one
+    /// each), in that order.
+    func timelines(_ small: SmallRun, _ name: String, surfaces: [String]) throws -> String {
+        let lines = surfaces.enumerated().map { index, surface in
+            let events = (1...3).map { hour in
+                #"{"name":"diagnoses_icd","time":"2100-01-0\#(hour) 10:00:00","admission":"h\#(index)","records":[{"items":{"long_title":"\#(surface)"}}]}"#
+            }
+            return #"{"patient":"p\#(index)","static":{},"events":[\#(events.joined(separator: ","))]}"#
+        }
+        return try small.write(name, lines.joined(separator: "\n") + "\n")
+    }
+
+    @Test func aStringConceptIsNamedTheSameWhateverSurfaceCameFirst() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        _ = try small.prepare(patients: 1)
+        var names: [Set<String>] = []
+        for (run, order) in [("first", ["Amoxicillin/Clavulanate", "Amoxicillin/clavulanate"]),
+                             ("second", ["Amoxicillin/clavulanate", "Amoxicillin/Clavulanate"])] {
+            let folder = try small.makeRun(run, timelines: try timelines(small, run + ".jsonl", surfaces: order))
+            let extracted = try Thinkgraph.run(["extract", "--run", folder, "--lexicon", small.lexicon, "--quiet"])
+            try #require(extracted.status == 0, "\(extracted.standardError)")
+            let text = try String(contentsOfFile: folder + "/extract/chunk-0000-of-0001.jsonl", encoding: .utf8)
+            let pattern = try NSRegularExpression(pattern: #""concept":"STR:amoxicillin/clavulanate","name":"([^"]*)""#)
+            let found = pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { (text as NSString).substring(with: $0.range(at: 1)) }
+            try #require(!found.isEmpty, "\(text.prefix(400))")
+            names.append(Set(found))
+        }
+        #expect(names[0] == names[1] && names[0].count == 1, "\(names)")
+    }
+
+    @Test func aSecondCooccurrenceWorkerOnOneChunkIsRefused() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try small.makeRun("run", timelines: try small.prepare(patients: 3))
+        for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run]] {
+            try #require(try Thinkgraph.run(arguments).status == 0)
+        }
+        // Another worker holds chunk 0's lock.
+        try FileManager.default.createDirectory(atPath: run + "/cooccur", withIntermediateDirectories: true)
+        let lockPath = run + "/cooccur/chunk-0000-of-0001.sqlite.lock"
+        let held = open(lockPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0)
+        let second = try Thinkgraph.run(["cooccur", "--run", run, "--quiet"])
+        #expect(second.status != 0 && second.standardError.contains("another worker"), "\(second.standardError)")
+        close(held)
+        let alone = try Thinkgraph.run(["cooccur", "--run", run, "--quiet"])
+        #expect(alone.status == 0, "\(alone.standardError)")
+    }
 }
