@@ -59,17 +59,38 @@ enum FHIR {
         codings(concept).first { $0.system == system && nonBlank($0.code) != nil }
     }
 
-    /// The id in a reference such as `Patient/pt-1` (or a bare
-    /// `urn:uuid:...`), if it names a resource of `type`.
+    /// Whether `text` is a FHIR id: 1 to 64 of A-Z, a-z, 0-9, "-" and ".".
+    static func isID(_ text: some StringProtocol) -> Bool {
+        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x2E
+        }
+    }
+
+    /// The id in a reference to a resource of `type`, parsed as FHIR
+    /// defines references: relative `Type/id`, absolute
+    /// `http(s)://base/Type/id`, either optionally followed by
+    /// `/_history/version`, or a `urn:uuid:` / `urn:oid:` (returned whole).
+    /// The id must be a FHIR id: `Patient/../../x` or `Patient/etc/passwd`
+    /// is no reference at all (nil), never patient `..` or `etc`.
     static func referenceID(_ reference: JSONValue?, type: String) -> String? {
         guard let text = reference?["reference"]?.stringValue else { return nil }
-        if text.hasPrefix("urn:uuid:") || text.hasPrefix("urn:oid:") { return text }
-        let parts = text.split(separator: "/")
-        // Absolute references end with Type/id (optionally /_history/n).
-        if let position = parts.lastIndex(where: { $0 == Substring(type) }), position + 1 < parts.count {
-            return String(parts[position + 1])
+        if text.hasPrefix("urn:uuid:") || text.hasPrefix("urn:oid:") {
+            let rest = text.utf8.dropFirst(9)
+            return !rest.isEmpty && rest.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }) ? text : nil
         }
-        return nil
+        var path = Substring(text)
+        if let scheme = text.range(of: "://") {
+            // The service base may have any path; the reference is its last segments.
+            path = text[scheme.upperBound...]
+            guard let slash = path.firstIndex(of: "/") else { return nil }
+            path = path[path.index(after: slash)...]
+        }
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 4, parts[parts.count - 2] == "_history", isID(parts[parts.count - 1]) { parts.removeLast(2) }
+        guard parts.count >= 2, parts[parts.count - 2] == Substring(type), isID(parts[parts.count - 1]) else { return nil }
+        // A relative reference is exactly Type/id.
+        if !text.contains("://"), parts.count != 2 { return nil }
+        return String(parts[parts.count - 1])
     }
 
     /// A Quantity as "value unit".

@@ -120,7 +120,15 @@ public struct FHIRImporter {
         }
         try partitioner.forEachPatient({ patient in
             guard !patient.events.isEmpty || !patient.statics.isEmpty else { return }
-            if !withRecord.contains(patient.id) { summary.patientsWithoutRecord += 1 }
+            if !withRecord.contains(patient.id) {
+                summary.patientsWithoutRecord += 1
+                // Strict: data for a patient the export does not have is refused.
+                if mode == .strict {
+                    try reject(InputError(file: directory, field: "Patient/\(patient.id)",
+                                          message: "resources refer to this patient, but no Patient resource has its id"),
+                               kind: "unknown patient", rejects, &summary)
+                }
+            }
             try output.write(patient)
             summary.patients += 1
             summary.events += patient.events.count

@@ -62,6 +62,9 @@ public struct FHIRMapper: Sendable {
         guard let id = FHIR.nonBlank(resource["id"]?.stringValue) else {
             throw FHIRMappingError(field: "id", message: "missing", kind: "no id")
         }
+        guard FHIR.isID(id) else {
+            throw FHIRMappingError(field: "id", message: "not a FHIR id (1 to 64 of A-Z, a-z, 0-9, \"-\" and \".\")", kind: "bad id")
+        }
         let source = "\(type)/\(id)"
         switch type {
         case "Patient": return .statics(patient: id, items: patientFacts(resource))
@@ -87,6 +90,13 @@ public struct FHIRMapper: Sendable {
         let patient = FHIR.referenceID(resource["subject"], type: "Patient")
             ?? FHIR.referenceID(resource["patient"], type: "Patient")
         guard let patient else {
+            for key in ["subject", "patient"] {
+                if resource[key]?["reference"]?.stringValue != nil {
+                    throw FHIRMappingError(field: "\(key).reference",
+                                           message: "not a reference to a Patient (Patient/id, a URL ending so, or urn:uuid:...)",
+                                           kind: "bad reference")
+                }
+            }
             throw FHIRMappingError(field: "subject", message: "no Patient reference", kind: "no subject")
         }
         return .events(patient: patient, events: try build(resource, source))

@@ -140,4 +140,36 @@ extension FHIRFixture {
         #expect(rejects.contains { $0.contains(#""field":"Condition/c-9.recordedDate""#) && $0.contains("2025-02-30") })
         #expect(rejects.contains { $0.contains(#"Condition.ndjson","line":3"#) })
     }
+
+    @Test func referencesAreParsedAsFHIRDefinesThem() {
+        func id(_ text: String) -> String? { FHIR.referenceID(.object([("reference", .string(text))]), type: "Patient") }
+        #expect(id("Patient/pt-1") == "pt-1" && id("Patient/pt-1/_history/2") == "pt-1")
+        #expect(id("https://fhir.example.org/r4/Patient/pt.9") == "pt.9" && id("urn:uuid:2b7c-11") == "urn:uuid:2b7c-11")
+        for bad in ["Patient/../../x", "Patient/etc/passwd", "x/y", "Patient/", "Patient/a b", "Patient/a\u{0}b", "Encounter/e-1",
+                    "Patient/" + String(repeating: "a", count: 65), "urn:uuid:a/b", "urn:uuid:a\nb"] {
+            #expect(id(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func pathLikeIdsAndUnknownPatientsAreRejected() throws {
+        let folder = try FHIRFixture.write(extra: [
+            "Patient.ndjson": [#"{"resourceType":"Patient","id":"../../x","gender":"male","birthDate":"1970-01-01"}"#],
+            "Condition.ndjson": [
+                #"{"resourceType":"Condition","id":"c-7","subject":{"reference":"Patient/../../x"},"recordedDate":"2025-01-01","code":{"text":"x"}}"#,
+                #"{"resourceType":"Condition","id":"c-6","subject":{"reference":"Patient/ghost"},"recordedDate":"2025-01-01","code":{"text":"x"}}"#,
+            ],
+        ])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(throws: InputError.self) { try FHIRFixture.importAll(folder, mode: .strict) }
+        let (summary, patients) = try FHIRFixture.importAll(folder, mode: .lenient)
+        #expect(summary.rejectedByKind["bad id"] == 1 && summary.rejectedByKind["bad reference"] == 1, "\(summary.rejectedByKind)")
+        #expect(!patients.contains { $0.id == ".." || $0.id == "x" || $0.id.contains("/") })
+        // A patient only referred to is kept in lenient mode (counted), refused in strict.
+        #expect(patients.contains { $0.id == "ghost" } && summary.rejectedByKind["unknown patient"] == nil)
+        let strictGhost = try FHIRFixture.write(extra: ["Condition.ndjson": [
+            #"{"resourceType":"Condition","id":"c-6","subject":{"reference":"Patient/ghost"},"recordedDate":"2025-01-01","code":{"text":"x"}}"#]])
+        defer { try? FileManager.default.removeItem(atPath: strictGhost) }
+        let error = #expect(throws: InputError.self) { try FHIRFixture.importAll(strictGhost, mode: .strict) }
+        #expect(error?.description.contains("Patient/ghost") == true, "\(String(describing: error))")
+    }
 }
