@@ -40,13 +40,16 @@ public final class LexiconStore {
 
     /// Opens the lexicon's SimString index (memory-mapped; share one across
     /// threads). Its string ids are the lexicon's string ids minus one.
-    /// `verify` also checks the body checksum (reads the whole file).
+    /// The body checksum is checked the first time the unchanged file is
+    /// opened (see `SimStringIndex.Verification.once`); `verify` checks it
+    /// at every open.
     public func openApproximateIndex(verify: Bool = false) throws -> SimStringIndex {
         let record = manifest.approximateIndex
         let path = directory + "/" + record.file
         let index: SimStringIndex
         do {
-            index = try SimStringIndex(path: path, verifyChecksum: verify)
+            // Checked in full the first time (and after any change), then by its stamp.
+            index = try SimStringIndex(path: path, verification: verify ? .always : .once)
         } catch let error as SimStringError {
             let prefix = path + ": "
             var message = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message

@@ -1,5 +1,6 @@
 import CPrefetch
 import TGSupport
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -60,7 +61,26 @@ public final class SimStringIndex: @unchecked Sendable {
     /// of strings. Posting ids are checked as they are used, so a damaged body
     /// gives wrong answers at worst, never a crash. `verifyChecksum: true`
     /// also checks the body checksum, reading the whole file (see `verify`).
-    public init(path: String, verifyChecksum: Bool = false) throws {
+    public convenience init(path: String, verifyChecksum: Bool = false) throws {
+        try self.init(path: path, verification: verifyChecksum ? .always : .never)
+    }
+
+    /// When the body checksum is checked (it reads the whole file).
+    public enum Verification: Sendable {
+        /// Never (the header and section bounds are still checked).
+        case never
+        /// The first time this file is opened: a stamp beside it
+        /// (`FILE.verified`: size, modification time, inode and checksum)
+        /// says it was checked, so later opens of the unchanged file cost
+        /// nothing; a file written since is checked again. A folder that
+        /// cannot take the stamp is checked at every open.
+        case once
+        /// At every open.
+        case always
+    }
+
+    /// Opens and checks an index, its body checksum as `verification` says.
+    public init(path: String, verification: Verification) throws {
         self.path = path
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
@@ -171,8 +191,13 @@ public final class SimStringIndex: @unchecked Sendable {
         forwardStarts = starts
         bodyChecksum = u64(112)
         ok = true
-        if verifyChecksum {
+        let stamp = Self.stamp(of: info, checksum: bodyChecksum)
+        let stampPath = path + ".verified"
+        let checks = verification == .always
+            || (verification == .once && (try? String(contentsOfFile: stampPath, encoding: .utf8)) != stamp)
+        if checks {
             try verify()
+            if verification == .once { try? stamp.write(toFile: stampPath, atomically: true, encoding: .utf8) }
             // The check read every page; let them go from this process's
             // resident set (they stay in the page cache, shared, and come
             // back on demand) so memory reflects what queries touch.
@@ -181,6 +206,12 @@ public final class SimStringIndex: @unchecked Sendable {
     }
 
     private let bodyChecksum: UInt64
+
+    /// What identifies a checked file: size, modification time, inode and
+    /// the header's body checksum.
+    private static func stamp(of info: stat, checksum: UInt64) -> String {
+        "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(String(checksum, radix: 16))\n"
+    }
 
     private static func allBelow(_ values: UnsafePointer<UInt32>, count: Int, limit: UInt32) -> Bool {
         for position in 0..<count where values[position] >= limit { return false }

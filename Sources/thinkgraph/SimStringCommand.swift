@@ -93,7 +93,7 @@ struct SimStringCommand: ParsableCommand {
     }
 
     private func query(_ input: LineReader, _ output: inout StandardOutput) throws {
-        let index = try SimStringIndex(path: database, verifyChecksum: verify)
+        let index = try SimStringIndex(path: database, verification: verify ? .always : .once)
         guard index.settings.unicode == unicode else {
             throw ValidationError("""
                 the database was built \(index.settings.unicode ? "with" : "without") -u (--unicode); \

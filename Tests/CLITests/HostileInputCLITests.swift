@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Hostile input (issue 22): no command deletes what it did not make or
 /// takes a truncated file for a complete one; numbers out of range are
@@ -170,5 +171,27 @@ import Testing
         close(held)
         let alone = try Thinkgraph.run(["cooccur", "--run", run, "--quiet"])
         #expect(alone.status == 0, "\(alone.standardError)")
+    }
+
+    @Test func aDamagedSimStringIndexIsNoticedAtOpen() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        _ = try small.prepare(patients: 1)
+        let document = small.folder + "/note.jsonl"
+        try #"{"id":"n1","text":"History of seizures since childhood."}"#.write(toFile: document, atomically: true, encoding: .utf8)
+        let first = try Thinkgraph.run(["match", "--lexicon", small.lexicon, document])
+        try #require(first.status == 0, "\(first.standardError)")
+        #expect(FileManager.default.fileExists(atPath: small.lexicon + "/strings.simstring.verified"))
+        // Randomise bytes in the middle of the body (after the header).
+        let index = small.lexicon + "/strings.simstring"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: index)))
+        var random = SeededRandom(seed: 9)
+        for position in (bytes.count / 2)..<min(bytes.count, bytes.count / 2 + 64) { bytes[position] = UInt8(truncatingIfNeeded: random.next()) }
+        let handle = try #require(FileHandle(forWritingAtPath: index))
+        try handle.write(contentsOf: Data(bytes))
+        try handle.close()
+        let damaged = try Thinkgraph.run(["match", "--lexicon", small.lexicon, document])
+        #expect(damaged.status != 0 && damaged.standardError.contains("strings.simstring") && damaged.standardError.contains("checksum"),
+                "\(damaged.standardError)")
     }
 }
