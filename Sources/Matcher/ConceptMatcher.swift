@@ -191,13 +191,18 @@ public final class ConceptMatcher: Sendable {
             }
             return x.start < y.start
         }
+        // The scalar offsets taken so far, one bit each: a span's check
+        // costs its length, not the number of spans kept (a list made a
+        // long note's matching quadratic).
+        let limit = groups.lazy.map { $0[0].end }.max() ?? 0
+        var taken = [UInt64](repeating: 0, count: limit / 64 + 1)
+        func isTaken(_ offset: Int) -> Bool { taken[offset >> 6] & (1 << UInt64(offset & 63)) != 0 }
         var kept: [Int] = []
-        var taken: [Range<Int>] = []
         for group in order {
             let span = groups[group][0].start..<groups[group][0].end
-            if taken.contains(where: { $0.overlaps(span) }) { continue }
+            if span.contains(where: isTaken) { continue }
             kept.append(group)
-            taken.append(span)
+            for offset in span { taken[offset >> 6] |= 1 << UInt64(offset & 63) }
         }
         return kept
     }

@@ -152,13 +152,15 @@ public struct ContextRules: Sendable {
                 nextStart = range.upperBound
             }
             found.sort { $0.range.lowerBound < $1.range.lowerBound }
-            let boundaries = found.map(\.range)
+            // A trigger's scope stops at another trigger: `taken` holds the
+            // tokens of every trigger found (a lookup per token, not a scan
+            // of all triggers, which made a long sentence quadratic).
             for (range, trigger) in found where ![.pseudo, .terminate].contains(trigger.category) {
                 if trigger.direction != .backward {
                     var index = range.upperBound
                     var steps = 0
                     while index < sentence.upperBound, steps < trigger.window,
-                          !boundaries.contains(where: { $0.contains(index) }) {
+                          !taken.contains(index) {
                         mark(&result[index], trigger.category)
                         index += 1
                         steps += 1
@@ -168,7 +170,7 @@ public struct ContextRules: Sendable {
                     var index = range.lowerBound - 1
                     var steps = 0
                     while index >= sentence.lowerBound, steps < trigger.window,
-                          !boundaries.contains(where: { $0.contains(index) }) {
+                          !taken.contains(index) {
                         mark(&result[index], trigger.category)
                         index -= 1
                         steps += 1
