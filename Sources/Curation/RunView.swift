@@ -16,8 +16,14 @@ public final class RunView {
     let tasks: [String: TaskDefinition]
     let format: ContextFormat
 
-    public init(_ path: String) throws {
+    /// Opens a run for reading; refuses one whose stages read inputs that
+    /// were written again since (their records would show one cohort's
+    /// samples with another's events), unless `force`.
+    public init(_ path: String, force: Bool = false) throws {
         run = try RunFolder(path)
+        if !force, let stale = try RunManifest(directory: path).staleness() {
+            throw UsageError("\(path): \(stale) (or pass --force to look anyway)")
+        }
         guard FileManager.default.fileExists(atPath: run.samples) else {
             throw InputError(file: run.samples, message: "no sample index: run `thinkgraph samples --run \(path)` first")
         }

@@ -34,11 +34,44 @@ public struct RunFolder: Sendable {
         guard FileManager.default.fileExists(atPath: full) else {
             throw UsageError("\(full): missing (run `thinkgraph \(producer)` first)")
         }
-        let checksum = try sha256OfFile(atPath: full)
+        let checksum = try Self.checksums.of(full)
         let manifest = try RunManifest(directory: path)
-        if let recorded = manifest.stage(producer)?.outputs.first(where: { $0.0 == file })?.1, recorded != checksum, !force {
+        guard !force else { return checksum }
+        if let recorded = manifest.stage(producer)?.outputs.first(where: { $0.0 == file })?.1, recorded != checksum {
             throw UsageError("\(full): changed since `\(producer)` wrote it (checksum differs from run.json); re-run \(producer), or pass --force")
         }
+        // And what the producer read must still be there: a patients.jsonl
+        // imported again under finished samples makes them stale.
+        for (input, recorded) in manifest.stage(producer)?.inputs ?? [] {
+            let current = path + "/" + input
+            guard FileManager.default.fileExists(atPath: current) else { continue }
+            if try Self.checksums.of(current) != recorded {
+                throw UsageError("\(full): made by `\(producer)` from a \(input) that changed since (it was written again); "
+                    + "re-run \(producer) and the stages after it, or pass --force")
+            }
+        }
+        return checksum
+    }
+
+    /// Checksums computed in this process, by path, size and modification
+    /// time: a stage verifies patients.jsonl once, however many of its
+    /// inputs were made from it.
+    static let checksums = ChecksumCache()
+}
+
+/// A process-wide memo of file checksums (a file is known by its path,
+/// size and modification time).
+final class ChecksumCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [String: (size: Int64, modified: Date, checksum: String)] = [:]
+
+    func of(_ path: String) throws -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = attributes?[.modificationDate] as? Date ?? .distantPast
+        if let entry = lock.withLock({ known[path] }), entry.size == size, entry.modified == modified { return entry.checksum }
+        let checksum = try sha256OfFile(atPath: path)
+        lock.withLock { known[path] = (size, modified, checksum) }
         return checksum
     }
 }

@@ -54,6 +54,23 @@ public struct RunManifest: Sendable {
 
     public func stage(_ name: String) -> Stage? { stages.first { $0.0 == name }?.1 }
 
+    /// The first stage whose recorded input no longer matches what the
+    /// stage that writes that file recorded last (a patients.jsonl imported
+    /// again under finished samples), as a message naming what to re-run;
+    /// nil if the run is consistent. Reads run.json only.
+    public func staleness() -> String? {
+        for (name, stage) in stages {
+            for (input, checksum) in stage.inputs {
+                guard let (producer, written) = stages.lazy.compactMap({ entry -> (String, String)? in
+                    guard let output = entry.1.outputs.first(where: { $0.0 == input }) else { return nil }
+                    return (entry.0, output.1)
+                }).first, written != checksum else { continue }
+                return "`\(name)` read a \(input) that `\(producer)` has written again since; re-run \(name) and the stages after it"
+            }
+        }
+        return nil
+    }
+
     public mutating func set(_ name: String, _ stage: Stage) {
         if let position = stages.firstIndex(where: { $0.0 == name }) {
             stages[position].1 = stage

@@ -121,6 +121,23 @@ struct EvidenceRunCommand: ParsableCommand {
                       try run.verify("cooccur.sqlite", producedBy: "cooccur", force: force)]
         let taskSet = try TaskSet.forRun(runFolder, override: tasks).selecting(task)
         let store = try LexiconStore(directory: lexicon)
+        // The concepts of extract.jsonl are this lexicon's only if extract
+        // used it: the same manifest (or, for older runs, build time).
+        if !force, let extract = try RunManifest(directory: run.path).stage("extract") {
+            func recorded(_ key: String) -> String? { extract.configuration.first { $0.0 == key }?.1.stringValue }
+            let same: Bool
+            if let manifest = recorded("lexicon_manifest") {
+                same = manifest == (try sha256OfFile(atPath: store.directory + "/manifest.json"))
+            } else {
+                same = recorded("lexicon").map { $0 == store.manifest.createdAt } ?? true
+            }
+            guard same else {
+                throw UsageError("""
+                    \(lexicon): not the lexicon extract used (its manifest differs from the one run.json recorded for extract); \
+                    pass extract's lexicon, re-run extract with this one, or pass --force
+                    """)
+            }
+        }
         let graph = try RelationGraph.open(lexicon: store)
         let nodes = ConceptNodes(table: try store.loadConceptTable())
         var stage = EvidenceStage(search: searchOptions.search(graph, concepts: nodes.cuis), nodes: nodes,

@@ -68,7 +68,8 @@ struct ExtractRunCommand: ParsableCommand {
         let matcher = try ConceptMatcher(lexicon: store, context: ContextRules.standard(), options: options)
         let linker = try ConceptLinker(lexicon: store, matcher: matcher, fields: linked, valueThreshold: valueThreshold)
         let configuration: [(String, JSONValue)] = [
-            ("lexicon", .string(store.manifest.createdAt)), ("fields", .array(linked.sorted().map { .string($0) })),
+            ("lexicon", .string(store.manifest.createdAt)),
+            ("lexicon_manifest", .string(try sha256OfFile(atPath: store.directory + "/manifest.json"))), ("fields", .array(linked.sorted().map { .string($0) })),
             ("value_threshold", .number(valueThreshold)), ("threshold", .number(threshold)),
             ("chunk_split", .string(chunking.chunkSplit.rawValue)), ("seed", .integer(Int64(chunking.seed))),
         ]

@@ -33,6 +33,9 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "text, json (one line per example), dot (Graphviz) or mermaid.")
     var format = "text"
 
+    @Flag(help: "Show a run whose stages read inputs written again since (they may not belong together).")
+    var force = false
+
     func validate() throws {
         guard ExampleFormat(rawValue: format) != nil else {
             throw ValidationError("unknown format \(format) (\(ExampleFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -47,7 +50,7 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let view = try RunView(runFolder)
+        let view = try RunView(runFolder, force: force)
         var chosen = ids
         if chosen.isEmpty {
             let selection = Selection(task: task, filters: filters.compactMap(Selection.Filter.init(name:)), count: random ?? 5, seed: seed)
@@ -82,12 +85,15 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Seed of the example draw.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Report on a run whose stages read inputs written again since (they may not belong together).")
+    var force = false
+
     func validate() throws {
         guard examples >= 0 else { throw ValidationError("--examples must be 0 or more") }
     }
 
     func run() throws {
-        let view = try RunView(runFolder)
+        let view = try RunView(runFolder, force: force)
         let html = try RunReport(examples: examples, seed: seed).html(for: view)
         let path = out ?? view.run.path + "/report.html"
         try Data(html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EHR
 import Foundation
+import Runtime
 import TGSupport
 
 struct RenderCommand: ParsableCommand {
@@ -45,6 +46,9 @@ struct RenderCommand: ParsableCommand {
     func run() throws {
         let rendered: (text: String, dropped: Int)
         if let runFolder, let sample {
+            if let stale = try RunManifest(directory: runFolder).staleness() {
+                throw UsageError("\(runFolder): \(stale)")
+            }
             let found = try Self.findSample(sample, in: "\(runFolder)/samples.jsonl")
             let patient = try Self.findPatient(found.patient, in: "\(runFolder)/patients.jsonl")
             rendered = TimelineRenderer(format: try TaskSet.forRun(runFolder).format).render(found, of: patient, maxTokens: maxTokens)

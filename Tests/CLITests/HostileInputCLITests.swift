@@ -194,4 +194,38 @@ import TestSupport
         #expect(damaged.status != 0 && damaged.standardError.contains("strings.simstring") && damaged.standardError.contains("checksum"),
                 "\(damaged.standardError)")
     }
+
+    @Test func aReimportUnderFinishedStagesAndAnotherLexiconAreRefused() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try small.makeRun("run", timelines: try small.prepare(patients: 4))
+        for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run],
+                          ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        // Another lexicon than extract's: evidence refuses it (unless --force).
+        let other = small.folder + "/other-lexicon"
+        let obo = try small.write("other.obo", "format-version: 1.2\nontology: hp\n\n[Term]\nid: HP:0000001\nname: All\n\n")
+        try #require(try Thinkgraph.run(["lexicon", "build", "--out", other, "--obo", obo, "--quiet"]).status == 0)
+        let wrong = try Thinkgraph.run(["evidence", "--run", run, "--lexicon", other, "--quiet"])
+        #expect(wrong.status != 0 && wrong.standardError.contains("not the lexicon extract used"), "\(wrong.standardError)")
+        #expect(try Thinkgraph.run(["evidence", "--run", run, "--lexicon", small.lexicon, "--quiet"]).status == 0)
+        #expect(try Thinkgraph.run(["evidence", "--run", run, "--lexicon", other, "--quiet", "--force"]).status == 0)
+
+        // Another cohort imported over the finished run: later stages and the viewers refuse the mix.
+        let sample = try #require(try String(contentsOfFile: run + "/samples.jsonl", encoding: .utf8)
+            .split(separator: "\n").first.flatMap { line -> String? in
+                let range = line.range(of: #""id":"[^"]*""#, options: .regularExpression)
+                return range.map { String(line[$0].dropFirst(6).dropLast()) }
+            })
+        let cohortB = try timelines(small, "b.jsonl", surfaces: ["Pneumonia", "Seizures"])
+        try #require(try Thinkgraph.run(["import", "jsonl", cohortB, "--run", run, "--quiet"]).status == 0)
+        for arguments in [["cooccur", "--run", run, "--quiet", "--chunk-num", "2"], ["evidence", "--run", run, "--lexicon", small.lexicon, "--quiet"],
+                          ["inspect", "--run", run, sample], ["render", "--run", run, "--sample", sample], ["report", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            #expect(result.status != 0 && result.standardError.contains("patients.jsonl") && result.standardError.contains("re-run samples"),
+                    "\(arguments): \(result.standardError)")
+        }
+    }
 }
