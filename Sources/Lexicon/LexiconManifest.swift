@@ -68,6 +68,9 @@ public struct LexiconCounts: Codable, Sendable, Equatable {
     public var relations = 0
     public var relationTypes = 0
     public var xrefs = 0
+    /// Terms longer than `LexiconWriter.maximumTermBytes` (normalised),
+    /// left out: no note spells them, and one would bloat the index.
+    public var longTermsSkipped: Int?
     public init() {}
 }
 

@@ -32,6 +32,9 @@ final class LexiconWriter {
     private let insertXref: Statement
 
     private(set) var counts = LexiconCounts()
+    /// The longest term kept, in bytes of its normalised form (UMLS's
+    /// longest strings are a few thousand; a longer one is not a term).
+    static let maximumTermBytes = 4_096
 
     struct ConceptDraft {
         var cui: String
@@ -107,6 +110,10 @@ final class LexiconWriter {
                  isPreferred: Bool, nameRank: Int) throws -> Bool {
         let normalized = normalizer.normalize(text)
         guard !normalized.isEmpty else { return false }
+        guard normalized.utf8.count <= Self.maximumTermBytes else {
+            counts.longTermsSkipped = (counts.longTermsSkipped ?? 0) + 1
+            return false
+        }
         let concept = conceptID(for: cui, name: text, rank: nameRank)
         let stringID: Int32
         if let existing = stringIDs[normalized] {

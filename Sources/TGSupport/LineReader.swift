@@ -76,20 +76,24 @@ public final class LineReader {
             if let newline = findNewline() {
                 let lineStart = start
                 start = newline + 1
-                return finishLine(from: lineStart, to: newline)
+                return try finishLine(from: lineStart, to: newline)
             }
             if reachedEnd {
                 guard start < end else { return nil }
                 let lineStart = start
                 start = end
-                return finishLine(from: lineStart, to: end)
+                return try finishLine(from: lineStart, to: end)
             }
             try fill()
         }
     }
 
-    private func finishLine(from lineStart: Int, to lineEnd: Int) -> UnsafeBufferPointer<UInt8> {
+    private func finishLine(from lineStart: Int, to lineEnd: Int) throws -> UnsafeBufferPointer<UInt8> {
         lineNumber += 1
+        // The limit holds for every line, not only one that outgrows the buffer.
+        guard lineEnd - lineStart <= maximumLineLength else {
+            throw InputError(file: path, line: lineNumber, message: "line longer than \(maximumLineLength) bytes")
+        }
         var stop = lineEnd
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         if stop > lineStart, base[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }

@@ -58,7 +58,8 @@ struct LexiconCommand: ParsableCommand {
                 sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm, synthea: synthea), options: options,
                 progress: output.progressReporter(label: "lexicon"))
             let manifest = try builder.build(into: out)
-            print("built \(out): \(manifest.counts.concepts) concepts, \(manifest.counts.strings) strings, \(manifest.counts.relations) relations")
+            print("built \(out): \(manifest.counts.concepts) concepts, \(manifest.counts.strings) strings, \(manifest.counts.relations) relations"
+                + (manifest.counts.longTermsSkipped.map { ", \($0) terms over 4096 bytes left out" } ?? ""))
         }
     }
 

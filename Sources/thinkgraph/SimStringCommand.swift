@@ -56,13 +56,18 @@ struct SimStringCommand: ParsableCommand {
     @Flag(help: "With -b, replace an existing file that is not a SimString database (a folder is never replaced).")
     var force = false
 
+    @Option(help: "Longest input line (string or query) accepted, in bytes; a longer one is an error naming its line.")
+    var maxLength = 65_536
+
     func validate() throws {
         guard (1...64).contains(n) else { throw ValidationError("-n must be 1 to 64") }
+        guard maxLength >= 1 else { throw ValidationError("--max-length must be at least 1") }
         guard threshold > 0, threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1], not \(threshold)") }
     }
 
     func run() throws {
-        let input = try LineReader(path: "/dev/stdin")
+        // A longer line is refused with its number: one 50 MB "string" made a 3 GB index.
+        let input = try LineReader(path: "/dev/stdin", maximumLineLength: maxLength)
         var output = StandardOutput()
         if build {
             try buildDatabase(input, &output)

@@ -211,7 +211,10 @@ import TestSupport
         let wrong = try Thinkgraph.run(["evidence", "--run", run, "--lexicon", other, "--quiet"])
         #expect(wrong.status != 0 && wrong.standardError.contains("not the lexicon extract used"), "\(wrong.standardError)")
         #expect(try Thinkgraph.run(["evidence", "--run", run, "--lexicon", small.lexicon, "--quiet"]).status == 0)
-        #expect(try Thinkgraph.run(["evidence", "--run", run, "--lexicon", other, "--quiet", "--force"]).status == 0)
+        // With --force (and the finished chunks of the other lexicon removed, as a resume would refuse them).
+        try FileManager.default.removeItem(atPath: run + "/evidence")
+        let forced = try Thinkgraph.run(["evidence", "--run", run, "--lexicon", other, "--quiet", "--force"])
+        #expect(forced.status == 0, "\(forced.standardError)")
 
         // Another cohort imported over the finished run: later stages and the viewers refuse the mix.
         let sample = try #require(try String(contentsOfFile: run + "/samples.jsonl", encoding: .utf8)
@@ -227,5 +230,21 @@ import TestSupport
             #expect(result.status != 0 && result.standardError.contains("patients.jsonl") && result.standardError.contains("re-run samples"),
                     "\(arguments): \(result.standardError)")
         }
+    }
+
+    @Test func hugeStringsAreLeftOutOrRefusedWithALimit() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let huge = String(repeating: "abcdefgh ", count: 20_000)
+        let obo = folder + "/big.obo"
+        try "format-version: 1.2\nontology: hp\n\n[Term]\nid: HP:0000001\nname: All\n\n[Term]\nid: HP:0000002\nname: \(huge)\n\n"
+            .write(toFile: obo, atomically: true, encoding: .utf8)
+        let built = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/lex", "--obo", obo])
+        #expect(built.status == 0 && built.standardOutput.contains("1 terms over 4096 bytes left out"), "\(built.standardOutput)\(built.standardError)")
+        let index = try FileManager.default.attributesOfItem(atPath: folder + "/lex/strings.simstring")[.size] as? NSNumber
+        #expect((index?.intValue ?? .max) < 1 << 20)
+        let refused = try piped("short\n" + String(repeating: "x", count: 70_000) + "\n", ["simstring", "-b", "-d", folder + "/s.db", "-q"])
+        #expect(refused.status != 0 && refused.standardError.contains("stdin:2:") && refused.standardError.contains("65536"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/s.db"))
     }
 }
