@@ -125,7 +125,8 @@ public struct CooccurStage {
         // Patients of the chunk with only test samples have nothing to count.
         progress.advance(by: mine.count - progress.done)
         summary.pairs = counts.pairCount
-        let partial = output + ".partial-\(getpid())"
+        Debris.sweep(directory)
+        let partial = output + ".partial-\(Debris.tag)"
         try? FileManager.default.removeItem(atPath: partial)
         try counts.write(to: partial)
         try? FileManager.default.removeItem(atPath: output)

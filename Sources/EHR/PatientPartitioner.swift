@@ -23,7 +23,8 @@ public final class PatientPartitioner {
     /// removed when the partitioner goes.
     public init(scratch: String, partitions: Int) throws {
         self.partitions = max(1, min(partitions, 512))
-        var template = Array("\(scratch)/.thinkgraph-partitions-XXXXXX".utf8CString)
+        Debris.sweep(scratch)
+        var template = Array("\(scratch)/.thinkgraph-partitions-\(Debris.tag)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw InputError(file: scratch, message: "cannot create a scratch folder: \(String(cString: strerror(errno)))")
         }

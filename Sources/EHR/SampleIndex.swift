@@ -72,7 +72,7 @@ public struct SampleIndex {
         // a spill file beside the output; what the draws need is counted.
         let slash = output.path.lastIndex(of: "/")
         let spillPath = (slash.map { String(output.path[...$0]) } ?? "") + "."
-            + (slash.map { String(output.path[output.path.index(after: $0)...]) } ?? output.path) + ".candidates-\(getpid())"
+            + (slash.map { String(output.path[output.path.index(after: $0)...]) } ?? output.path) + ".candidates-\(Debris.tag)"
         let spill = try JSONLinesWriter(path: spillPath)
         defer { unlink(spillPath) }
         var candidates: [TaskSplit: Int] = [:]

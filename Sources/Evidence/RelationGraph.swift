@@ -161,7 +161,8 @@ public final class RelationGraph: @unchecked Sendable {
         u32(UInt32(ignored.count))
         ignored.forEach { u32(UInt32($0)) }
         for component in connectedComponents(nodes: nodes, edges: unique, ignoring: Set(ignored)) { u32(component) }
-        let partial = path + ".partial-\(getpid())"
+        Debris.sweep((path as NSString).deletingLastPathComponent)
+        let partial = path + ".partial-\(Debris.tag)"
         try Data(bytes).write(to: URL(fileURLWithPath: partial))
         guard rename(partial, path) == 0 else {
             unlink(partial)

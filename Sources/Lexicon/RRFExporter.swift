@@ -63,7 +63,8 @@ public struct RRFExporter {
     }
 
     private func writeAtomically(_ path: String, _ body: ((String) -> Void) throws -> Void) throws {
-        let partial = path + ".partial"
+        Debris.sweep((path as NSString).deletingLastPathComponent)
+        let partial = path + ".partial-" + Debris.tag
         guard FileManager.default.createFile(atPath: partial, contents: nil),
               let handle = FileHandle(forWritingAtPath: partial) else {
             throw InputError(file: path, message: "cannot create")

@@ -227,7 +227,9 @@ public struct SimStringIndexBuilder {
             Posting(id: postingIDs[place], rank: Int(postingRanks[place]), sketch: sketches[Int(postingIDs[place])])
         }
 
-        let partial = path + ".partial"
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        Debris.sweep(folder)
+        let partial = path + ".partial-" + Debris.tag
         var file = try IndexFileWriter(path: partial)
         do {
             try file.append(stringOffsets)

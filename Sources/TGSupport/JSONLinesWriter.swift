@@ -16,7 +16,8 @@ public final class JSONLinesWriter {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        partial = "\(directory)/.\(name).partial-\(getpid())"
+        Debris.sweep(directory)
+        partial = "\(directory)/.\(name).partial-\(Debris.tag)"
         guard let file = fopen(partial, "w") else {
             throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
         }

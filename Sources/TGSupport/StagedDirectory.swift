@@ -25,7 +25,8 @@ public struct StagedDirectory: Sendable {
         try SafeReplace.checkReplaceable(folder: target.path, marker: marker, kind: kind)
         let parent = target.deletingLastPathComponent()
         try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-        staging = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())").path
+        Debris.sweep(parent.path)
+        staging = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(Debris.tag)").path
         if fileManager.fileExists(atPath: staging) { try fileManager.removeItem(atPath: staging) }
         try fileManager.createDirectory(atPath: staging, withIntermediateDirectories: false)
     }
@@ -38,7 +39,7 @@ public struct StagedDirectory: Sendable {
         let fileManager = FileManager.default
         var retired: String?
         if fileManager.fileExists(atPath: destination) {
-            let old = destination + ".old-\(getpid())"
+            let old = destination + ".old-\(Debris.tag)"
             try fileManager.moveItem(atPath: destination, toPath: old)
             retired = old
         }

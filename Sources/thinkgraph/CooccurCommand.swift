@@ -71,7 +71,8 @@ struct CooccurMergeCommand: ParsableCommand {
         let files = try ChunkMerge.completeChunks(in: directory, suffix: ".sqlite")
         let count = files.count
         let output = run.path + "/cooccur.sqlite"
-        let partial = output + ".partial-\(getpid())"
+        Debris.sweep(run.path)
+        let partial = output + ".partial-\(Debris.tag)"
         try? FileManager.default.removeItem(atPath: partial)
         try CooccurrenceCounts.merge(files, into: partial)
         try? FileManager.default.removeItem(atPath: output)

@@ -247,4 +247,36 @@ import TestSupport
         #expect(refused.status != 0 && refused.standardError.contains("stdin:2:") && refused.standardError.contains("65536"), "\(refused.standardError)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/s.db"))
     }
+
+    @Test func theDebrisOfDeadProcessesIsSweptAndNoLiveOnes() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let timelines = try small.prepare(patients: 2)
+        let run = small.folder + "/run"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // A process that has exited: its pid names no one now.
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        let debris = [".patients.jsonl.partial-\(host).\(dead)", ".thinkgraph-partitions-\(host).\(dead)-Ab12Cd",
+                      "chunk-0000-of-0001.sqlite.partial-\(host).\(dead)"]
+        let kept = [".samples.jsonl.partial-\(host).\(getpid())", ".patients.jsonl.partial-other-node.\(dead)", "notes.partial-draft"]
+        for entry in debris + kept {
+            if entry.contains("partitions") {
+                try FileManager.default.createDirectory(atPath: run + "/" + entry + "/inner", withIntermediateDirectories: true)
+            } else {
+                try "x".write(toFile: run + "/" + entry, atomically: true, encoding: .utf8)
+            }
+        }
+        let imported = try Thinkgraph.run(["import", "jsonl", timelines, "--run", run, "--quiet"])
+        try #require(imported.status == 0, "\(imported.standardError)")
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: run))
+        for entry in debris { #expect(!left.contains(entry), "\(entry) not swept: \(left)") }
+        for entry in kept { #expect(left.contains(entry), "\(entry) removed: \(left)") }
+    }
 }
