@@ -40,7 +40,20 @@ public struct RunReport {
             }
             if status == "graph", let id = record["id"]?.stringValue { figures.withGraph.append(id) }
         }
-        let filterStats = try? JSONValue.parse(String(contentsOfFile: view.run.path + "/filter-stats.json", encoding: .utf8))
+        // Missing is fine (no filter yet); present but not the filter's JSON object is an error.
+        let statsPath = view.run.path + "/filter-stats.json"
+        var filterStats: JSONValue?
+        if FileManager.default.fileExists(atPath: statsPath) {
+            do {
+                let value = try JSONValue.parse(String(contentsOfFile: statsPath, encoding: .utf8))
+                guard value.objectValue != nil else { throw InputError(file: statsPath, message: "expected a JSON object (as `filter` writes it)") }
+                filterStats = value
+            } catch let error as InputError {
+                throw error
+            } catch {
+                throw InputError(file: statsPath, message: "\(error) (re-run `thinkgraph filter`)")
+            }
+        }
 
         var page = Page(title: "thinkgraph report: " + URL(fileURLWithPath: view.run.path).lastPathComponent)
         page.add("<h1>\(HTML.escape(page.title))</h1>")

@@ -15,6 +15,9 @@ public struct ImportSummary: Sendable {
     public var skippedByKind: [String: Int] = [:]
     /// Patients with events but no patient row or resource.
     public var patientsWithoutRecord = 0
+    /// What the user should know about the output though nothing was
+    /// rejected (printed once each, and kept in run.json).
+    public var warnings: [String] = []
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct ImportSummary: Sendable {
             ("rejected", .integer(Int64(rejected))), ("rejected_by_kind", counts(rejectedByKind)),
             ("rows_by_kind", counts(rowsByKind)), ("skipped_by_kind", counts(skippedByKind)),
             ("patients_without_record", .integer(Int64(patientsWithoutRecord))),
+            ("warnings", .array(warnings.map { .string($0) })),
         ])
     }
 }

@@ -81,6 +81,10 @@ public struct MIMICImporter {
             progress?("\(table.file): \(state.summary.rowsByKind[table.file, default: 0]) rows")
         }
         var summary = state.summary
+        for (table, count) in state.unnamedItems.sorted(by: { $0.key < $1.key }) {
+            summary.warnings.append("\(count) rows of \(table) are named only by their item id (\"itemid 50912\"): "
+                + "the item dictionary (d_labitems or d_items) is missing or lacks them, so their tests cannot link to concepts")
+        }
         try partitioner.forEachPatient({ patient in
             if !state.withRecord.contains(patient.id) { summary.patientsWithoutRecord += 1 }
             try output.write(patient)
@@ -100,6 +104,10 @@ public struct MIMICImporter {
         let rejects: RejectLog
         var withRecord = Set<String>()
         var discharges: [String: Timestamp] = [:]
+        /// Admission id → the patient it belongs to (from admissions).
+        var admissionSubjects: [String: String] = [:]
+        /// Rows named by their item id for want of the item dictionary, by table.
+        var unnamedItems: [String: Int] = [:]
         /// ED stay id → its admission (if any), start and end.
         var edStays: [String: (admission: String?, start: Timestamp, end: Timestamp?)] = [:]
 
@@ -195,6 +203,10 @@ public struct MIMICImporter {
             }
             let subject = row[subjectColumn]
             guard !subject.isEmpty else { try fail("subject_id", "empty", "no subject"); continue }
+            guard subject.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                try fail("subject_id", "not a number: \"\(subject)\"", "bad subject")
+                continue
+            }
             var admission = hadmColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             let stay = stayColumn.map { row[$0] } ?? ""
             if table.module == .ed, table.file != "edstays" {
@@ -232,6 +244,10 @@ public struct MIMICImporter {
                 time = state.edStays[stay]?.end ?? state.edStays[stay]?.start
             }
             guard let time else { continue }
+            if let admission, table.file != "admissions", let owner = state.admissionSubjects[admission], owner != subject {
+                try fail("hadm_id", "admission \(admission) belongs to patient \(owner), not \(subject)", "wrong patient")
+                continue
+            }
 
             // The items.
             var items: [Item] = []
@@ -274,6 +290,7 @@ public struct MIMICImporter {
                     if !item.category.isEmpty { items.append(Item("category", .string(item.category))) }
                 } else if !itemID.isEmpty {
                     items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
+                    state.unnamedItems[tableName, default: 0] += 1
                 }
             case .icuItem?:
                 // The item's label; without d_items, the id itself.
@@ -282,6 +299,7 @@ public struct MIMICImporter {
                     items.insert(Item("item_name", .string(label)), at: 0)
                 } else if !itemID.isEmpty {
                     items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
+                    state.unnamedItems[tableName, default: 0] += 1
                 }
             case .radiologyExam?:
                 // A report can cover several exams: one record each below.
@@ -319,9 +337,18 @@ public struct MIMICImporter {
                 state.edStays[stay] = (admission, time, end)
             }
             if table.file == "admissions", let admission {
+                if let owner = state.admissionSubjects[admission], owner != subject {
+                    try fail("hadm_id", "admission \(admission) already belongs to patient \(owner)", "wrong patient")
+                    continue
+                }
+                state.admissionSubjects[admission] = subject
                 if let discharge = items.first(where: { $0.key == "dischtime" }) {
                     guard let stamp = Timestamp(parsing: discharge.value.description) else {
                         try fail("dischtime", "not a valid time: \"\(discharge.value)\"", "bad time")
+                        continue
+                    }
+                    guard !(stamp < time) else {
+                        try fail("dischtime", "\(discharge.value) is before the admission time", "bad time")
                         continue
                     }
                     state.discharges[admission] = stamp

@@ -162,6 +162,9 @@ struct ICD10CMParser {
 
         mutating func text(_ value: String) { text += value }
 
+        /// The codes seen so far (each may appear once).
+        var seenCodes = Set<String>()
+
         mutating func close(_ name: String, line: Int) throws {
             guard elements.last == name else {
                 throw InputError(file: path, line: line, message: "unexpected </\(name)>")
@@ -181,6 +184,16 @@ struct ICD10CMParser {
                 if node.description.isEmpty {
                     throw InputError(file: path, line: node.line, field: "\(name).desc",
                                      message: "\(node.code) has no <desc>")
+                }
+                if node.kind == .code {
+                    // A code is letters, digits and dots (A00.0, S72.001A); `../../etc` is not one.
+                    guard node.code.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || $0 == 0x2E }),
+                          node.code.utf8.count <= 8 else {
+                        throw InputError(file: path, line: node.line, field: "diag.name", message: "\"\(node.code)\" is not an ICD-10-CM code")
+                    }
+                    guard seenCodes.insert(node.code).inserted else {
+                        throw InputError(file: path, line: node.line, field: "diag.name", message: "code \(node.code) appears twice")
+                    }
                 }
             case "name" where ["chapter", "diag"].contains(container):
                 nodes[openNodes.last!].code = value

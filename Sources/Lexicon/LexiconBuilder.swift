@@ -131,6 +131,13 @@ public struct LexiconBuilder: Sendable {
         var obo = try sources.obo.map { try OBOImporter(path: $0) }
         var icd = try sources.icd10cm.map { try ICD10CMImporter(path: $0) }
         var synthea = try sources.synthea.map { try SyntheaImporter(directory: $0) }
+        // An empty or wrong file is an error, not a lexicon without its terms.
+        for importer in obo where importer.document.terms.isEmpty {
+            throw InputError(file: importer.document.file.path, message: "no [Term] stanzas: an empty file or not an OBO ontology")
+        }
+        for importer in icd where importer.tabular.nodes.isEmpty {
+            throw InputError(file: importer.tabular.file.path, message: "no codes: an empty file or not the ICD-10-CM tabular XML")
+        }
 
         // Phase 1: concepts and terms.
         try umls?.importConcepts(into: writer)
@@ -155,6 +162,9 @@ public struct LexiconBuilder: Sendable {
 
         progress?("indexing")
         let counts = try writer.finish()
+        guard counts.concepts > 0 else {
+            throw UsageError("no concepts were read from the sources: nothing to build a lexicon from")
+        }
 
         var sourceRecords: [LexiconManifest.Source] = []
         if let umls {

@@ -108,6 +108,11 @@ public final class LexiconStore {
         return try summary(id: id, cui: cui, preferred: preferred)
     }
 
+    /// Every semantic type (TUI) some concept of the lexicon has.
+    public func semanticTypeIDs() throws -> Set<String> {
+        Set(try database.prepare("SELECT DISTINCT tui FROM semantic_types").rows { $0.text(0) })
+    }
+
     private func summary(id: Int64, cui: String, preferred: String) throws -> ConceptSummary {
         let semanticTypes = try database.prepare(
             "SELECT tui, name FROM semantic_types WHERE concept = ? ORDER BY tui").rows(.integer(id)) {

@@ -38,11 +38,25 @@ struct RRFRow {
     func text(_ column: Int) throws -> String {
         let range = fields[column]
         let bytes = UnsafeBufferPointer(rebasing: line[range])
+        guard !bytes.contains(0) else {
+            throw InputError(file: path, line: lineNumber, field: "\(table.columns[column]) (\(column + 1))", message: "NUL byte")
+        }
         guard let text = decodeUTF8(bytes) else {
             throw InputError(file: path, line: lineNumber, field: "\(table.columns[column]) (\(column + 1))",
                              message: "invalid UTF-8")
         }
         return text
+    }
+
+    /// A concept identifier: text that is not empty and has no space or
+    /// control character (an empty CUI would make a concept named '').
+    func identifier(_ column: Int) throws -> String {
+        let value = try text(column)
+        guard !value.isEmpty, !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw InputError(file: path, line: lineNumber, field: "\(table.columns[column]) (\(column + 1))",
+                             message: value.isEmpty ? "empty identifier" : "identifier with a space or control character")
+        }
+        return value
     }
 
     func isEmpty(_ column: Int) -> Bool { fields[column].isEmpty }

@@ -67,7 +67,7 @@ struct UMLSImporter {
             guard !isSuppressed(row, column: suppress) else { suppressed += 1; return }
             let conceptPreferred = row.field(ts, equals: "P") && row.field(stt, equals: "PF") && row.field(ispref, equals: "Y")
             let added = try writer.addTerm(
-                cui: try row.text(cui), text: try row.text(str), source: source, termType: try row.text(tty),
+                cui: try row.identifier(cui), text: try row.text(str), source: source, termType: try row.text(tty),
                 code: row.isEmpty(code) ? nil : try row.text(code), isPreferred: conceptPreferred,
                 nameRank: conceptPreferred ? LexiconWriter.NameRank.umlsPreferred : LexiconWriter.NameRank.other)
             if added { kept += 1 } else { empty += 1 }
@@ -96,7 +96,7 @@ struct UMLSImporter {
         var rows = 0, kept = 0
         files.append(try reader(table, path).forEachRow { row in
             rows += 1
-            if try writer.addSemanticType(cui: try row.text(cui), tui: try row.text(tui), name: try row.text(sty)) {
+            if try writer.addSemanticType(cui: try row.identifier(cui), tui: try row.text(tui), name: try row.text(sty)) {
                 kept += 1
             }
         })
@@ -113,7 +113,7 @@ struct UMLSImporter {
             rows += 1
             let source = try row.text(sab)
             guard keepsSource(source), !isSuppressed(row, column: suppress) else { return }
-            if try writer.addDefinition(cui: try row.text(cui), source: source, text: try row.text(def)) { kept += 1 }
+            if try writer.addDefinition(cui: try row.identifier(cui), source: source, text: try row.text(def)) { kept += 1 }
         })
         counts["MRDEF.rows"] = rows
         counts["MRDEF.kept"] = kept
@@ -128,8 +128,8 @@ struct UMLSImporter {
             rows += 1
             let source = try row.text(sab)
             guard keepsSource(source), !isSuppressed(row, column: suppress) else { filtered += 1; return }
-            let added = try writer.addRelation(from: try row.text(cui1), rel: try row.text(rel), rela: try row.text(rela),
-                                               to: try row.text(cui2), source: source)
+            let added = try writer.addRelation(from: try row.identifier(cui1), rel: try row.text(rel), rela: try row.text(rela),
+                                               to: try row.identifier(cui2), source: source)
             if added { kept += 1 } else { unknownConcept += 1 }
         })
         counts["MRREL.rows"] = rows

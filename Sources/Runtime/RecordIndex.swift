@@ -19,7 +19,13 @@ public struct RecordIndex {
         while let line = try lines.nextLine() {
             defer { offset += line.count + 1 }
             guard !line.isEmpty else { continue }
-            guard let id = try JSONValue.leadingString(line, key: key) ?? JSONValue.parse(line)[key]?.stringValue else {
+            let found: String?
+            do {
+                found = try JSONValue.leadingString(line, key: key) ?? JSONValue.parse(line)[key]?.stringValue
+            } catch {
+                throw InputError(file: path, line: lines.lineNumber, message: "\(error)")
+            }
+            guard let id = found else {
                 throw InputError(file: path, line: lines.lineNumber, field: key, message: "missing")
             }
             locations[id] = (offset, line.count)
@@ -33,6 +39,10 @@ public struct RecordIndex {
     /// The record with this id, parsed; nil if the file has none.
     public func record(_ id: String) throws -> JSONValue? {
         guard let location = locations[id] else { return nil }
-        return try JSONValue.parse(try reader.read(offset: location.offset, length: location.length))
+        do {
+            return try JSONValue.parse(try reader.read(offset: location.offset, length: location.length))
+        } catch let error as JSONSyntaxError {
+            throw InputError(file: path, field: id, message: "\(error) (the file changed since it was indexed?)")
+        }
     }
 }

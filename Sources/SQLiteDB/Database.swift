@@ -5,10 +5,20 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// The database file, so the message names it.
+    public var path: String?
+
+    public init(code: Int32, message: String, sql: String?, path: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+        self.path = path
+    }
 
     public var description: String {
-        if let sql { return "SQLite error \(code): \(message) (in: \(sql.prefix(120)))" }
-        return "SQLite error \(code): \(message)"
+        let prefix = path.map { "\($0): " } ?? ""
+        if let sql { return "\(prefix)SQLite error \(code): \(message) (in: \(sql.prefix(120)))" }
+        return "\(prefix)SQLite error \(code): \(message)"
     }
 }
 
@@ -51,7 +61,7 @@ public final class Database {
         if status != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(errorMessage)
-            throw SQLiteError(code: status, message: message, sql: sql)
+            throw SQLiteError(code: status, message: message, sql: sql, path: path)
         }
     }
 
@@ -81,7 +91,7 @@ public final class Database {
     }
 
     func error(_ status: Int32, sql: String?) -> SQLiteError {
-        SQLiteError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        SQLiteError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql, path: path)
     }
 }
 

@@ -161,6 +161,7 @@ private struct JSONParser {
     mutating func object(depth: Int) throws -> JSONValue {
         position += 1
         var members: [(String, JSONValue)] = []
+        var names = Set<String>()
         skipSpace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -169,7 +170,22 @@ private struct JSONParser {
         while true {
             skipSpace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let keyStart = position
             let key = try string()
+            // A repeated name would let two readers see two values
+            // ({"patient":"a","patient":"b"}): refused. A short scan for
+            // the usual few members, a set beyond.
+            let repeated: Bool
+            if members.count < 16 {
+                repeated = members.contains { $0.0 == key }
+            } else {
+                if names.isEmpty { names = Set(members.lazy.map(\.0)) }
+                repeated = !names.insert(key).inserted
+            }
+            if repeated {
+                position = keyStart
+                throw error("duplicate member name \"\(key)\"")
+            }
             skipSpace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1

@@ -83,6 +83,7 @@ struct ImportDestination: ParsableArguments {
             try manifest.save()
         }
         if json { print(record) }
+        for warning in summary.warnings { FileHandle.standardError.write(Data("import: warning: \(warning)\n".utf8)) }
         progress("\(summary.patients) patients, \(summary.events) events from \(summary.rows) rows in \(summary.files) files"
             + (summary.rejected > 0 ? "; \(summary.rejected) rejected (see \(rejectsPath))" : ""))
     }

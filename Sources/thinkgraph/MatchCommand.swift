@@ -80,6 +80,14 @@ struct MatchCommand: ParsableCommand {
         var rules = try ContextRules.standard()
         if let contextTriggers { rules.append(try ContextRules(contentsOf: contextTriggers)) }
         let store = try LexiconStore(directory: lexicon)
+        if semtypes != nil, let wanted = options.semanticTypes {
+            // A misspelt type would quietly match nothing.
+            let known = try store.semanticTypeIDs()
+            let unknown = wanted.subtracting(known).sorted()
+            guard unknown.isEmpty else {
+                throw ValidationError("--semtypes: \(unknown.joined(separator: ", ")) not in the lexicon (it has \(known.isEmpty ? "no semantic types; use --semtypes all" : known.sorted().prefix(20).joined(separator: ", ")))")
+            }
+        }
         let matcher = try ConceptMatcher(lexicon: store, context: rules, options: options)
         var session = matcher.makeSession()
         let opened = DispatchTime.now().uptimeNanoseconds

@@ -279,4 +279,49 @@ import TestSupport
         for entry in debris { #expect(!left.contains(entry), "\(entry) not swept: \(left)") }
         for entry in kept { #expect(left.contains(entry), "\(entry) removed: \(left)") }
     }
+
+    @Test func garbageIsRefusedWhereItWasAccepted() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func write(_ name: String, _ text: String) throws -> String {
+            try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+            return folder + "/" + name
+        }
+        // An empty ontology is not a lexicon.
+        let empty = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/empty", "--obo", try write("empty.obo", "")])
+        #expect(empty.status != 0 && empty.standardError.contains("empty.obo") && empty.standardError.contains("no [Term]"), "\(empty.standardError)")
+        // An ICD code that is a path, and a code twice.
+        for (name, codes) in [("path.xml", ["../../etc"]), ("twice.xml", ["A00", "A00"])] {
+            let diags = codes.map { "<diag><name>\($0)</name><desc>Cholera</desc></diag>" }.joined()
+            let xml = try write(name, "<?xml version=\"1.0\"?><ICD10CM.tabular><chapter><name>1</name><desc>Infections (A00-B99)</desc>"
+                + "<section id=\"A00-A09\"><desc>Intestinal (A00-A09)</desc>\(diags)</section></chapter></ICD10CM.tabular>")
+            let built = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/" + name + ".lex", "--icd10cm", xml])
+            #expect(built.status != 0 && built.standardError.contains(name) && built.standardError.contains("diag.name"), "\(built.standardError)")
+        }
+        // An MRCONSO row with an empty CUI.
+        let umls = folder + "/META"
+        try FileManager.default.createDirectory(atPath: umls, withIntermediateDirectories: true)
+        try "|ENG|P|L0000001|PF|S0000001|Y|A0000001||||MSH|MH|D000001|Calcimycin|0|N|256|\n"
+            .write(toFile: umls + "/MRCONSO.RRF", atomically: true, encoding: .utf8)
+        try "".write(toFile: umls + "/MRSTY.RRF", atomically: true, encoding: .utf8)
+        let rrf = try Thinkgraph.run(["lexicon", "build", "--out", folder + "/umls", "--umls", umls])
+        #expect(rrf.status != 0 && rrf.standardError.contains("MRCONSO.RRF:1") && rrf.standardError.contains("empty identifier"), "\(rrf.standardError)")
+        // A JSON object with a member twice.
+        let twice = try write("twice.jsonl", #"{"patient":"a","patient":"b","static":{},"events":[]}"# + "\n")
+        let validated = try Thinkgraph.run(["import", "validate", twice])
+        #expect(validated.status != 0 && (validated.standardOutput + validated.standardError).contains("duplicate member name"),
+                "\(validated.standardOutput)\(validated.standardError)")
+    }
+
+    @Test func aMisspeltSemanticTypeAndGarbageFilterStatsAreNamed() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try small.makeRun("run", timelines: try small.prepare(patients: 2))
+        let document = try small.write("note.txt", "History of seizures.")
+        let bogus = try Thinkgraph.run(["match", "--lexicon", small.lexicon, "--semtypes", "BOGUS", document])
+        #expect(bogus.status != 0 && bogus.standardError.contains("--semtypes: BOGUS not in the lexicon"), "\(bogus.standardError)")
+        _ = try small.write("run/filter-stats.json", "garbage")
+        let report = try Thinkgraph.run(["report", "--run", run])
+        #expect(report.status != 0 && report.standardError.contains("filter-stats.json"), "\(report.standardError)")
+    }
 }

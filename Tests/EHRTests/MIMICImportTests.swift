@@ -102,6 +102,25 @@ import TestSupport
         #expect(rejects.contains(#""field":"labevents/6","kind":"duplicate","reason":"patient 10000032: duplicate resource or row (again at labevents.csv.gz:8)""#))
     }
 
+    @Test func rowsOfTheWrongPatientOrImpossibleTimesAreRejected() throws {
+        let folder = try MIMICFixture.write(replace: [
+            "admissions": """
+                subject_id,hadm_id,admittime,dischtime,deathtime,admission_type,admit_provider_id,admission_location,discharge_location,insurance,language,marital_status,race,edregtime,edouttime,hospital_expire_flag
+                10000032,22595853,2180-05-06 22:23:00,2180-05-07 17:15:00,,URGENT,P874LG,TRANSFER FROM HOSPITAL,HOME,Other,ENGLISH,WIDOWED,WHITE,2180-05-06 19:17:00,2180-05-06 23:30:00,0
+                10000084,23052089,2160-11-21 01:56:00,2160-11-20 14:52:00,,EW EMER.,P6957U,WALK-IN/SELF REFERRAL,HOME HEALTH CARE,Medicare,ENGLISH,MARRIED,WHITE,2160-11-20 20:36:00,2160-11-21 03:20:00,0
+
+                """,
+            "diagnoses_icd": "subject_id,hadm_id,seq_num,icd_code,icd_version\n10000084,22595853,1,5723,9\nabc,22595853,1,5723,9\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (summary, _) = try importAll(folder, mode: .lenient)
+        #expect(summary.rejectedByKind["wrong patient"] == 1, "\(summary.rejectedByKind)")
+        #expect(summary.rejectedByKind["bad subject"] == 1, "\(summary.rejectedByKind)")
+        let rejects = try String(contentsOfFile: folder + "/rejects.jsonl", encoding: .utf8)
+        #expect(rejects.contains("is before the admission time"), "\(rejects)")
+        #expect(rejects.contains("admission 22595853 belongs to patient 10000032, not 10000084"), "\(rejects)")
+    }
+
     /// The ED and ICU modules in PhysioNet's column layout (MIMIC-IV-ED 2.2,
     /// MIMIC-IV icu 3.1), written by the test.
     static let ed: [String: String] = [
