@@ -66,7 +66,8 @@ public struct ContextRules: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ContextRulesError(file: path, line: nil, message: "cannot read as UTF-8 text")
+            let missing = !FileManager.default.fileExists(atPath: path)
+            throw ContextRulesError(file: path, line: nil, message: missing ? "missing file" : "cannot read as UTF-8 text")
         }
         try self.init(text: text, file: path)
     }

@@ -31,14 +31,16 @@ public struct RunFolder: Sendable {
     @discardableResult
     public func verify(_ file: String, producedBy producer: String, force: Bool) throws -> String {
         let full = path + "/" + file
+        // The command that writes a stage's output (the reasoning stage is `reason`).
+        let command = producer == "reasoning" ? "reason" : producer
         guard FileManager.default.fileExists(atPath: full) else {
-            throw UsageError("\(full): missing (run `thinkgraph \(producer)` first)")
+            throw UsageError("\(full): missing (run `thinkgraph \(command)` first)")
         }
         let checksum = try Self.checksums.of(full)
         let manifest = try RunManifest(directory: path)
         guard !force else { return checksum }
         if let recorded = manifest.stage(producer)?.outputs.first(where: { $0.0 == file })?.1, recorded != checksum {
-            throw UsageError("\(full): changed since `\(producer)` wrote it (checksum differs from run.json); re-run \(producer), or pass --force")
+            throw UsageError("\(full): changed since `\(producer)` wrote it (checksum differs from run.json); re-run \(command), or pass --force")
         }
         // And what the producer read must still be there: a patients.jsonl
         // imported again under finished samples makes them stale.
@@ -47,7 +49,7 @@ public struct RunFolder: Sendable {
             guard FileManager.default.fileExists(atPath: current) else { continue }
             if try Self.checksums.of(current) != recorded {
                 throw UsageError("\(full): made by `\(producer)` from a \(input) that changed since (it was written again); "
-                    + "re-run \(producer) and the stages after it, or pass --force")
+                    + "re-run \(command) and the stages after it, or pass --force")
             }
         }
         return checksum
