@@ -324,4 +324,20 @@ import TestSupport
         let report = try Thinkgraph.run(["report", "--run", run])
         #expect(report.status != 0 && report.standardError.contains("filter-stats.json"), "\(report.standardError)")
     }
+
+    /// Benchmarks/fuzz.py with a few cases of every kind: damaged inputs and
+    /// stage outputs are refused by name, never crash, never pass for whole.
+    @Test func aSeededFuzzOfEveryInputKindFindsNoFailure() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root + "/Benchmarks/fuzz.py", "--cases", "52", "--seed", "7", "--thinkgraph", Thinkgraph.executable.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && text.contains("fuzz: 0 failures"), "\(text)")
+    }
 }
