@@ -48,7 +48,7 @@ public struct RunFolder: Sendable {
             let current = path + "/" + input
             guard FileManager.default.fileExists(atPath: current) else { continue }
             if try Self.checksums.of(current) != recorded {
-                throw UsageError("\(full): made by `\(producer)` from a \(input) that changed since (it was written again); "
+                throw UsageError("\(full): made by `\(command)` from \(input) as it was before it was written again; "
                     + "re-run \(command) and the stages after it, or pass --force")
             }
         }

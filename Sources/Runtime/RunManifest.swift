@@ -65,7 +65,8 @@ public struct RunManifest: Sendable {
                     guard let output = entry.1.outputs.first(where: { $0.0 == input }) else { return nil }
                     return (entry.0, output.1)
                 }).first, written != checksum else { continue }
-                return "`\(name)` read a \(input) that `\(producer)` has written again since; re-run \(name) and the stages after it"
+                let command = name == "reasoning" ? "reason" : name
+                return "`\(command)` read \(input) before `\(producer)` wrote it again; re-run \(command) and the stages after it"
             }
         }
         return nil
