@@ -71,6 +71,7 @@ struct OBOParser {
 
         while let bytes = try reader.nextLine() {
             let lineNumber = reader.lineNumber
+            guard !bytes.contains(0) else { throw InputError(file: path, line: lineNumber, message: "NUL byte") }
             guard let line = decodeUTF8(bytes) else {
                 throw InputError(file: path, line: lineNumber, message: "invalid UTF-8")
             }
