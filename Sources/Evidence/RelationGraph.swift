@@ -163,7 +163,12 @@ public final class RelationGraph: @unchecked Sendable {
         for component in connectedComponents(nodes: nodes, edges: unique, ignoring: Set(ignored)) { u32(component) }
         Debris.sweep((path as NSString).deletingLastPathComponent)
         let partial = path + ".partial-\(Debris.tag)"
-        try Data(bytes).write(to: URL(fileURLWithPath: partial))
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: partial))
+        } catch {
+            unlink(partial)
+            throw InputError(file: path, message: "cannot write the relation graph: \((error as NSError).localizedFailureReason ?? "\(error)")")
+        }
         guard rename(partial, path) == 0 else {
             unlink(partial)
             throw InputError(file: path, message: "cannot move into place: \(String(cString: strerror(errno)))")

@@ -97,6 +97,6 @@ extension LexiconManifest {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         var data = try encoder.encode(self)
         data.append(0x0A)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try SafeReplace.write(data, to: path)
     }
 }

@@ -62,3 +62,25 @@ public enum SafeReplace {
         return (try? handle.read(upToCount: magic.count)).map { Array($0) == magic } ?? false
     }
 }
+
+extension SafeReplace {
+    /// Writes `data` to `path` through a tagged partial file renamed into
+    /// place; a failure (a full disk, a missing folder) is an error naming
+    /// `path` and the system's reason, not a raw Foundation error.
+    public static func write(_ data: Data, to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let partial = (folder.isEmpty ? "." : folder) + "/." + (path as NSString).lastPathComponent + ".partial-" + Debris.tag
+        guard let file = fopen(partial, "w") else {
+            throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
+        }
+        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
+        let reason = String(cString: strerror(errno))
+        fclose(file)
+        guard written == data.count, flushed else {
+            unlink(partial)
+            throw InputError(file: path, message: "cannot write: \(reason)")
+        }
+        try move(partial, to: path)
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Curation
 import Foundation
+import TGSupport
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -96,7 +97,7 @@ struct ReportCommand: ParsableCommand {
         let view = try RunView(runFolder, force: force)
         let html = try RunReport(examples: examples, seed: seed).html(for: view)
         let path = out ?? view.run.path + "/report.html"
-        try Data(html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try SafeReplace.write(Data(html.utf8), to: path)
         print("report: \(path) (\(html.utf8.count / 1024) KB)")
     }
 }
