@@ -57,7 +57,9 @@ public final class RelationGraph: @unchecked Sendable {
         let stale: Bool = {
             guard let graph = try? manager.attributesOfItem(atPath: path)[.modificationDate] as? Date,
                   let source = try? manager.attributesOfItem(atPath: database)[.modificationDate] as? Date else { return true }
-            return graph < source
+            // Older than the lexicon, or not the bytes it was written with:
+            // the graph is derived data, so a damaged one is built again.
+            return graph < source || !Self.isIntact(path)
         }()
         if stale { try build(lexicon: lexicon, to: path) }
         do {
@@ -67,6 +69,35 @@ public final class RelationGraph: @unchecked Sendable {
             try build(lexicon: lexicon, to: path)
             return try RelationGraph(path: path, prefault: prefault)
         }
+    }
+
+    /// The seal beside a graph file (`relations.graph.seal`): the SHA-256
+    /// of the bytes written, and the file's size, time and inode when it was
+    /// last checked, so an unchanged file costs a `stat` to trust.
+    static func sealPath(_ path: String) -> String { path + ".seal" }
+
+    static func identity(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
+    }
+
+    static func writeSeal(_ path: String, sha256: String) {
+        guard let identity = identity(path) else { return }
+        try? "\(sha256) \(identity)\n".write(toFile: sealPath(path), atomically: true, encoding: .utf8)
+    }
+
+    /// Whether the graph file holds the bytes its seal records: checked by
+    /// its identity, else by its SHA-256 (then the seal is renewed). No
+    /// seal (an older build) counts as not intact, so it is built again.
+    static func isIntact(_ path: String) -> Bool {
+        guard let seal = try? String(contentsOfFile: sealPath(path), encoding: .utf8),
+              let space = seal.firstIndex(of: " "), let identity = identity(path) else { return false }
+        let recorded = String(seal[..<space])
+        if seal[seal.index(after: space)...].trimmingCharacters(in: .newlines) == identity { return true }
+        guard let actual = try? sha256OfFile(atPath: path), actual == recorded else { return false }
+        writeSeal(path, sha256: recorded)
+        return true
     }
 
     /// Builds the graph file from the lexicon's relations (written to a
@@ -173,6 +204,9 @@ public final class RelationGraph: @unchecked Sendable {
             unlink(partial)
             throw InputError(file: path, message: "cannot move into place: \(String(cString: strerror(errno)))")
         }
+        var digest = SHA256()
+        digest.update(bytes)
+        writeSeal(path, sha256: digest.hexDigest())
         dropFromPageCache(path)
     }
 

@@ -340,4 +340,21 @@ import TestSupport
         process.waitUntilExit()
         #expect(process.terminationStatus == 0 && text.contains("fuzz: 0 failures"), "\(text)")
     }
+
+    @Test func aDamagedRelationGraphIsBuiltAgainNotUsed() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        _ = try small.prepare(patients: 1)
+        let first = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "seizures", "all"])
+        #expect(FileManager.default.fileExists(atPath: small.lexicon + "/relations.graph.seal"), "\(first.standardError)")
+        let graph = small.lexicon + "/relations.graph"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: graph)))
+        for position in (bytes.count / 2)..<min(bytes.count, bytes.count / 2 + 16) { bytes[position] ^= 0x5A }
+        let handle = try #require(FileHandle(forWritingAtPath: graph))
+        try handle.write(contentsOf: Data(bytes))
+        try handle.close()
+        let again = try Thinkgraph.run(["evidence", "path", "--lexicon", small.lexicon, "seizures", "all"])
+        #expect(again.status == first.status && again.standardOutput == first.standardOutput, "\(again.standardOutput)\(again.standardError)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: graph)) != Data(bytes))
+    }
 }
