@@ -13,12 +13,13 @@ population="${DEMO_POPULATION:-400}"   # clinosim catchment population (about 60
 cohort_seed="${DEMO_SEED:-7}"          # clinosim's seed
 threshold="${DEMO_THRESHOLD:-1.5}"     # lift above which a pair is evidence (the reference: 5, for MIMIC's size)
 min_support="${DEMO_MIN_SUPPORT:-2}"   # samples a history concept needs (the reference: 5)
-samples="${DEMO_SAMPLES:-12}"          # samples with a graph asked about
+samples="${DEMO_SAMPLES:-16}"          # samples with a graph asked about
 chains="${DEMO_CHAINS:-3}"             # chains per sample
 window="${DEMO_CONTEXT_WINDOW:-4096}"  # the local model's context, in tokens
 max_tokens="${DEMO_MAX_TOKENS:-1600}"  # longest chain, in tokens
+threads="${DEMO_THREADS:-2}"           # the local model's compute threads (it runs alone by then)
 echo "demo settings: population $population, seed $cohort_seed, lift threshold $threshold, min support $min_support," \
-  "$samples samples x $chains chains, context window $window, max tokens $max_tokens"
+  "$samples samples x $chains chains, context window $window, max tokens $max_tokens, $threads model threads"
 
 bash Pipelines/setup.sh
 echo "demo: building thinkgraph (release)" >&2
@@ -128,7 +129,7 @@ if [ -z "$base" ]; then
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   echo "stage 4 (reasoning) against the local model, llama.cpp on 127.0.0.1:$port:"
   mkdir -p "$run/logs"
-  bash Pipelines/local-model.sh serve "$port" "$window" > "$run/logs/local-model.out" 2> "$run/logs/local-model.log" &
+  bash Pipelines/local-model.sh serve "$port" "$window" "$threads" > "$run/logs/local-model.out" 2> "$run/logs/local-model.log" &
   server=$!
   trap 'kill "$server" 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do [ -s "$run/logs/local-model.out" ] && break; kill -0 "$server" 2>/dev/null || break; sleep 1; done

@@ -5,7 +5,10 @@
 # model hub.
 #
 #   bash Pipelines/local-model.sh fetch            install once, print the model path
-#   bash Pipelines/local-model.sh serve PORT [CTX] serve on 127.0.0.1:PORT (foreground)
+#   bash Pipelines/local-model.sh serve PORT [CTX] [THREADS]
+#                                                  serve on 127.0.0.1:PORT (foreground); THREADS
+#                                                  compute threads (default 1: the tests share the
+#                                                  machine; the demo, alone on it, uses 2)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="${THINKGRAPH_TOOLS:-$root/Outputs/.tools}"
@@ -40,8 +43,8 @@ PY
 case "${1:-}" in
   fetch) fetch ;;
   serve)
-    port="${2:?usage: local-model.sh serve PORT [CTX]}"
+    port="${2:?usage: local-model.sh serve PORT [CTX] [THREADS]}"
     fetch >/dev/null
-    exec "$venv/bin/python" "$root/Pipelines/serve_llama.py" --model "$model" --port "$port" --ctx "${3:-2048}" ;;
-  *) echo "usage: local-model.sh fetch | serve PORT [CTX]" >&2; exit 2 ;;
+    exec "$venv/bin/python" "$root/Pipelines/serve_llama.py" --model "$model" --port "$port" --ctx "${3:-2048}" --threads "${4:-1}" ;;
+  *) echo "usage: local-model.sh fetch | serve PORT [CTX] [THREADS]" >&2; exit 2 ;;
 esac
