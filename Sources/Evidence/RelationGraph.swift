@@ -76,14 +76,8 @@ public final class RelationGraph: @unchecked Sendable {
     /// last checked, so an unchanged file costs a `stat` to trust.
     static func sealPath(_ path: String) -> String { path + ".seal" }
 
-    static func identity(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
-    }
-
     static func writeSeal(_ path: String, sha256: String) {
-        guard let identity = identity(path) else { return }
+        guard let identity = FileIdentity.of(path: path) else { return }
         try? "\(sha256) \(identity)\n".write(toFile: sealPath(path), atomically: true, encoding: .utf8)
     }
 
@@ -92,7 +86,7 @@ public final class RelationGraph: @unchecked Sendable {
     /// seal (an older build) counts as not intact, so it is built again.
     static func isIntact(_ path: String) -> Bool {
         guard let seal = try? String(contentsOfFile: sealPath(path), encoding: .utf8),
-              let space = seal.firstIndex(of: " "), let identity = identity(path) else { return false }
+              let space = seal.firstIndex(of: " "), let identity = FileIdentity.of(path: path) else { return false }
         let recorded = String(seal[..<space])
         if seal[seal.index(after: space)...].trimmingCharacters(in: .newlines) == identity { return true }
         guard let actual = try? sha256OfFile(atPath: path), actual == recorded else { return false }

@@ -210,7 +210,7 @@ public final class SimStringIndex: @unchecked Sendable {
     /// What identifies a checked file: size, modification time, inode and
     /// the header's body checksum.
     private static func stamp(of info: stat, checksum: UInt64) -> String {
-        "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(String(checksum, radix: 16))\n"
+        "\(FileIdentity.of(info)) \(String(checksum, radix: 16))\n"
     }
 
     private static func allBelow(_ values: UnsafePointer<UInt32>, count: Int, limit: UInt32) -> Bool {

@@ -8,25 +8,9 @@ import TestSupport
 @Suite struct HostileInputCLITests {
     let folder = NSTemporaryDirectory() + "tg-hostile-\(UUID().uuidString)"
 
-    /// `printf INPUT | thinkgraph ARGUMENTS` through the shell, as a user types it.
+    /// `INPUT | thinkgraph ARGUMENTS`.
     func piped(_ input: String, _ arguments: [String]) throws -> CommandResult {
-        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "printf '%s' \"$INPUT\" | \"$TG\" \(quoted)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["INPUT"] = input
-        environment["TG"] = Thinkgraph.executable.path
-        process.environment = environment
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-                             standardError: String(decoding: errData, as: UTF8.self))
+        try Thinkgraph.run(arguments, input: input)
     }
 
     @Test func simstringBuildNeverReplacesAFolderOrAForeignFile() throws {

@@ -19,7 +19,9 @@ enum Thinkgraph {
         return folder.appendingPathComponent("thinkgraph")
     }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    /// `input`, if given, is the command's standard input (written from a
+    /// thread, so a long one cannot block on a full pipe).
+    static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -27,7 +29,15 @@ enum Thinkgraph {
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let stdin = input.map { _ in Pipe() }
+        if let stdin { process.standardInput = stdin }
         try process.run()
+        if let stdin, let input {
+            Thread {
+                stdin.fileHandleForWriting.write(Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
+            }.start()
+        }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
