@@ -312,9 +312,41 @@ public final class RelationGraph: @unchecked Sendable {
             munmap(address, length)
             throw InputError(file: path, message: "corrupted relation graph (rebuild: delete it)")
         }
+        if let damage = Self.damage(offsets: offsets, records: records, components: components,
+                                    nodes: nodes, edges: edges, labels: labelCount) {
+            munmap(address, length)
+            throw InputError(file: path, message: "corrupted relation graph: \(damage) (rebuild: delete it)")
+        }
         nodeCount = nodes
         edgeCount = edges
         labels = names
+    }
+
+    /// What makes a mapped graph unsafe to search, if anything: offsets
+    /// that go back or past the edges, an edge target that is not a node,
+    /// a label (or label back) that names no label, a component number
+    /// that is not a node. The search uses targets as raw indices into
+    /// its bit sets and components as array positions, so every one is
+    /// checked once at open (one pass over the file, sequential reads:
+    /// cheap next to the search it protects) rather than at each use.
+    static func damage(offsets: UnsafePointer<UInt32>, records: UnsafePointer<UInt64>, components: UnsafePointer<UInt32>,
+                       nodes: Int, edges: Int, labels: Int) -> String? {
+        guard offsets[0] == 0 else { return "node 0's edges start at \(offsets[0]), not 0" }
+        for node in 0..<nodes where offsets[node + 1] < offsets[node] || Int(offsets[node + 1]) > edges {
+            return "node \(node)'s edge offsets (\(offsets[node])..<\(offsets[node + 1])) are not within 0..<\(edges) in order"
+        }
+        for edge in 0..<edges {
+            let record = UInt64(littleEndian: records[edge])
+            let target = Int(truncatingIfNeeded: record & 0xFFFF_FFFF)
+            let label = Int(truncatingIfNeeded: record >> 32 & 0xFFFF), back = Int(truncatingIfNeeded: record >> 48)
+            if target >= nodes { return "edge \(edge) points to node \(target), but there are \(nodes) nodes" }
+            if label >= labels { return "edge \(edge) has label \(label), but there are \(labels) labels" }
+            if back != 0xFFFF, back >= labels { return "edge \(edge)'s way back has label \(back), but there are \(labels) labels" }
+        }
+        for node in 0..<nodes where Int(UInt32(littleEndian: components[node])) >= nodes {
+            return "node \(node) is in component \(UInt32(littleEndian: components[node])), not a node"
+        }
+        return nil
     }
 
     deinit { munmap(mapping, length) }

@@ -17,6 +17,14 @@ struct Posting {
 
     static let sketchMask: UInt64 = (1 << 56) - 1
 
+    /// Whether this type's layout is the format's: postings are read from
+    /// the mapped file in place, so size, stride and alignment must be
+    /// exactly those the builder wrote.
+    static var matchesFormat: Bool {
+        MemoryLayout<Posting>.size == IndexFormat.postingSize && MemoryLayout<Posting>.stride == IndexFormat.postingSize
+            && MemoryLayout<Posting>.alignment == 4 && MemoryLayout<Posting>.offset(of: \.id) == 0
+    }
+
     init(id: UInt32, rank: Int, sketch: UInt64) {
         let word = UInt64(min(rank, 255)) &<< 56 | Self.fold(sketch)
         self.id = id
@@ -86,6 +94,8 @@ enum IndexFormat {
     static let magic: [UInt8] = Array("TGSIMSTR".utf8)
     static let version: UInt32 = 7
     static let headerSize = 128
+    /// A posting's bytes: id u32, then the rank and sketch word as two u32.
+    static let postingSize = 12
     static let unicodeFlag: UInt32 = 1
     static let marksFlag: UInt32 = 2
     static let narrowForwardFlag: UInt32 = 4

@@ -147,7 +147,13 @@ public final class SimStringIndex: @unchecked Sendable {
         let directoryAt = section((features + 1) * 4)
         let sizesAt = section(entries * 4)
         let startsAt = section((entries + 1) * 4)
-        let postingsAt = section(postingCount * MemoryLayout<Posting>.stride)
+        // The postings are read in place as `Posting`s: the type must be the
+        // 12 bytes, 4-aligned, the format writes (a compiler that laid it
+        // out otherwise would read every posting wrong).
+        guard Posting.matchesFormat else {
+            throw SimStringError("\(path): this build lays out a posting in \(MemoryLayout<Posting>.stride) bytes, the format in \(IndexFormat.postingSize)")
+        }
+        let postingsAt = section(postingCount * IndexFormat.postingSize)
         let externalAt = section(strings * 4)
         let sizeOffsetsAt = section((maxSize + 2) * 4)
         let forwardIDWidth = flags & IndexFormat.narrowForwardFlag != 0 ? 2 : 4

@@ -243,6 +243,9 @@ public struct SimStringIndexBuilder {
             // An even number of 12-byte postings per slice keeps each slice
             // a multiple of the 8-byte section alignment.
             let slice = 1 << 20
+            guard Posting.matchesFormat else {
+                throw SimStringError("\(path): this build lays out a posting in \(MemoryLayout<Posting>.stride) bytes, the format in \(IndexFormat.postingSize)")
+            }
             for start in stride(from: 0, to: postingCount, by: slice) {
                 try file.append((start..<min(postingCount, start + slice)).map(posting))
             }

@@ -203,6 +203,84 @@ import TGSupport
         let error = #expect(throws: InputError.self) { try RelationGraph(path: path) }
         #expect(error?.message.contains("version 4") == true)
     }
+
+    /// A graph of 3 nodes and 2 edges: header 20 bytes, offsets 16 (to 36),
+    /// padding to 40, records 40..<56, then labels and components.
+    static func damagedGraph(_ damage: (inout Data) -> Void) throws -> InputError? {
+        let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
+        defer { unlink(path); unlink(path + ".seal") }
+        try RelationGraph.write(nodes: 3, edges: [(0, 1, 0), (1, 0, 1)], labels: Self.labels, to: path)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        damage(&bytes)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return #expect(throws: InputError.self) { try RelationGraph(path: path) }
+    }
+
+    static func put(_ value: UInt32, at offset: Int, in bytes: inout Data) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<offset + 4, with: $0) }
+    }
+
+    @Test func aGraphWhoseEdgesPointOutsideItIsRefusedAtOpen() throws {
+        // The first edge's target (bytes 40..<44) beyond the 3 nodes: the
+        // search would index its bit sets with it.
+        let target = try Self.damagedGraph { Self.put(1_000_000, at: 40, in: &$0) }
+        #expect(target?.message.contains("points to node 1000000, but there are 3 nodes") == true)
+        // Its label (bytes 44..<46) beyond the 6 labels.
+        let label = try Self.damagedGraph { Self.put(0xFFFF_0009, at: 44, in: &$0) }
+        #expect(label?.message.contains("has label 9, but there are 6 labels") == true)
+        // The label of the way back (bytes 46..<48), neither a label nor 0xFFFF.
+        let back = try Self.damagedGraph { Self.put(0x0040_0000, at: 44, in: &$0) }
+        #expect(back?.message.contains("way back has label 64") == true)
+    }
+
+    @Test func aGraphWhoseOffsetsGoBackOrBeyondItsEdgesIsRefusedAtOpen() throws {
+        // offsets: [0, 1, 2, 2] at 20, 24, 28, 32.
+        let backwards = try Self.damagedGraph { Self.put(2, at: 24, in: &$0); Self.put(1, at: 28, in: &$0) }
+        #expect(backwards?.message.contains("node 1's edge offsets (2..<1)") == true)
+        let beyond = try Self.damagedGraph { Self.put(7, at: 24, in: &$0) }
+        #expect(beyond?.message.contains("node 0's edge offsets (0..<7) are not within 0..<2") == true)
+        let start = try Self.damagedGraph { Self.put(1, at: 20, in: &$0) }
+        #expect(start?.message.contains("node 0's edges start at 1") == true)
+    }
+
+    @Test func aGraphWhoseComponentsAreNotNodesIsRefusedAtOpen() throws {
+        // The last node's component: the file's last 4 bytes.
+        let error = try Self.damagedGraph { Self.put(3, at: $0.count - 4, in: &$0) }
+        #expect(error?.message.contains("node 2 is in component 3") == true)
+    }
+
+    /// Any single damaged byte: the graph is refused, or every edge it
+    /// serves stays within its nodes and labels (a search over it is safe).
+    @Test func noSingleDamagedByteOpensAGraphThatReachesOutside() throws {
+        let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
+        defer { unlink(path); unlink(path + ".seal") }
+        var edges: [(from: Int, to: Int, label: Int)] = []
+        for index in 0..<40 {
+            let from = index % 12, to = (index * 7 + 3) % 12
+            edges.append((from: from, to: to, label: index % 6))
+            edges.append((from: to, to: from, label: (index + 1) % 6))
+        }
+        try RelationGraph.write(nodes: 12, edges: edges, labels: Self.labels, to: path)
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        var refused = 0
+        for offset in 0..<original.count {
+            for value: UInt8 in [0xFF, 0x80] where original[offset] != value {
+                var bytes = original
+                bytes[offset] = value
+                try bytes.write(to: URL(fileURLWithPath: path))
+                guard let graph = try? RelationGraph(path: path) else { refused += 1; continue }
+                for node in 0..<graph.nodeCount {
+                    for edge in graph.edges(of: node) {
+                        #expect(graph.target(edge) < graph.nodeCount && graph.label(edge) < graph.labels.count,
+                                "byte \(offset) set to \(value)")
+                    }
+                }
+                let search = PathSearch(graph: graph, skipping: [])
+                _ = search.search(from: 0, to: graph.nodeCount - 1)
+            }
+        }
+        #expect(refused > original.count / 2)
+    }
 }
 
 /// The meaning profile: hubs are ends, never waypoints; among shortest

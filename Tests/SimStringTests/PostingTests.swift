@@ -7,7 +7,8 @@ import TestSupport
     /// the search relies on: a bit of a string's folded sketch outside the
     /// query's folded sketch stands for a distinct feature the query lacks.
     @Test func postingsKeepTheirFieldsAndFoldingNeverCountsTooManyMisses() {
-        #expect(MemoryLayout<Posting>.stride == 12)
+        #expect(Posting.matchesFormat)
+        #expect(MemoryLayout<Posting>.stride == IndexFormat.postingSize)
         var random = SeededRandom(seed: 17)
         for _ in 0..<5_000 {
             let query = (0..<Int.random(in: 1...30, using: &random)).map { _ in Int.random(in: 0..<100_000, using: &random) }
