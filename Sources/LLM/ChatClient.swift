@@ -40,9 +40,10 @@ public final class ChatClient: Sendable {
         redactor = Redactor(secrets: endpoint.key.map { [$0] } ?? [])
     }
 
-    /// Ends the transport's event loop (when the client made it).
-    public func shutdown() {
-        if ownsTransport { transport.shutdown() }
+    /// Ends the transport's event loop (when the client made it) once its
+    /// transfers are done. A client let go without it ends the loop too.
+    public func shutdown() async {
+        if ownsTransport { await transport.shutdown() }
     }
 
     /// The HTTP request of a body, exactly as it would be sent.
@@ -126,10 +127,16 @@ public final class ChatClient: Sendable {
         let http = httpRequest(body: body)
         let estimate = request.estimatedPromptTokens + (request.parameters.maxTokens ?? 512) * max(1, body["n"].flatMap { Int($0.doubleValue ?? 1) } ?? 1)
         var attempts = 0
+        // Cancellation ends the attempts: a sleep cut short or a transfer
+        // dropped is never taken for a failure worth retrying.
+        func cancelled() -> Attempted { Attempted(result: .failed(.cancelled), attempts: attempts) }
         while true {
+            if Task.isCancelled { return cancelled() }
             attempts += 1
             let wait = await budget.reserve(estimatedTokens: estimate)
-            if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+            if wait > 0 {
+                do { try await Task.sleep(for: .seconds(wait)) } catch { return cancelled() }
+            }
             await slots.acquire()
             let response = await transport.send(http)
             await slots.release()
@@ -146,7 +153,7 @@ public final class ChatClient: Sendable {
                 }
                 let jitter = random.withLock { Double.random(in: 0...1, using: &$0) }
                 let pause = settings.backoff.delay(afterAttempt: attempts, retryAfter: retryAfter, random: jitter)
-                try? await Task.sleep(for: .seconds(pause))
+                do { try await Task.sleep(for: .seconds(pause)) } catch { return cancelled() }
             case .manyChoicesUnsupported, .failed:
                 return Attempted(result: result, attempts: attempts)
             }

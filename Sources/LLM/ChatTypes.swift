@@ -138,12 +138,16 @@ public enum ChatFailure: Equatable, Sendable {
     case rejected(status: Int, message: String)
     /// Every attempt failed; the last error.
     case exhausted(attempts: Int, lastError: String)
+    /// The caller's task was cancelled (an interrupt): nothing more was
+    /// asked, and the prompt is to be asked again by a later run.
+    case cancelled
 
     public var kind: String {
         switch self {
         case .contextTooLong: return "context_too_long"
         case .rejected: return "rejected"
         case .exhausted: return "exhausted"
+        case .cancelled: return "cancelled"
         }
     }
 
@@ -154,6 +158,7 @@ public enum ChatFailure: Equatable, Sendable {
                 + (context.map { " > \($0))" } ?? (prompt == nil ? "" : ")")) + ": " + message
         case .rejected(let status, let message): return "HTTP \(status): \(message)"
         case .exhausted(let attempts, let last): return "gave up after \(attempts) attempts: \(last)"
+        case .cancelled: return "cancelled before an answer came"
         }
     }
 }

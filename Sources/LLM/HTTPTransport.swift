@@ -36,7 +36,7 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Why no response arrived. All of these are worth another attempt.
+/// Why no response arrived. All but `cancelled` are worth another attempt.
 public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The request ran past its timeout.
     case timeout(String)
@@ -44,12 +44,16 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
     case connection(String)
     /// Anything else libcurl reported.
     case other(String)
+    /// The waiting task was cancelled; the transfer was dropped. The one
+    /// case not worth another attempt.
+    case cancelled
 
     public var description: String {
         switch self {
         case .timeout(let message): return "timeout: \(message)"
         case .connection(let message): return "connection failed: \(message)"
         case .other(let message): return "transfer failed: \(message)"
+        case .cancelled: return "cancelled"
         }
     }
 }
@@ -64,76 +68,140 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
 /// and redirects (never followed, so patient text cannot be sent on to a
 /// host that was not allowed), one event loop instead of a dispatch queue
 /// per session, and no Foundation delegate machinery per request.
-public final class CurlTransport: @unchecked Sendable {
-    /// Guards `incoming` and `stopping`; the event-loop thread owns the rest.
+public final class CurlTransport: Sendable {
+    private let loop: EventLoop
+
+    /// `maxConnections` caps open connections (0: no cap, libcurl queues
+    /// transfers beyond it). `threadName` (15 bytes at most) names the
+    /// event loop's thread, as `ps` and the tests see it.
+    public init(maxConnections: Int = 0, threadName: String = "thinkgraph-http") {
+        loop = EventLoop(maxConnections: maxConnections)
+        // The thread holds the event loop, never the transport: a transport
+        // nobody holds any more is deinitialised, which stops the loop.
+        let thread = Thread { [loop] in
+            // Foundation's `Thread.name` does not reach the system on Linux.
+            tg_name_this_thread(threadName)
+            loop.run()
+        }
+        thread.start()
+    }
+
+    /// A transport let go without `shutdown()` still stops its thread (and
+    /// frees libcurl's state) once the transfers in flight end.
+    deinit { loop.stop() }
+
+    /// Stops the event loop after the transfers in flight end, and returns
+    /// when its thread has ended; later requests fail at once. Suspends the
+    /// caller, never blocks a thread of the cooperative pool.
+    public func shutdown() async {
+        await withCheckedContinuation { continuation in loop.stop(then: continuation) }
+    }
+
+    /// Sends a request and waits for its response. Cancelling the waiting
+    /// task removes the transfer from libcurl at once and returns
+    /// `.cancelled` (a request cut short is not retried).
+    public func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
+        let transfer = Transfer(request: request)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                transfer.attach(continuation)
+                if Task.isCancelled {
+                    transfer.complete(.failure(.cancelled))
+                } else if !loop.submit(transfer) {
+                    transfer.complete(.failure(.other("transport shut down")))
+                }
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+    }
+}
+
+/// libcurl's multi handle and the transfers given to it: the state of the
+/// one thread that drives them. Other threads only queue work (new
+/// transfers, cancellations, a stop) under the lock and wake the thread.
+private final class EventLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var incoming: [Transfer] = []
+    /// Held (not only named) until the loop has seen them, so that no new
+    /// transfer can take a cancelled one's address meanwhile.
+    private var cancelled: [Transfer] = []
     private var stopping = false
+    private var ended = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
     private let multi: UnsafeMutableRawPointer
-    private let finished = DispatchSemaphore(value: 0)
 
     private static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
 
-    /// `maxConnections` caps open connections (0: no cap, libcurl queues
-    /// transfers beyond it).
-    public init(maxConnections: Int = 0) {
+    init(maxConnections: Int) {
         _ = Self.globalInit
         multi = curl_multi_init()!
         if maxConnections > 0 {
             _ = tg_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
         }
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.name = "thinkgraph-http"
-        thread.start()
     }
 
-    deinit {
-        curl_multi_cleanup(multi)
+    /// Queues a transfer; false once the loop is stopping.
+    func submit(_ transfer: Transfer) -> Bool {
+        lock.lock()
+        let accepted = !stopping
+        if accepted { incoming.append(transfer) }
+        lock.unlock()
+        if accepted { curl_multi_wakeup(multi) }
+        return accepted
     }
 
-    /// Stops the event loop after the transfers in flight end. Call once,
-    /// when no more requests will be sent.
-    public func shutdown() {
+    func cancel(_ transfer: Transfer) {
+        lock.lock()
+        let running = !ended
+        if running { cancelled.append(transfer) }
+        lock.unlock()
+        if running { curl_multi_wakeup(multi) } else { transfer.complete(.failure(.cancelled)) }
+    }
+
+    /// Asks the loop to end once nothing is in flight; `continuation`
+    /// resumes when it has ended (at once if it already has).
+    func stop(then continuation: CheckedContinuation<Void, Never>? = nil) {
         lock.lock()
         stopping = true
+        let done = ended
+        if let continuation, !done { waiting.append(continuation) }
+        // The multi handle is freed by the thread when it ends: wake it
+        // only while it runs.
+        if !done { curl_multi_wakeup(multi) }
         lock.unlock()
-        curl_multi_wakeup(multi)
-        finished.wait()
+        if done { continuation?.resume() }
     }
 
-    public func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
-        await withCheckedContinuation { continuation in
-            let transfer = Transfer(request: request, continuation: continuation)
-            lock.lock()
-            let refused = stopping
-            if !refused { incoming.append(transfer) }
-            lock.unlock()
-            if refused {
-                continuation.resume(returning: .failure(.other("transport shut down")))
-            } else {
-                curl_multi_wakeup(multi)
-            }
-        }
-    }
-
-    // MARK: - Event loop
-
-    private func loop() {
+    func run() {
         var active: [UnsafeMutableRawPointer: Transfer] = [:]
         while true {
             lock.lock()
             let new = incoming
             incoming.removeAll(keepingCapacity: true)
+            let cancelledNow = cancelled
+            cancelled.removeAll()
+            let cancel = Set(cancelledNow.map(ObjectIdentifier.init))
             let stop = stopping
             lock.unlock()
             for transfer in new {
-                if let easy = transfer.makeHandle() {
+                if cancel.contains(ObjectIdentifier(transfer)) {
+                    transfer.complete(.failure(.cancelled))
+                } else if let easy = transfer.makeHandle() {
                     active[easy] = transfer
                     curl_multi_add_handle(multi, easy)
                 } else {
                     transfer.complete(.failure(.other("could not create a transfer")))
                 }
             }
+            if !cancel.isEmpty {
+                for (easy, transfer) in active where cancel.contains(ObjectIdentifier(transfer)) {
+                    curl_multi_remove_handle(multi, easy)
+                    active.removeValue(forKey: easy)
+                    transfer.complete(.failure(.cancelled))
+                }
+            }
+            withExtendedLifetime(cancelledNow) {}
             if stop && active.isEmpty { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
@@ -148,24 +216,37 @@ public final class CurlTransport: @unchecked Sendable {
             }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
-        finished.signal()
+        // Under the lock: `stop` wakes the handle only before `ended` is set.
+        lock.lock()
+        ended = true
+        let left = incoming, waiters = waiting
+        incoming.removeAll()
+        waiting.removeAll()
+        curl_multi_cleanup(multi)
+        lock.unlock()
+        for transfer in left { transfer.complete(.failure(.other("transport shut down"))) }
+        for waiter in waiters { waiter.resume() }
     }
 }
 
 /// One request in flight: its buffers and the caller waiting for it.
-private final class Transfer {
+private final class Transfer: @unchecked Sendable {
     let request: HTTPRequest
-    let continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>
+    /// The waiting caller, resumed exactly once; a result that comes
+    /// before the caller is attached (a cancellation) waits for it.
+    private var continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>?
+    private var early: Result<HTTPResponse, TransportError>?
     var body: [UInt8] = []
     var headers: [(String, String)] = []
     var headerList: UnsafeMutablePointer<curl_slist>?
     var payload: UnsafeMutablePointer<UInt8>?
     var handle: UnsafeMutableRawPointer?
-    var completed = false
+    /// Completion may race between the loop thread and a cancelling task.
+    private let completion = NSLock()
+    private var completed = false
 
-    init(request: HTTPRequest, continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>) {
+    init(request: HTTPRequest) {
         self.request = request
-        self.continuation = continuation
     }
 
     deinit {
@@ -254,9 +335,22 @@ private final class Transfer {
         complete(.success(HTTPResponse(status: status, headers: headers, body: body)))
     }
 
+    func attach(_ caller: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>) {
+        completion.lock()
+        let ready = early
+        if ready == nil { continuation = caller }
+        completion.unlock()
+        if let ready { caller.resume(returning: ready) }
+    }
+
     func complete(_ result: Result<HTTPResponse, TransportError>) {
-        guard !completed else { return }
+        completion.lock()
+        let first = !completed
         completed = true
-        continuation.resume(returning: result)
+        let waiting = continuation
+        continuation = nil
+        if first && waiting == nil { early = result }
+        completion.unlock()
+        if first { waiting?.resume(returning: result) }
     }
 }

@@ -20,6 +20,7 @@ public enum ResponseClassifier {
     public static func classify(_ result: Result<HTTPResponse, TransportError>, redactor: Redactor) -> AttemptResult {
         let response: HTTPResponse
         switch result {
+        case .failure(.cancelled): return .failed(.cancelled)
         case .failure(let error): return .retry(reason: redactor.redact(error.description), retryAfter: nil)
         case .success(let value): response = value
         }

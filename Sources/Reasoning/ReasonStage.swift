@@ -262,6 +262,9 @@ public struct ReasonStage: Sendable {
             }
             while let record = try await group.next() {
                 guard let id = record["id"]?.stringValue else { continue }
+                // Cut short by cancellation: not an answer, and not a
+                // failure either; nothing is recorded, a later run asks.
+                if record["error"]?["kind"]?.stringValue == ChatFailure.cancelled.kind { continue }
                 // A refused grammar would be refused for every sample: stop,
                 // recording nothing for it (a later run asks again).
                 if constraint != nil, record["status"]?.stringValue == "failed", record["error"]?["kind"]?.stringValue == "rejected",
@@ -280,11 +283,13 @@ public struct ReasonStage: Sendable {
                 summary.usage = summary.usage + TokenUsage(json: record["usage"])
                 summary.attempts += Int(record["attempts"]?.doubleValue ?? 0)
                 progress.advance()
-                if let prepared = try nextPrepared() {
+                if !Task.isCancelled, let prepared = try nextPrepared() {
                     group.addTask { await self.ask(prepared, client: client) }
                 }
             }
         }
+        // A cancelled run is unfinished: no completion marker.
+        try Task.checkCancellation()
         progress.report(final: true)
         try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
         return summary

@@ -150,8 +150,8 @@ struct ReasonRunCommand: AsyncParsableCommand {
         let chunk = try chunking.chunk()
         let configuration = prompt.configuration(stage, host: resolved.endpoint.host)
         if dryRun {
+            // Nothing is sent: the client's transport ends when it is let go.
             let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
-            defer { client.shutdown() }
             let path = try stage.writeRequests(inputs: inputs, client: client, chunk: chunk, strategy: chunking.strategy,
                                                seed: chunking.seed)
             print("reason: dry run, requests written to \(path) (nothing sent)")
@@ -160,11 +160,17 @@ struct ReasonRunCommand: AsyncParsableCommand {
         let fingerprint = JSONValue.object([("inputs", .array(checksums.map { .string($0) })), ("configuration", .object(configuration)),
                                             ("chunk", .string(chunk.name))]).jsonText
         let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
-        defer { client.shutdown() }
-        let summary = try await stage.run(inputs.run, inputs: inputs, client: client, fingerprint: fingerprint,
+        let summary: ReasonStage.Summary
+        do {
+            summary = try await stage.run(inputs.run, inputs: inputs, client: client, fingerprint: fingerprint,
                                           configuration: configuration, chunk: chunk, strategy: chunking.strategy, seed: chunking.seed,
                                           saveEvery: chunking.saveEvery, retryFailed: retryFailed,
                                           progressLabel: "reason \(chunk)", quiet: chunking.quiet)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
         let price = resolved.price.map { Price(inputPerMillion: $0.0, outputPerMillion: $0.1) } ?? Price.of(model: stage.parameters.model)
         let cost = price?.cost(summary.usage) ?? 0
         if chunking.json {
