@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import TGSupport
 
 /// Everything a curator needs to judge one reasoning example: the sample,
@@ -36,27 +37,10 @@ public struct Example: Sendable {
 }
 
 /// A target/history concept pair of the evidence stage.
-public struct ConceptPair: Sendable, Equatable {
-    public var target: String
-    public var history: String
-    public var lift: Double
-    public var count: Int
-}
+public typealias ConceptPair = EvidenceRecord.Pair
 
 /// A relation path from a target concept to a history concept.
-public struct RelationPath: Sendable, Equatable {
-    public var target: String
-    public var history: String
-    /// term, relation, term, ..., term
-    public var steps: [String]
-    /// The concept ids of the terms of `steps`.
-    public var concepts: [String]
-    public var hops: Int
-
-    public var terms: [String] { stride(from: 0, to: steps.count, by: 2).map { steps[$0] } }
-    public var relations: [String] { stride(from: 1, to: steps.count, by: 2).map { steps[$0] } }
-    public var text: String { steps.joined(separator: " -> ") }
-}
+public typealias RelationPath = EvidenceRecord.Path
 
 /// One completion and what the filter said of it.
 public struct Chain: Sendable, Equatable {
@@ -89,11 +73,8 @@ extension Example {
             ("id", .string(id)), ("task", .string(task)), ("instruction", .string(instruction)),
             ("targets", .array(targets.map { .string($0) })), ("context", .string(context)),
             ("evidence_status", evidenceStatus.map { .string($0) } ?? .null),
-            ("pairs", .array(pairs.map { .object([("target", .string($0.target)), ("history", .string($0.history)),
-                                                  ("lift", .number($0.lift)), ("count", .integer(Int64($0.count)))]) })),
-            ("paths", .array(paths.map { .object([("target", .string($0.target)), ("history", .string($0.history)),
-                                                  ("path", .array($0.steps.map { .string($0) })),
-                                                  ("concepts", .array($0.concepts.map { .string($0) })), ("hops", .integer(Int64($0.hops)))]) })),
+            ("pairs", .array(pairs.map(\.json))),
+            ("paths", .array(paths.map(\.json))),
             ("reasoning_status", reasoningStatus.map { .string($0) } ?? .null),
         ]
         if let reasoningError { members.append(("reasoning_error", .string(reasoningError))) }

@@ -28,17 +28,15 @@ public struct RunReport {
     public func html(for view: RunView) throws -> String {
         let manifest = try RunManifest(directory: view.run.path)
         var figures = EvidenceFigures()
-        try view.evidence.forEach { record in
-            let task = record["task"]?.stringValue ?? "?"
-            let status = record["status"]?.stringValue ?? "no_pairs"
-            figures.byTask[task, default: [:]][status, default: 0] += 1
-            for pair in record["pairs"]?.arrayValue ?? [] { figures.lifts.append(pair["lift"]?.doubleValue ?? 0) }
-            for path in record["paths"]?.arrayValue ?? [] {
-                figures.hops.append(Int(path["hops"]?.doubleValue ?? 0))
-                let steps = path["path"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                for index in stride(from: 1, to: steps.count, by: 2) { figures.relations[steps[index], default: 0] += 1 }
+        try view.evidence.forEach { value in
+            let record = try EvidenceRecord(json: value, file: view.run.merged("evidence"), line: nil)
+            figures.byTask[record.task, default: [:]][record.status.rawValue, default: 0] += 1
+            figures.lifts.append(contentsOf: record.pairs.map(\.lift))
+            for path in record.paths {
+                figures.hops.append(path.hops)
+                for relation in path.relations { figures.relations[relation, default: 0] += 1 }
             }
-            if status == "graph", let id = record["id"]?.stringValue { figures.withGraph.append(id) }
+            if record.status == .graph { figures.withGraph.append(record.id) }
         }
         // Missing is fine (no filter yet); present but not the filter's JSON object is an error.
         let statsPath = view.run.path + "/filter-stats.json"

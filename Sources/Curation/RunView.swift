@@ -90,22 +90,11 @@ public final class RunView {
         return TimelineRenderer(format: format).render(sample, of: patient, maxTokens: 6000).text
     }
 
-    static func readEvidence(_ record: JSONValue, into example: inout Example, file: String) throws {
-        example.evidenceStatus = record["status"]?.stringValue ?? "no_pairs"
-        example.pairs = (record["pairs"]?.arrayValue ?? []).compactMap { pair in
-            guard let target = pair["target"]?.stringValue, let history = pair["history"]?.stringValue else { return nil }
-            return ConceptPair(target: target, history: history, lift: pair["lift"]?.doubleValue ?? 0,
-                               count: Int(pair["count"]?.doubleValue ?? 0))
-        }
-        for (index, path) in (record["paths"]?.arrayValue ?? []).enumerated() {
-            guard let steps = path["path"]?.arrayValue?.compactMap(\.stringValue), steps.count >= 3, steps.count % 2 == 1 else {
-                throw InputError(file: file, field: "paths[\(index)].path", message: "expected [term, relation, term, ...] (sample \(example.id))")
-            }
-            let concepts = path["concepts"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            example.paths.append(RelationPath(target: path["target"]?.stringValue ?? "", history: path["history"]?.stringValue ?? "",
-                                              steps: steps, concepts: concepts.count == (steps.count + 1) / 2 ? concepts : [],
-                                              hops: Int(path["hops"]?.doubleValue ?? Double(steps.count / 2))))
-        }
+    static func readEvidence(_ value: JSONValue, into example: inout Example, file: String) throws {
+        let record = try EvidenceRecord(json: value, file: file, line: nil)
+        example.evidenceStatus = record.status.rawValue
+        example.pairs = record.pairs
+        example.paths = record.paths
     }
 
     static func readReasoning(_ record: JSONValue, into example: inout Example) {

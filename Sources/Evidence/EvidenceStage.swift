@@ -147,8 +147,8 @@ public struct EvidenceStage {
             }
             // The sample's pairs: per target, its history partners above
             // the threshold, strongest first, top k.
-            var pairs: [JSONValue] = []
-            var paths: [JSONValue] = []
+            var pairs: [EvidenceRecord.Pair] = []
+            var paths: [EvidenceRecord.Path] = []
             for target in targets {
                 let key = sample.task + "\u{0}" + target
                 if partnersCache[key] == nil {
@@ -157,34 +157,27 @@ public struct EvidenceStage {
                                                             .integer(Int64(minimumSupport))) { ($0.text(0), $0.double(1), Int($0.int(2))) }
                 }
                 for partner in partnersCache[key]!.lazy.filter({ history.contains($0.history) && $0.history != target }).prefix(topK) {
-                    pairs.append(.object([("target", .string(target)), ("history", .string(partner.history)),
-                                          ("lift", .number(partner.lift)), ("count", .integer(Int64(partner.count)))]))
+                    pairs.append(EvidenceRecord.Pair(target: target, history: partner.history, lift: partner.lift, count: partner.count))
                     guard let from = nodes.node(of: target), let to = nodes.node(of: partner.history),
                           let path = search.search(from: from, to: to, workspace: workspace).path else { continue }
-                    paths.append(.object([
-                        ("target", .string(target)), ("history", .string(partner.history)),
-                        ("path", .array(nodes.render(path, graph: search.graph, ends: (surfaces[target] ?? nodes.names[from],
-                                                                                          surfaces[partner.history] ?? nodes.names[to]),
-                                                       words: relationWords)
-                            .map { .string($0) })),
-                        ("concepts", .array(path.nodes.map { .string(nodes.cuis[$0]) })),
-                        ("hops", .integer(Int64(path.hops))),
-                    ]))
+                    let steps = nodes.render(path, graph: search.graph, ends: (surfaces[target] ?? nodes.names[from],
+                                                                                surfaces[partner.history] ?? nodes.names[to]),
+                                             words: relationWords)
+                    paths.append(EvidenceRecord.Path(target: target, history: partner.history, steps: steps,
+                                                     concepts: path.nodes.map { nodes.cuis[$0] }, hops: path.hops))
                 }
             }
-            let status = paths.isEmpty ? (pairs.isEmpty ? "no_pairs" : "no_path") : "graph"
-            switch status {
-            case "graph": summary.withGraph += 1
-            case "no_path": summary.noPath += 1
-            default: summary.noPairs += 1
+            let record = EvidenceRecord(id: sample.id, task: sample.task, split: sample.split.rawValue, targets: targets,
+                                        pairs: pairs, paths: paths)
+            switch record.status {
+            case .graph: summary.withGraph += 1
+            case .noPath: summary.noPath += 1
+            case .noPairs: summary.noPairs += 1
             }
             summary.samples += 1
             summary.pairs += pairs.count
             summary.paths += paths.count
-            try writer.write(.object([("id", .string(sample.id)), ("task", .string(sample.task)), ("split", .string(sample.split.rawValue)),
-                                      ("status", .string(status)),
-                                      ("targets", .array(targets.map { .string($0) })), ("pairs", .array(pairs)),
-                                      ("paths", .array(paths))]), id: sample.id)
+            try writer.write(record.json, id: sample.id)
             progress.advance()
         }
         try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])

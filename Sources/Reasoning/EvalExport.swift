@@ -45,10 +45,11 @@ public struct EvalExport {
                 cached = try Patient.decoded(patients.record(sample.patient), id: sample.patient, sampleID: sample.id, file: run.patients)
             }
             let context = renderer.render(sample, of: cached!, maxTokens: maxContextTokens).text
-            var graph = JSONValue.object([("pairs", .array([])), ("paths", .array([]))])
-            if let record = try evidence?.record(sample.id) {
-                graph = .object([("pairs", record["pairs"] ?? .array([])), ("paths", record["paths"] ?? .array([]))])
-                if record["status"]?.stringValue == "graph" { summary.withGraph += 1 }
+            var graph = EvidenceRecord.emptyGraph
+            if let evidence, let value = try evidence.record(sample.id) {
+                let record = try EvidenceRecord(json: value, file: evidence.path, line: nil)
+                graph = record.graph
+                if record.status == .graph { summary.withGraph += 1 }
             }
             try output.writeLine(.object([
                 ("id", .string(sample.id)), ("task", .string(sample.task)), ("patient", .string(sample.patient)),

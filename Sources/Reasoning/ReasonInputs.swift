@@ -4,42 +4,41 @@ import LLM
 import Runtime
 import TGSupport
 
-/// One sample's evidence, as `evidence.jsonl` holds it.
-public struct EvidenceRecord: Sendable {
-    public var id: String
-    public var task: String
-    /// graph, no_path or no_pairs.
-    public var status: String
+/// One sample's evidence as the prompt uses it: the evidence stage's
+/// record, with its paths made distinct (the same path can join several
+/// pairs) and as knowledge lines, which a small context window trims.
+public struct SampleEvidence: Sendable {
+    public var id: String { record.id }
+    public var task: String { record.task }
+    public var status: EvidenceRecord.Status { record.status }
+    public var split: Split
     /// Relation paths, each `term -> relation -> term ...`, without repeats.
     public var knowledge: [String]
     /// The same paths as their steps.
     public var paths: [[String]]
-    /// train or test (nil in records written before evidence kept it).
-    public var split: Split?
-    public var graph: JSONValue
+    /// The record as written (pairs and every path, never trimmed).
+    public let record: EvidenceRecord
+    /// Pairs and paths, for the reasoning record and curators.
+    public var graph: JSONValue { record.graph }
 
-    public init(json value: JSONValue, file: String, line: Int) throws {
-        guard let id = value["id"]?.stringValue else { throw InputError(file: file, line: line, field: "id", message: "missing") }
-        guard let task = value["task"]?.stringValue else { throw InputError(file: file, line: line, field: "task", message: "missing") }
-        self.id = id
-        self.task = task
-        status = value["status"]?.stringValue ?? "no_pairs"
-        split = value["split"]?.stringValue.flatMap(Split.init(rawValue:))
+    public init(json value: JSONValue, file: String, line: Int?) throws {
+        try self.init(EvidenceRecord(json: value, file: file, line: line), file: file, line: line)
+    }
+
+    public init(_ record: EvidenceRecord, file: String, line: Int?) throws {
+        guard let split = Split(rawValue: record.split) else {
+            throw InputError(file: file, line: line, field: "split", message: "expected train or test, got \(record.split)")
+        }
+        self.record = record
+        self.split = split
         var lines: [String] = []
         var paths: [[String]] = []
-        for (index, path) in (value["paths"]?.arrayValue ?? []).enumerated() {
-            guard let steps = path["path"]?.arrayValue?.compactMap(\.stringValue), steps.count >= 3 else {
-                throw InputError(file: file, line: line, field: "paths[\(index)].path", message: "expected [term, relation, term, ...]")
-            }
-            let text = steps.joined(separator: " -> ")
-            if !lines.contains(text) {
-                lines.append(text)
-                paths.append(steps)
-            }
+        for path in record.paths where !lines.contains(path.line) {
+            lines.append(path.line)
+            paths.append(path.steps)
         }
         knowledge = lines
         self.paths = paths
-        graph = .object([("pairs", value["pairs"] ?? .array([])), ("paths", value["paths"] ?? .array([]))])
     }
 }
 
@@ -68,12 +67,12 @@ public final class ReasonInputs {
     }
 
     /// Every evidence record in file order.
-    public func forEachEvidence(_ body: (EvidenceRecord) throws -> Void) throws {
+    public func forEachEvidence(_ body: (SampleEvidence) throws -> Void) throws {
         let path = run.merged("evidence")
         let reader = try LineReader(path: path)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            try body(EvidenceRecord(json: JSONValue.parse(line), file: path, line: reader.lineNumber))
+            try body(SampleEvidence(json: JSONValue.parse(line), file: path, line: reader.lineNumber))
         }
     }
 
@@ -120,7 +119,7 @@ public final class ReasonInputs {
 /// One sample made ready to send: everything but the context's budget is
 /// fixed; the context can be rendered again smaller.
 public struct PreparedSample: Sendable {
-    public var evidence: EvidenceRecord
+    public var evidence: SampleEvidence
     public var sample: Sample
     public var patient: Patient
     public var instruction: String

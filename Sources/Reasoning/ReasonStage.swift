@@ -54,11 +54,11 @@ public struct ReasonStage: Sendable {
     }
 
     /// Why a sample is not asked about, or nil.
-    func skipReason(_ evidence: EvidenceRecord, inputs: ReasonInputs) -> String? {
+    func skipReason(_ evidence: SampleEvidence, inputs: ReasonInputs) -> String? {
         if inputs.tasks[evidence.task] == nil { return "task not selected" }
-        if let split = evidence.split, !selection.split.admits(split) { return "\(split.rawValue) split" }
+        if !selection.split.admits(evidence.split) { return "\(evidence.split.rawValue) split" }
         // A knowledge template never asks about a sample without knowledge.
-        if (selection.requireGraph || template.usesKnowledge) && evidence.status != "graph" { return "no graph (\(evidence.status))" }
+        if (selection.requireGraph || template.usesKnowledge) && evidence.status != .graph { return "no graph (\(evidence.status.rawValue))" }
         return nil
     }
 
@@ -119,7 +119,7 @@ public struct ReasonStage: Sendable {
         return (ChatRequest(messages: template.messages(values), parameters: parameters), values.context, dropped)
     }
 
-    func prepare(_ evidence: EvidenceRecord, inputs: ReasonInputs) throws -> PreparedSample {
+    func prepare(_ evidence: SampleEvidence, inputs: ReasonInputs) throws -> PreparedSample {
         let (sample, patient) = try inputs.load(evidence.id)
         return PreparedSample(evidence: evidence, sample: sample, patient: patient,
                               instruction: inputs.tasks[evidence.task]?.instruction ?? "",
@@ -127,7 +127,7 @@ public struct ReasonStage: Sendable {
     }
 
     /// The record of a sample not asked about.
-    func skippedRecord(_ evidence: EvidenceRecord, reason: String) -> JSONValue {
+    func skippedRecord(_ evidence: SampleEvidence, reason: String) -> JSONValue {
         .object([("id", .string(evidence.id)), ("task", .string(evidence.task)), ("status", .string("skipped")),
                  ("reason", .string(reason)), ("template", .string(template.name))])
     }
@@ -243,7 +243,7 @@ public struct ReasonStage: Sendable {
                 let id = pending[next]
                 next += 1
                 guard let value = try evidenceIndex.record(id) else { continue }
-                let evidence = try EvidenceRecord(json: value, file: evidenceIndex.path, line: 0)
+                let evidence = try SampleEvidence(json: value, file: evidenceIndex.path, line: nil)
                 let prepared = try prepare(evidence, inputs: inputs)
                 if template.format == .deepicd && prepared.targetCodes.isEmpty {
                     try writer.write(skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event"), id: id)
