@@ -60,7 +60,7 @@ public struct RunReport {
         coverage(figures, into: &page)
         distributions(figures, into: &page)
         acceptance(filterStats, into: &page)
-        usage(manifest, view: view, into: &page)
+        try usage(manifest, view: view, into: &page)
         try exampleSection(view, figures: figures, into: &page)
         return page.html
     }
@@ -132,7 +132,7 @@ public struct RunReport {
         }
     }
 
-    func usage(_ manifest: RunManifest, view: RunView, into page: inout Page) {
+    func usage(_ manifest: RunManifest, view: RunView, into page: inout Page) throws {
         page.add("<h2>Token usage and cost</h2>")
         guard let counts = manifest.stage("reasoning")?.counts else {
             return page.add("<p class=\"muted\">The reasoning stage has not been merged.</p>")
@@ -141,7 +141,8 @@ public struct RunReport {
         // The live stage records its parameters in run.json; a batch import
         // does not, so then the first answered record names the model.
         let configured = manifest.stage("reasoning")?.configuration.first { $0.0 == "parameters" }?.1["model"]?.stringValue
-        let model = configured ?? (try? view.reasoning.first { $0["status"]?.stringValue != "skipped" })??["model"]?.stringValue
+        let model = try configured ?? view.reasoning.first { $0["status"]?.stringValue != ReasoningRecord.Status.skipped.rawValue }
+            .map { try ReasoningRecord(json: $0, file: view.run.merged("reasoning"), line: nil) }?.asked?.model
         var cost = "no price known for this model"
         if let model, let price = Price.of(model: model) { cost = String(format: "$%.4f (list price of %@)", price.cost(usage), model) }
         page.table(["model", "requests", "prompt tokens", "completion tokens", "estimated cost"],

@@ -59,7 +59,7 @@ public final class RunView {
                               context: "", evidenceStatus: nil, pairs: [], paths: [], reasoningStatus: nil, reasoningError: nil,
                               model: nil, droppedPaths: 0, chains: [])
         if let record = try evidence.record(id) { try Self.readEvidence(record, into: &example, file: run.merged("evidence")) }
-        if let record = try reasoning.record(id) { Self.readReasoning(record, into: &example) }
+        if let record = try reasoning.record(id) { try Self.readReasoning(record, into: &example, file: run.merged("reasoning")) }
         if let record = try verdicts.record(id) { Self.readVerdicts(record, into: &example) }
         if complete {
             if example.context.isEmpty { example.context = try render(sample) }
@@ -97,18 +97,18 @@ public final class RunView {
         example.paths = record.paths
     }
 
-    static func readReasoning(_ record: JSONValue, into example: inout Example) {
-        example.reasoningStatus = record["status"]?.stringValue
-        example.model = record["model"]?.stringValue
-        example.droppedPaths = Int(record["dropped_paths"]?.doubleValue ?? 0)
-        if let error = record["error"] {
-            example.reasoningError = error["message"]?.stringValue ?? error.stringValue
-        }
-        if let context = record["context"]?.stringValue { example.context = context }
-        if let instruction = record["instruction"]?.stringValue, !instruction.isEmpty { example.instruction = instruction }
-        example.chains = (record["completions"]?.arrayValue ?? []).map {
-            Chain(text: $0["text"]?.stringValue ?? "", finishReason: $0["finish_reason"]?.stringValue ?? "", kept: nil, reasons: [],
-                  coverage: nil)
+    static func readReasoning(_ value: JSONValue, into example: inout Example, file: String) throws {
+        let record = try ReasoningRecord(json: value, file: file, line: nil)
+        example.reasoningStatus = record.status.rawValue
+        if record.status == .skipped, let reason = record.reason { example.reasoningError = "skipped: " + reason }
+        guard let asked = record.asked else { return }
+        example.model = asked.model
+        example.droppedPaths = asked.droppedPaths
+        if let error = asked.error { example.reasoningError = error.message }
+        example.context = asked.context
+        if !asked.instruction.isEmpty { example.instruction = asked.instruction }
+        example.chains = asked.completions.map {
+            Chain(text: $0.text, finishReason: $0.finishReason, kept: nil, reasons: [], coverage: nil)
         }
     }
 

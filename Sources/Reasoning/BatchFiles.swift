@@ -29,13 +29,13 @@ public enum BatchFiles {
         try inputs.forEachEvidence { evidence in
             guard chosen.contains(evidence.id) else { return }
             if let reason = stage.skipReason(evidence, inputs: inputs) {
-                try prompts.writeLine(stage.skippedRecord(evidence, reason: reason))
+                try prompts.writeLine(stage.skippedRecord(evidence, reason: reason).json)
                 summary.skipped += 1
                 return
             }
             var prepared = try stage.prepare(evidence, inputs: inputs)
             if stage.template.format == .deepicd && prepared.targetCodes.isEmpty {
-                try prompts.writeLine(stage.skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event"))
+                try prompts.writeLine(stage.skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event").json)
                 summary.skipped += 1
                 return
             }
@@ -57,7 +57,7 @@ public enum BatchFiles {
             var pending = ChatOutcome()
             pending.failure = nil
             try prompts.writeLine(stage.record(prepared, context: context, budget: budget, dropped: dropped, outcome: pending,
-                                               status: "pending", endpoint: Endpoint(provider: .openai, baseURL: Endpoint.openAIDefaultBase)))
+                                               status: .pending, endpoint: Endpoint(provider: .openai, baseURL: Endpoint.openAIDefaultBase)).json)
             summary.requests += 1
         }
         try part?.commit()
@@ -77,7 +77,8 @@ public enum BatchFiles {
         let folder = run.path + "/batch"
         let prompts = try RecordIndex(path: folder + "/prompts.jsonl")
         var summary = ImportSummary()
-        var results: [String: JSONValue] = [:]
+        var results: [String: ReasoningRecord] = [:]
+        let promptsPath = folder + "/prompts.jsonl"
         for file in files {
             let reader = try LineReader(path: file)
             while let line = try reader.nextLine() {
@@ -89,7 +90,7 @@ public enum BatchFiles {
                 guard let id = value["custom_id"]?.stringValue else {
                     throw InputError(file: file, line: reader.lineNumber, field: "custom_id", message: "missing")
                 }
-                guard let prompt = try prompts.record(id) else {
+                guard let prompt = try prompts.record(id).map({ try ReasoningRecord(json: $0, file: promptsPath, line: nil) }) else {
                     summary.unknown += 1
                     continue
                 }
@@ -103,34 +104,37 @@ public enum BatchFiles {
             let reader = try LineReader(path: run.merged("reasoning"))
             while let line = try reader.nextLine() {
                 guard !line.isEmpty else { continue }
-                let value = try JSONValue.parse(line)
-                guard let id = value["id"]?.stringValue, !written.contains(id) else { continue }
-                if value["status"]?.stringValue == "failed" || value["status"]?.stringValue == "pending", results[id] != nil { continue }
-                try output.writeLine(value)
-                written.insert(id)
+                let record = try ReasoningRecord(json: JSONValue.parse(line), file: run.merged("reasoning"), line: reader.lineNumber)
+                guard !written.contains(record.id) else { continue }
+                if record.status == .failed || record.status == .pending, results[record.id] != nil { continue }
+                try output.writeLine(record.json)
+                written.insert(record.id)
                 summary.kept += 1
             }
         }
         for id in prompts.order where !written.contains(id) {
-            let value = try results[id] ?? prompts.record(id)!
-            guard value["status"]?.stringValue != "pending" else { continue }  // not answered yet
-            try output.writeLine(value)
+            let record = try results[id] ?? ReasoningRecord(json: prompts.record(id)!, file: promptsPath, line: nil)
+            guard record.status != .pending else { continue }  // not answered yet
+            try output.writeLine(record.json)
             written.insert(id)
             guard results[id] != nil else { continue }
             summary.imported += 1
-            switch value["status"]?.stringValue {
-            case "ok": summary.ok += 1
-            case "partial": summary.partial += 1
+            switch record.status {
+            case .ok: summary.ok += 1
+            case .partial: summary.partial += 1
             default: summary.failed += 1
             }
-            summary.usage = summary.usage + TokenUsage(json: value["usage"], defaultRequests: 1)
+            if let usage = record.asked?.usage {
+                summary.usage = summary.usage + TokenUsage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
+                                                           requests: usage.requests)
+            }
         }
         try output.commit()
         return summary
     }
 
-    /// One output line as a result record.
-    static func record(from line: JSONValue, prompt: JSONValue, wanted: Int) -> JSONValue {
+    /// One output line as a result record: the prompt's record, answered.
+    static func record(from line: JSONValue, prompt: ReasoningRecord, wanted: Int) -> ReasoningRecord {
         var choices: [ChatChoice] = []
         var usage = TokenUsage()
         var failure: ChatFailure?
@@ -151,14 +155,16 @@ public enum BatchFiles {
         } else {
             failure = .rejected(status: 0, message: "neither response nor error")
         }
-        let status = choices.count >= wanted ? "ok" : (choices.isEmpty ? (failure?.kind == "context_too_long" ? "too_long" : "failed") : "partial")
-        var members = (prompt.objectValue ?? []).filter { !["status", "completions", "usage", "attempts", "error", "host"].contains($0.0) }
-        members.insert(("status", .string(status)), at: min(2, members.count))
-        members.append(contentsOf: [("host", .string("batch")), ("completions", .array(choices.map(\.json))), ("usage", usage.json),
-                                    ("attempts", .integer(1))])
-        if let failure {
-            members.append(("error", .object([("kind", .string(failure.kind)), ("message", .string(failure.message))])))
-        }
-        return .object(members)
+        var record = prompt
+        guard var asked = prompt.asked else { return prompt }
+        record.status = choices.count >= wanted ? .ok : (choices.isEmpty ? (failure?.kind == "context_too_long" ? .tooLong : .failed) : .partial)
+        asked.host = "batch"
+        asked.completions = choices.map { ReasoningRecord.Completion(text: $0.text, finishReason: $0.finishReason, seed: $0.seed) }
+        asked.usage = ReasoningRecord.Usage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
+                                            requests: usage.requests)
+        asked.attempts = 1
+        asked.error = failure.map { (kind: $0.kind, message: $0.message) }
+        record.asked = asked
+        return record
     }
 }

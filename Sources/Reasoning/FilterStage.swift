@@ -90,13 +90,12 @@ public struct FilterStage: Sendable {
         var seen = Set<String>()
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            let record: JSONValue
-            do { record = try JSONValue.parse(line) } catch {
+            let value: JSONValue
+            do { value = try JSONValue.parse(line) } catch {
                 throw InputError(file: input, line: reader.lineNumber, message: "\(error)")
             }
-            guard let id = record["id"]?.stringValue, let task = record["task"]?.stringValue else {
-                throw InputError(file: input, line: reader.lineNumber, field: "id", message: "a record needs id and task")
-            }
+            let record = try ReasoningRecord(json: value, file: input, line: reader.lineNumber)
+            let id = record.id, task = record.task
             guard seen.insert(id).inserted else { continue }
             guard let split = splits[id] else {
                 throw InputError(file: input, line: reader.lineNumber, field: "id",
@@ -109,31 +108,24 @@ public struct FilterStage: Sendable {
             var stats = summary.byTask[task] ?? TaskStats()
             stats.samples += 1
             defer { summary.byTask[task] = stats }
-            let status = record["status"]?.stringValue ?? ""
-            guard status == "ok" || status == "partial" else {
-                stats.unanswered[status, default: 0] += 1
+            guard record.status.answered, let asked = record.asked else {
+                stats.unanswered[record.status.rawValue, default: 0] += 1
                 continue
             }
             stats.answered += 1
-            guard let formatName = record["format"]?.stringValue, let format = AnswerFormat(rawValue: formatName) else {
-                throw InputError(file: input, line: reader.lineNumber, field: "format", message: "missing or unknown")
+            guard let format = AnswerFormat(rawValue: asked.format) else {
+                throw InputError(file: input, line: reader.lineNumber, field: "format", message: "unknown answer format \"\(asked.format)\"")
             }
-            let targets = record["targets"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let codes = record["target_codes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let knowledge = record["knowledge"]?.arrayValue?.compactMap(\.stringValue) ?? []
             var kept: [JSONValue] = []
             var judged: [JSONValue] = []
-            for (index, completion) in (record["completions"]?.arrayValue ?? []).enumerated() {
-                guard let text = completion["text"]?.stringValue else {
-                    throw InputError(file: input, line: reader.lineNumber, field: "completions[\(index)].text", message: "missing")
-                }
-                let verdict = filter.judge(text: text, finishReason: completion["finish_reason"]?.stringValue ?? "stop", format: format,
-                                           targets: targets, targetCodes: codes, knowledge: knowledge)
+            for completion in asked.completions {
+                let verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
+                                           targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge)
                 stats.completions += 1
                 if let level = verdict.level { stats.levels[level.name, default: 0] += 1 }
                 if verdict.kept {
                     stats.keptCompletions += 1
-                    kept.append(.string(text))
+                    kept.append(.string(completion.text))
                 } else {
                     for reason in verdict.reasons { stats.reasons[Self.reasonKey(reason), default: 0] += 1 }
                 }
@@ -141,25 +133,25 @@ public struct FilterStage: Sendable {
             }
             try verdicts.writeLine(.object([("id", .string(id)), ("task", .string(task)), ("kept", .integer(Int64(kept.count))),
                                             ("verdicts", .array(judged))]))
-            summary.usage = summary.usage + TokenUsage(json: record["usage"])
+            summary.usage = summary.usage + TokenUsage(promptTokens: asked.usage.promptTokens, completionTokens: asked.usage.completionTokens,
+                                                       requests: asked.usage.requests)
             guard !kept.isEmpty else { continue }
             stats.keptSamples += 1
             let provenance: [(String, JSONValue)] = [
-                ("run", .string(runName)), ("template", record["template"] ?? .string("")),
-                ("template_sha256", record["template_sha256"] ?? .string("")), ("host", record["host"] ?? .string("")),
-                ("parameters", .string((record["parameters"] ?? .null).jsonText)),
+                ("run", .string(runName)), ("template", .string(record.template)),
+                ("template_sha256", .string(asked.templateSHA256)), ("host", .string(asked.host)),
+                ("parameters", .string(asked.parameters.jsonText)),
                 ("source", .string("reasoning.jsonl:\(reader.lineNumber)")),
             ]
-            let emptyGraph = JSONValue.object([("pairs", .array([])), ("paths", .array([]))])
             var example: [(String, JSONValue)] = [("id", .string(id)), ("task", .string(task))]
-            example.append(("instruction", record["instruction"] ?? .string("")))
-            example.append(("input", record["context"] ?? .string("")))
-            example.append(("target", .array(targets.map { .string($0) })))
-            example.append(("target_codes", .array(codes.map { .string($0) })))
-            example.append(("graph", record["graph"] ?? emptyGraph))
+            example.append(("instruction", .string(asked.instruction)))
+            example.append(("input", .string(asked.context)))
+            example.append(("target", .array(asked.targets.map { .string($0) })))
+            example.append(("target_codes", .array(asked.targetCodes.map { .string($0) })))
+            example.append(("graph", asked.graph))
             example.append(("chains", .array(kept)))
-            example.append(("model", record["model"] ?? .string("")))
-            example.append(("usage", record["usage"] ?? TokenUsage().json))
+            example.append(("model", .string(asked.model)))
+            example.append(("usage", asked.usage.json))
             example.append(("provenance", .object(provenance)))
             try dataset.writeLine(.object(example))
         }

@@ -127,39 +127,32 @@ public struct ReasonStage: Sendable {
     }
 
     /// The record of a sample not asked about.
-    func skippedRecord(_ evidence: SampleEvidence, reason: String) -> JSONValue {
-        .object([("id", .string(evidence.id)), ("task", .string(evidence.task)), ("status", .string("skipped")),
-                 ("reason", .string(reason)), ("template", .string(template.name))])
+    func skippedRecord(_ evidence: SampleEvidence, reason: String) -> ReasoningRecord {
+        ReasoningRecord(skipped: evidence.id, task: evidence.task, template: template.name, reason: reason)
     }
 
     /// The record of an answered (or failed) sample: what was asked, what
     /// came back, what it cost.
     func record(_ prepared: PreparedSample, context: String, budget: Int, dropped: Int, outcome: ChatOutcome,
-                status: String, endpoint: Endpoint) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("id", .string(prepared.sample.id)), ("task", .string(prepared.sample.task)), ("status", .string(status)),
-            ("template", .string(template.name)), ("template_sha256", .string(template.sha256)), ("format", .string(template.format.rawValue)),
-            ("model", .string(parameters.model)), ("host", .string(endpoint.host)), ("parameters", parameters.json),
-            ("instruction", .string(prepared.instruction)), ("context", .string(context)),
-            ("context_budget", .integer(Int64(budget))), ("dropped_events", .integer(Int64(dropped))),
-            ("dropped_paths", .integer(Int64(prepared.droppedKnowledge))),
-            ("knowledge", .array((template.usesKnowledge ? prepared.evidence.knowledge : []).map { .string($0) })),
-            ("targets", .array(prepared.sample.targets.map { .string($0) })),
-            ("target_codes", .array(prepared.targetCodes.map { .string($0) })),
-            ("graph", prepared.evidence.graph),
-            ("completions", .array(outcome.choices.map(\.json))), ("usage", outcome.usage.json),
-            ("attempts", .integer(Int64(outcome.attempts))), ("seconds", .number((outcome.seconds * 1000).rounded() / 1000)),
-        ]
-        if let failure = outcome.failure {
-            members.append(("error", .object([("kind", .string(failure.kind)), ("message", .string(failure.message))])))
-        }
-        return .object(members)
+                status: ReasoningRecord.Status, endpoint: Endpoint) -> ReasoningRecord {
+        let asked = ReasoningRecord.Asked(
+            templateSHA256: template.sha256, format: template.format.rawValue, model: parameters.model, host: endpoint.host,
+            parameters: parameters.json, instruction: prepared.instruction, context: context, contextBudget: budget,
+            droppedEvents: dropped, droppedPaths: prepared.droppedKnowledge,
+            knowledge: template.usesKnowledge ? prepared.evidence.knowledge : [], targets: prepared.sample.targets,
+            targetCodes: prepared.targetCodes, graph: prepared.evidence.graph,
+            completions: outcome.choices.map { ReasoningRecord.Completion(text: $0.text, finishReason: $0.finishReason, seed: $0.seed) },
+            usage: ReasoningRecord.Usage(promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens,
+                                         requests: outcome.usage.requests),
+            attempts: outcome.attempts, seconds: outcome.seconds,
+            error: outcome.failure.map { (kind: $0.kind, message: $0.message) })
+        return ReasoningRecord(id: prepared.sample.id, task: prepared.sample.task, status: status, template: template.name, asked: asked)
     }
 
     /// Asks about one sample; on "prompt too long" renders a smaller
     /// context and asks again (never the same prompt twice), down to
     /// `minimumBudget` tokens, then records the sample as too long.
-    func ask(_ original: PreparedSample, client: ChatClient, minimumBudget: Int = 64) async -> JSONValue {
+    func ask(_ original: PreparedSample, client: ChatClient, minimumBudget: Int = 64) async -> ReasoningRecord {
         var prepared = original
         var budget = initialBudget(for: &prepared)
         var total = ChatOutcome()
@@ -170,7 +163,7 @@ public struct ReasonStage: Sendable {
             if request.messages == previousPrompt {
                 // Nothing could be made smaller: asking again would send
                 // the same prompt.
-                return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: "too_long",
+                return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: .tooLong,
                               endpoint: client.endpoint)
             }
             previousPrompt = request.messages
@@ -189,10 +182,10 @@ public struct ReasonStage: Sendable {
                 }
                 // The context is as small as it goes: give up knowledge.
                 if prepared.trimKnowledge(template: template) { continue }
-                return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: "too_long",
+                return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: .tooLong,
                               endpoint: client.endpoint)
             }
-            let status = total.choices.count >= max(1, parameters.n) ? "ok" : (total.choices.isEmpty ? "failed" : "partial")
+            let status: ReasoningRecord.Status = total.choices.count >= max(1, parameters.n) ? .ok : (total.choices.isEmpty ? .failed : .partial)
             return record(prepared, context: context, budget: budget, dropped: dropped, outcome: total, status: status,
                           endpoint: client.endpoint)
         }
@@ -228,7 +221,7 @@ public struct ReasonStage: Sendable {
                 summary.resumed += 1
                 progress.advance()
             } else if let reason = skipReason(evidence, inputs: inputs) {
-                try writer.write(skippedRecord(evidence, reason: reason), id: evidence.id)
+                try writer.write(skippedRecord(evidence, reason: reason).json, id: evidence.id)
                 summary.skipped += 1
                 progress.advance()
             } else {
@@ -246,7 +239,7 @@ public struct ReasonStage: Sendable {
                 let evidence = try SampleEvidence(json: value, file: evidenceIndex.path, line: nil)
                 let prepared = try prepare(evidence, inputs: inputs)
                 if template.format == .deepicd && prepared.targetCodes.isEmpty {
-                    try writer.write(skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event"), id: id)
+                    try writer.write(skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event").json, id: id)
                     summary.skipped += 1
                     progress.advance()
                     continue
@@ -255,33 +248,36 @@ public struct ReasonStage: Sendable {
             }
             return nil
         }
-        try await withThrowingTaskGroup(of: JSONValue.self) { group in
+        try await withThrowingTaskGroup(of: ReasoningRecord.self) { group in
             for _ in 0..<window {
                 guard let prepared = try nextPrepared() else { break }
                 group.addTask { await self.ask(prepared, client: client) }
             }
             while let record = try await group.next() {
-                guard let id = record["id"]?.stringValue else { continue }
+                let id = record.id
+                let failure = record.asked?.error
                 // Cut short by cancellation: not an answer, and not a
                 // failure either; nothing is recorded, a later run asks.
-                if record["error"]?["kind"]?.stringValue == ChatFailure.cancelled.kind { continue }
+                if failure?.kind == ChatFailure.cancelled.kind { continue }
                 // A refused grammar would be refused for every sample: stop,
                 // recording nothing for it (a later run asks again).
-                if constraint != nil, record["status"]?.stringValue == "failed", record["error"]?["kind"]?.stringValue == "rejected",
-                   let message = record["error"]?["message"]?.stringValue, message.hasPrefix("HTTP 400") {
+                if constraint != nil, record.status == .failed, let failure, failure.kind == "rejected", failure.message.hasPrefix("HTTP 400") {
                     group.cancelAll()
-                    throw ConstraintRefused(host: client.endpoint.host, message: message)
+                    throw ConstraintRefused(host: client.endpoint.host, message: failure.message)
                 }
-                try writer.write(record, id: id)
+                try writer.write(record.json, id: id)
                 summary.samples += 1
-                switch record["status"]?.stringValue {
-                case "ok": summary.ok += 1
-                case "partial": summary.partial += 1
-                case "too_long": summary.tooLong += 1
+                switch record.status {
+                case .ok: summary.ok += 1
+                case .partial: summary.partial += 1
+                case .tooLong: summary.tooLong += 1
                 default: summary.failed += 1
                 }
-                summary.usage = summary.usage + TokenUsage(json: record["usage"])
-                summary.attempts += Int(record["attempts"]?.doubleValue ?? 0)
+                if let usage = record.asked?.usage {
+                    summary.usage = summary.usage + TokenUsage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
+                                                               requests: usage.requests)
+                }
+                summary.attempts += record.asked?.attempts ?? 0
                 progress.advance()
                 if !Task.isCancelled, let prepared = try nextPrepared() {
                     group.addTask { await self.ask(prepared, client: client) }

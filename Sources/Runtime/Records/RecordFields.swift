@@ -47,10 +47,16 @@ public struct RecordFields {
         return number
     }
 
-    public func int(_ key: String) throws -> Int {
-        let number = try double(key)
+    public func int(_ key: String) throws -> Int { Int(try int64(key)) }
+
+    /// A whole number: exact when written as an integer (seeds use all 64
+    /// bits), else a number with no fraction that a Double holds exactly.
+    public func int64(_ key: String) throws -> Int64 {
+        guard let field = value[key] else { throw error(key, "missing") }
+        if case .integer(let whole) = field { return whole }
+        guard let number = field.doubleValue else { throw error(key, "expected a number") }
         guard number.rounded() == number, abs(number) < 9.0e15 else { throw error(key, "expected a whole number, got \(number)") }
-        return Int(number)
+        return Int64(number)
     }
 
     public func strings(_ key: String) throws -> [String] {
