@@ -26,7 +26,7 @@ let package = Package(
         // Shared plumbing: located errors, streaming line reader, SHA-256, atomic folders.
         .target(name: "TGSupport", dependencies: ["CZlib"]),
         // A thin, safe Swift face on SQLite: bound parameters only.
-        .target(name: "SQLiteDB", dependencies: ["CSQLite", "TGSupport"]),
+        .target(name: "SQLiteDB", dependencies: ["CSQLite"]),
         // SimString: an exact, memory-mapped approximate-string index.
         .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(name: "SimString", dependencies: ["CPrefetch", "TGSupport"]),
@@ -42,8 +42,8 @@ let package = Package(
         .target(name: "EHR", dependencies: ["TGSupport", "CLibXML2"],
                 resources: [.copy("Resources/ehr-r1-tasks.json")]),
 
-        // The pipeline runtime: run folder manifest (chunking, resumable
-        // writers and progress to come).
+        // The pipeline runtime: run folder and manifest, chunks, resumable
+        // chunk writers, merge, progress, and the typed stage records.
         .target(name: "Runtime", dependencies: ["TGSupport"]),
 
         // Stage 1: concepts of every event (structured values and free text).
@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "LLM", dependencies: ["CCurl", "TGSupport"]),
 
         // Stages 4 and 5: reasoning chains from a model, and the filter.
-        .target(name: "Reasoning", dependencies: ["EHR", "Evidence", "LLM", "Runtime", "TGSupport"],
+        .target(name: "Reasoning", dependencies: ["EHR", "LLM", "Runtime", "TGSupport"],
                 resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt")]),
 
         // For curators: any example with its evidence (inspect) and the run report.

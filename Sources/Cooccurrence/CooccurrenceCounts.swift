@@ -186,9 +186,26 @@ public struct CooccurrenceCounts {
 /// Reading a merged matrix: the partners of a concept with counts and lift.
 public struct CooccurrenceMatrix {
     public let database: Database
+    /// The evidence stage's one query, prepared once: it runs per target.
+    private let strongest: Statement
 
     public init(path: String) throws {
         database = try Database(path: path, mode: .readOnly)
+        strongest = try database.prepare("""
+            SELECT history, lift, count FROM lift WHERE task = ? AND target = ? AND lift > ? AND n_history >= ?
+            ORDER BY lift DESC, count DESC, history
+            """)
+    }
+
+    /// The history concepts of `target` in `task` whose lift is above
+    /// `threshold` and that `minimumSupport` samples have, strongest
+    /// first (ties: more samples, then concept id): the evidence stage's
+    /// candidates, as the reference's `get_cooccurrence` ranks them.
+    public func historyPartners(task: String, target: String, above threshold: Double,
+                                minimumSupport: Int) throws -> [(history: String, lift: Double, count: Int)] {
+        try strongest.rows(.text(task), .text(target), .real(threshold), .integer(Int64(minimumSupport))) {
+            ($0.text(0), $0.double(1), Int($0.int(2)))
+        }
     }
 
     public struct Partner: Sendable {

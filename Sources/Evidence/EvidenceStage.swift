@@ -4,7 +4,6 @@ import Extraction
 import Foundation
 import Lexicon
 import Runtime
-import SQLiteDB
 import TGSupport
 
 /// Graph nodes by concept id and back (positions in the concept table).
@@ -97,11 +96,7 @@ public struct EvidenceStage {
         let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
 
         let extract = try RecordIndex(path: run.merged("extract"))
-        let matrix = try Database(path: run.path + "/cooccur.sqlite", mode: .readOnly)
-        let strongest = try matrix.prepare("""
-            SELECT history, lift, count FROM lift WHERE task = ? AND target = ? AND lift > ? AND n_history >= ?
-            ORDER BY lift DESC, count DESC, history
-            """)
+        let matrix = try CooccurrenceMatrix(path: run.path + "/cooccur.sqlite")
         var partnersCache: [String: [(history: String, lift: Double, count: Int)]] = [:]
         var cachedPatient: String?
         var concepts: [Int: [LinkedConcept]] = [:]
@@ -153,8 +148,8 @@ public struct EvidenceStage {
                 let key = sample.task + "\u{0}" + target
                 if partnersCache[key] == nil {
                     if partnersCache.count > 50_000 { partnersCache.removeAll() }
-                    partnersCache[key] = try strongest.rows(.text(sample.task), .text(target), .real(threshold),
-                                                            .integer(Int64(minimumSupport))) { ($0.text(0), $0.double(1), Int($0.int(2))) }
+                    partnersCache[key] = try matrix.historyPartners(task: sample.task, target: target, above: threshold,
+                                                                    minimumSupport: minimumSupport)
                 }
                 for partner in partnersCache[key]!.lazy.filter({ history.contains($0.history) && $0.history != target }).prefix(topK) {
                     pairs.append(EvidenceRecord.Pair(target: target, history: partner.history, lift: partner.lift, count: partner.count))

@@ -4,7 +4,6 @@ import Glibc
 import CPrefetch
 import Foundation
 import Lexicon
-import SQLiteDB
 import TGSupport
 
 /// The lexicon's relations as a compact adjacency structure (CSR): for
@@ -52,7 +51,7 @@ public final class RelationGraph: @unchecked Sendable {
     /// older than the lexicon database).
     public static func open(lexicon: LexiconStore, prefault: Bool = true) throws -> RelationGraph {
         let path = lexicon.directory + "/" + fileName
-        let database = lexicon.directory + "/lexicon.sqlite"
+        let database = lexicon.databasePath
         let manager = FileManager.default
         let stale: Bool = {
             guard let graph = try? manager.attributesOfItem(atPath: path)[.modificationDate] as? Date,
@@ -97,30 +96,23 @@ public final class RelationGraph: @unchecked Sendable {
     /// Builds the graph file from the lexicon's relations (written to a
     /// temporary name, then renamed into place).
     public static func build(lexicon: LexiconStore, to path: String) throws {
-        let database = try Database(path: lexicon.directory + "/lexicon.sqlite", mode: .readOnly)
         var position: [Int64: UInt32] = [:]
-        let ids = try database.prepare("SELECT id FROM concepts ORDER BY id")
-        try ids.bind([])
-        while try ids.step() { position[ids.int(0)] = UInt32(position.count) }
+        try lexicon.forEachConceptRowID { position[$0] = UInt32(position.count) }
         var labels: [String] = []
         var labelOfType: [Int64: UInt16] = [:]
-        let types = try database.prepare("SELECT id, rel, rela FROM relation_types ORDER BY id")
-        try types.bind([])
-        while try types.step() {
-            let name = types.text(2).isEmpty ? types.text(1) : types.text(2)
+        for type in try lexicon.relationTypes() {
+            let name = type.rela.isEmpty ? type.rel : type.rela
             if let existing = labels.firstIndex(of: name) {
-                labelOfType[types.int(0)] = UInt16(existing)
+                labelOfType[type.id] = UInt16(existing)
             } else {
-                labelOfType[types.int(0)] = UInt16(labels.count)
+                labelOfType[type.id] = UInt16(labels.count)
                 labels.append(name)
             }
         }
         // Edges as (source, target, label) packed into one UInt64 each, sorted.
         var edges: [UInt64] = []
-        let rows = try database.prepare("SELECT concept1, type, concept2 FROM relations")
-        try rows.bind([])
-        while try rows.step() {
-            guard let from = position[rows.int(0)], let to = position[rows.int(2)], let label = labelOfType[rows.int(1)] else { continue }
+        try lexicon.forEachRelation { concept1, type, concept2 in
+            guard let from = position[concept1], let to = position[concept2], let label = labelOfType[type] else { return }
             edges.append(UInt64(from) << 40 | UInt64(to) << 16 | UInt64(label))
         }
         try write(nodes: position.count, edges: edges, labels: labels, to: path)

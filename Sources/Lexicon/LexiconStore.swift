@@ -153,6 +153,33 @@ public final class LexiconStore {
             """).rows { ($0.text(0), $0.text(1), Int($0.int(2))) }
     }
 
+    /// The lexicon database's path (its modification time dates what is
+    /// derived from it, as the relation graph).
+    public var databasePath: String { directory + "/" + LexiconSchema.databaseFileName }
+
+    /// Every concept's row id, ascending: the relation graph numbers its
+    /// nodes in this order.
+    public func forEachConceptRowID(_ body: (Int64) throws -> Void) throws {
+        let statement = try database.prepare("SELECT id FROM concepts ORDER BY id")
+        try statement.bind([])
+        while try statement.step() { try body(statement.int(0)) }
+        statement.reset()
+    }
+
+    /// Every relation type: its row id, REL and RELA (empty when none).
+    public func relationTypes() throws -> [(id: Int64, rel: String, rela: String)] {
+        try database.prepare("SELECT id, rel, rela FROM relation_types ORDER BY id").rows { ($0.int(0), $0.text(1), $0.text(2)) }
+    }
+
+    /// Every relation as (concept row id, relation type row id, concept row
+    /// id), in storage order: one statement of "concept2 is REL of concept1".
+    public func forEachRelation(_ body: (_ from: Int64, _ type: Int64, _ to: Int64) throws -> Void) throws {
+        let statement = try database.prepare("SELECT concept1, type, concept2 FROM relations")
+        try statement.bind([])
+        while try statement.step() { try body(statement.int(0), statement.int(1), statement.int(2)) }
+        statement.reset()
+    }
+
     /// Every normalised string with its id, in id order: what the
     /// approximate-string index is built over.
     public func forEachString(_ body: (Int64, String) throws -> Void) throws {
