@@ -81,7 +81,8 @@ let package = Package(
         .testTarget(name: "CooccurrenceTests", dependencies: ["Cooccurrence"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "Reasoning", "TGSupport"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "TGSupport"]),
+        .testTarget(name: "ReasoningTests", dependencies: ["Reasoning"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.
         .testTarget(name: "CLITests", dependencies: ["thinkgraph", "TestSupport"]),

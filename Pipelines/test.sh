@@ -14,7 +14,7 @@ if ! command -v simstring >/dev/null 2>&1 && ! bash Pipelines/apt-install.sh sim
 fi
 # Headless Chromium, which the report test renders the HTML report with.
 if ! command -v chromium >/dev/null 2>&1 && ! bash Pipelines/apt-install.sh chromium; then
-  echo "test: chromium unavailable; the report rendering test will fail" >&2
+  echo "test: chromium unavailable; the report rendering test will be skipped" >&2
 fi
 if ! bash Lexicons/fetch-open-vocabularies.sh; then
   echo "test: could not fetch the open vocabularies; real-file tests will be skipped" >&2

@@ -354,8 +354,8 @@ public struct PathSearch: Sendable {
     /// than the cache a search is a chain of misses (node → its edges);
     /// started this early they overlap instead of following one another.
     /// (What the search keeps per node is two bits, in the cache already.)
-    /// Prefetching each node's offsets as it is discovered was tried: 8 %
-    /// more pairs/s on the UMLS-size graph, 21 % fewer on the lexicon's.
+    /// The distances, and the variants tried and dropped: BENCHMARKS.md,
+    /// "Stage 3: evidence paths".
     @inline(__always)
     private func prefetch<Source: Adjacency>(_ list: DiscoveryList, layer: Range<Int>, after slot: Int, in adjacency: Source) {
         if slot == layer.lowerBound {

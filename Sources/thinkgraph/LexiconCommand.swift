@@ -195,10 +195,10 @@ struct LexiconCommand: ParsableCommand {
             let store = try LexiconStore(directory: directory)
             var output = StandardOutput()
             try store.forEachString { _, text in
-                output.write(text)
-                output.write("\n")
+                try output.write(text)
+                try output.write("\n")
             }
-            output.flush()
+            try output.flush()
         }
     }
 }

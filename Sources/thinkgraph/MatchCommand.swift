@@ -103,11 +103,11 @@ struct MatchCommand: ParsableCommand {
         let reader = try LineReader(path: path)
         var output = StandardOutput()
         var line: [UInt8] = []
-        func emit(_ result: MatchOutput) {
+        func emit(_ result: MatchOutput) throws {
             line.removeAll(keepingCapacity: true)
             result.write(into: &line)
             line.append(0x0A)
-            line.withUnsafeBufferPointer { output.write($0) }
+            try line.withUnsafeBufferPointer { try output.write($0) }
         }
         var plainText: [String]?
         while let bytes = try reader.nextLine() {
@@ -128,12 +128,12 @@ struct MatchCommand: ParsableCommand {
             }
             if blank { continue }
             let document = try Document(line: bytes, file: name, lineNumber: reader.lineNumber)
-            emit(MatchOutput(id: document.id, mentions: try match(document.text)))
+            try emit(MatchOutput(id: document.id, mentions: try match(document.text)))
         }
         if let plainText {
-            emit(MatchOutput(id: .string(name), mentions: try match(plainText.joined(separator: "\n"))))
+            try emit(MatchOutput(id: .string(name), mentions: try match(plainText.joined(separator: "\n"))))
         }
-        output.flush()
+        try output.flush()
         if stats {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - opened) / 1e9
             let line = String(format: "opened in %.3f s; %d documents, %d characters in %.3f s: %.0f documents/s, %.0f characters/s\n",

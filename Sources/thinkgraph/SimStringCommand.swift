@@ -74,7 +74,7 @@ struct SimStringCommand: ParsableCommand {
         } else {
             try query(input, &output)
         }
-        output.flush()
+        try output.flush()
     }
 
     private func buildDatabase(_ input: LineReader, _ output: inout StandardOutput) throws {
@@ -85,15 +85,15 @@ struct SimStringCommand: ParsableCommand {
         let settings = FeatureSettings(n: n, marks: mark, unicode: unicode)
         var builder = try SimStringIndexBuilder(settings: settings)
         if !quiet {
-            output.write("Constructing the database\nDatabase name: \(database)\nN-gram length: \(n)\n")
-            output.write("Begin/end marks: \(mark)\nChar type: \(unicode ? "unicode scalars" : "bytes")\n")
+            try output.write("Constructing the database\nDatabase name: \(database)\nN-gram length: \(n)\n")
+            try output.write("Begin/end marks: \(mark)\nChar type: \(unicode ? "unicode scalars" : "bytes")\n")
         }
         while let line = try input.nextLine() { builder.add(bytes: line) }
-        if !quiet { output.write("Number of strings: \(builder.count)\n\nFlushing the database\n") }
+        if !quiet { try output.write("Number of strings: \(builder.count)\n\nFlushing the database\n") }
         try builder.write(to: database)
         if !quiet {
-            output.write("\nTotal number of strings: \(builder.count)\n")
-            output.write("Seconds required: \(formatG(seconds(since: started)))\n\n")
+            try output.write("\nTotal number of strings: \(builder.count)\n")
+            try output.write("Seconds required: \(formatG(seconds(since: started)))\n\n")
         }
     }
 
@@ -117,20 +117,20 @@ struct SimStringCommand: ParsableCommand {
             total += elapsed
             queries += 1
             retrieved += matches.count
-            if echo { output.write(line); output.write("\n") }
+            if echo { try output.write(line); try output.write("\n") }
             if !benchmark {
                 for match in matches {
-                    output.write("\t")
-                    output.write(index.bytes(of: match.id))
-                    output.write("\n")
+                    try output.write("\t")
+                    try output.write(index.bytes(of: match.id))
+                    try output.write("\n")
                 }
             }
-            if !quiet { output.write("\(matches.count) strings retrieved (\(formatG(elapsed.seconds)) sec)\n") }
+            if !quiet { try output.write("\(matches.count) strings retrieved (\(formatG(elapsed.seconds)) sec)\n") }
         }
         if benchmark {
-            output.write("Total number of queries: \(queries)\n")
-            output.write("Seconds per query: \(formatG(queries > 0 ? total.seconds / Double(queries) : 0))\n")
-            output.write("Number of retrieved strings per query: \(formatG(queries > 0 ? Double(retrieved) / Double(queries) : 0))\n")
+            try output.write("Total number of queries: \(queries)\n")
+            try output.write("Seconds per query: \(formatG(queries > 0 ? total.seconds / Double(queries) : 0))\n")
+            try output.write("Number of retrieved strings per query: \(formatG(queries > 0 ? Double(retrieved) / Double(queries) : 0))\n")
         }
     }
 
@@ -145,31 +145,50 @@ extension Duration {
 func formatG(_ value: Double) -> String { String(format: "%g", value) }
 
 /// Buffered standard output: a retrieval run prints millions of lines.
+/// A failed write is an error (a full disk, a closed pipe), never a
+/// silently shortened output: a reader that went away (`| head`) ends the
+/// command with status 141, as SIGPIPE would; anything else names the
+/// system's reason.
 struct StandardOutput {
     private var buffer: [UInt8] = []
+    private let descriptor: Int32
 
-    init() { buffer.reserveCapacity(1 << 16) }
+    init(descriptor: Int32 = 1) {
+        self.descriptor = descriptor
+        buffer.reserveCapacity(1 << 16)
+    }
 
-    mutating func write(_ text: String) {
+    mutating func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    mutating func flush() {
+    mutating func flush() throws {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { bytes in
+        let failure: Int32? = buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let written = Foundation.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 { break }
+                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return written < 0 ? errno : EIO }
                 offset += written
             }
+            return nil
         }
         buffer.removeAll(keepingCapacity: true)
+        guard let failure else { return }
+        if failure == EPIPE { throw ExitCode(141) }
+        throw OutputFailure(reason: String(cString: strerror(failure)))
     }
+}
+
+/// Standard output could not be written.
+struct OutputFailure: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "cannot write standard output: \(reason)" }
 }

@@ -56,6 +56,29 @@ import TestSupport
         #expect(again.status == 0, "\(again.standardError)")
     }
 
+    /// Printing to a full disk is an error with the system's reason, not a
+    /// silently shortened output with status 0.
+    @Test func aFailedWriteToStandardOutputIsAnError() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let obo = folder + "/mini.obo"
+        let terms = (1...3000).map { "[Term]\nid: HP:\(String(format: "%07d", $0))\nname: finding number \($0)\n" }.joined(separator: "\n")
+        try ("format-version: 1.2\nontology: hp\n\n" + terms).write(toFile: obo, atomically: true, encoding: .utf8)
+        let lexicon = folder + "/lex"
+        #expect(try Thinkgraph.run(["lexicon", "build", "--out", lexicon, "--obo", obo, "--quiet"]).status == 0)
+        let process = Process()
+        process.executableURL = Thinkgraph.executable
+        process.arguments = ["lexicon", "strings", lexicon]
+        process.standardOutput = FileHandle(fileDescriptor: open("/dev/full", O_WRONLY), closeOnDealloc: true)
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("cannot write standard output: No space left on device"), "\(message)")
+    }
+
     @Test func aTruncatedGzipIsAnErrorNamingTheFile() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
