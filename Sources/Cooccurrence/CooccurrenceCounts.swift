@@ -105,24 +105,40 @@ public struct CooccurrenceCounts {
 
     /// Writes the counts as a new SQLite file (a chunk's partial counts, or
     /// the merged matrix with `forReading`: the lift view and an index by
-    /// history concept).
+    /// history concept). Concepts and tasks are numbered in the order of
+    /// their ids' text, not in the order they were met, so the same counts
+    /// give the same bytes however the samples were chunked or iterated.
     public func write(to path: String, forReading: Bool = false) throws {
+        let conceptOrder = conceptKeys.indices.sorted { conceptKeys[$0].utf8.lexicographicallyPrecedes(conceptKeys[$1].utf8) }
+        var rank = [UInt32](repeating: 0, count: conceptKeys.count)
+        for (position, old) in conceptOrder.enumerated() { rank[old] = UInt32(position) }
+        let taskOrder = taskNames.indices.sorted { taskNames[$0].utf8.lexicographicallyPrecedes(taskNames[$1].utf8) }
+
         let database = try Database(path: path, mode: .create)
         try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
         try database.execute(Self.schema + (forReading ? Self.keyedPairs : Self.plainPairs))
         try database.transaction {
             let name = try database.prepare("INSERT INTO names (id, concept, name) VALUES (?, ?, ?)")
-            for (index, key) in conceptKeys.enumerated() { try name.run(.integer(Int64(index)), .text(key), .text(names[index])) }
+            for (position, old) in conceptOrder.enumerated() {
+                try name.run(.integer(Int64(position)), .text(conceptKeys[old]), .text(names[old]))
+            }
             let task = try database.prepare("INSERT INTO tasks (id, task, samples) VALUES (?, ?, ?)")
             let concept = try database.prepare("INSERT INTO concepts (task, concept, n) VALUES (?, ?, ?)")
             let pair = try database.prepare("INSERT INTO pairs (task, target, history, count) VALUES (?, ?, ?, ?)")
-            for (index, counts) in taskCounts.enumerated() {
-                let taskID = Int64(index)
+            for (position, index) in taskOrder.enumerated() {
+                let counts = taskCounts[index]
+                let taskID = Int64(position)
                 try task.run(.integer(taskID), .text(taskNames[index]), .integer(Int64(counts.samples)))
-                for (id, n) in counts.concepts.enumerated() where n > 0 {
-                    try concept.run(.integer(taskID), .integer(Int64(id)), .integer(Int64(n)))
+                for (position, old) in conceptOrder.enumerated() where old < counts.concepts.count && counts.concepts[old] > 0 {
+                    try concept.run(.integer(taskID), .integer(Int64(position)), .integer(Int64(counts.concepts[old])))
                 }
-                for (key, count) in counts.pairs.sortedEntries() {
+                var entries: [(key: UInt64, count: UInt32)] = []
+                entries.reserveCapacity(counts.pairs.count)
+                counts.pairs.forEach { key, count in
+                    entries.append((UInt64(rank[Int(key >> 32)]) << 32 | UInt64(rank[Int(key & 0xFFFF_FFFF)]), count))
+                }
+                entries.sort { $0.key < $1.key }
+                for (key, count) in entries {
                     try pair.bind(taskID, at: 1)
                     try pair.bind(Int64(key >> 32), at: 2)
                     try pair.bind(Int64(key & 0xFFFF_FFFF), at: 3)

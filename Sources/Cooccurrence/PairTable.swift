@@ -54,16 +54,6 @@ struct PairTable {
         for index in oldKeys.indices where oldKeys[index] != .max { add(oldKeys[index], oldCounts[index]) }
     }
 
-    /// The entries ascending by key: a B-tree takes sorted inserts as
-    /// appends, random ones as page reads and writes all over the file.
-    func sortedEntries() -> [(key: UInt64, count: UInt32)] {
-        var entries: [(key: UInt64, count: UInt32)] = []
-        entries.reserveCapacity(count)
-        for index in keys.indices where keys[index] != .max { entries.append((keys[index], counts[index])) }
-        entries.sort { $0.key < $1.key }
-        return entries
-    }
-
     func forEach(_ body: (UInt64, UInt32) throws -> Void) rethrows {
         for index in keys.indices where keys[index] != .max { try body(keys[index], counts[index]) }
     }
