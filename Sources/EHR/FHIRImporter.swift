@@ -21,6 +21,13 @@ public struct ImportSummary: Sendable {
 
     public init() {}
 
+    /// Takes the rejects' counts from the log that recorded them (the one
+    /// place they are counted).
+    public mutating func countRejects(_ log: RejectLog) {
+        rejected = log.count
+        rejectedByKind = log.countsByReason
+    }
+
     public var json: JSONValue {
         func counts(_ values: [String: Int]) -> JSONValue {
             .object(values.keys.sorted().map { ($0, .integer(Int64(values[$0]!))) })
@@ -44,7 +51,6 @@ public struct ImportSummary: Sendable {
 /// one partition at a time.
 public struct FHIRImporter {
     public var mapper = FHIRMapper()
-    public var mode = ImportMode.strict
     /// Where partitions go (default: beside the output).
     public var scratch: String?
     /// CCS / ATC categories added to coded records (`CodeMaps`).
@@ -68,13 +74,8 @@ public struct FHIRImporter {
     public func run(directory: String, output: JSONLinesWriter, rejects: RejectLog,
                     progress: ((String) -> Void)? = nil) throws -> ImportSummary {
         let files = try Self.inputFiles(in: directory)
-        let inputBytes = files.reduce(UInt64(0)) {
-            $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? UInt64) ?? 0)
-        }
-        let outputFolder = output.path.contains("/") ? String(output.path[..<output.path.lastIndex(of: "/")!]) : "."
-        let partitioner = try PatientPartitioner(
-            scratch: scratch ?? outputFolder,
-            partitions: PatientPartitioner.partitionCount(inputBytes: files.contains { $0.hasSuffix(".gz") } ? inputBytes * 8 : inputBytes))
+        // NDJSON compresses about 8 to 1.
+        let partitioner = try PatientPartitioner.forImport(of: files, output: output.path, scratch: scratch, gzipRatio: 8)
         var summary = ImportSummary()
         var withRecord = Set<String>()
         for file in files {
@@ -90,8 +91,7 @@ public struct FHIRImporter {
                 do {
                     resource = try JSONValue.parse(bytes)
                 } catch let error as JSONSyntaxError {
-                    try reject(InputError(file: file, line: reader.lineNumber, message: error.description), kind: "bad JSON",
-                               rejects, &summary)
+                    try rejects.reject(InputError(file: file, line: reader.lineNumber, message: error.description), kind: "bad JSON")
                     continue
                 }
                 let type = resource["resourceType"]?.stringValue ?? "?"
@@ -101,8 +101,8 @@ public struct FHIRImporter {
                 } catch {
                     let location = resource["id"]?.stringValue.map { "\(type)/\($0)" }
                     let field = [location, error.field].compactMap { $0 }.joined(separator: ".")
-                    try reject(InputError(file: file, line: reader.lineNumber, field: field.isEmpty ? nil : field,
-                                          message: error.message), kind: error.kind, rejects, &summary)
+                    try rejects.reject(InputError(file: file, line: reader.lineNumber, field: field.isEmpty ? nil : field,
+                                                  message: error.message), kind: error.kind)
                     continue
                 }
                 switch mapped {
@@ -127,25 +127,20 @@ public struct FHIRImporter {
             if !withRecord.contains(patient.id) {
                 summary.patientsWithoutRecord += 1
                 // Strict: data for a patient the export does not have is refused.
-                if mode == .strict {
-                    try reject(InputError(file: directory, field: "Patient/\(patient.id)",
-                                          message: "resources refer to this patient, but no Patient resource has its id"),
-                               kind: "unknown patient", rejects, &summary)
+                if rejects.mode == .strict {
+                    try rejects.reject(InputError(file: directory, field: "Patient/\(patient.id)",
+                                                  message: "resources refer to this patient, but no Patient resource has its id"),
+                                       kind: "unknown patient")
                 }
             }
             try output.write(patient)
             summary.patients += 1
             summary.events += patient.events.count
         }, conflict: { conflict in
-            try reject(InputError(file: directory, field: conflict.source, message: "patient \(conflict.patient): \(conflict.message)"),
-                       kind: "duplicate", rejects, &summary)
+            try rejects.reject(InputError(file: directory, field: conflict.source,
+                                          message: "patient \(conflict.patient): \(conflict.message)"), kind: "duplicate")
         })
+        summary.countRejects(rejects)
         return summary
-    }
-
-    private func reject(_ error: InputError, kind: String, _ rejects: RejectLog, _ summary: inout ImportSummary) throws {
-        try rejects.reject(error, kind: kind)
-        summary.rejected += 1
-        summary.rejectedByKind[kind, default: 0] += 1
     }
 }

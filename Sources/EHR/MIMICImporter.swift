@@ -8,7 +8,6 @@ import TGSupport
 /// items, radiology exam names) and one discharge time per admission are
 /// held in memory.
 public struct MIMICImporter {
-    public var mode = ImportMode.strict
     public var maximumTextBytes = 4 << 20
     public var scratch: String?
     /// CCS / ATC categories added to coded records (`CodeMaps`).
@@ -61,13 +60,8 @@ public struct MIMICImporter {
         for table in MIMICTable.all {
             if let folder = folders.folder(table.module), let file = Self.tableFile(table.file, in: folder) { files.append(file) }
         }
-        let inputBytes = files.reduce(UInt64(0)) {
-            let size = (try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? UInt64) ?? 0
-            return $0 + ($1.hasSuffix(".gz") ? size * 6 : size)
-        }
-        let outputFolder = output.path.contains("/") ? String(output.path[..<output.path.lastIndex(of: "/")!]) : "."
-        let partitioner = try PatientPartitioner(scratch: scratch ?? outputFolder,
-                                                 partitions: PatientPartitioner.partitionCount(inputBytes: inputBytes))
+        // MIMIC's CSV compresses about 6 to 1.
+        let partitioner = try PatientPartitioner.forImport(of: files, output: output.path, scratch: scratch, gzipRatio: 6)
         var state = ImportState(summary: ImportSummary(), rejects: rejects)
 
         try importPatients(Self.tableFile("patients", in: folders.hosp)!, partitioner, &state)
@@ -93,9 +87,8 @@ public struct MIMICImporter {
         }, conflict: { conflict in
             try rejects.reject(InputError(file: folders.hosp, field: conflict.source,
                                           message: "patient \(conflict.patient): \(conflict.message)"), kind: "duplicate")
-            summary.rejected += 1
-            summary.rejectedByKind["duplicate", default: 0] += 1
         })
+        summary.countRejects(rejects)
         return summary
     }
 
@@ -111,10 +104,8 @@ public struct MIMICImporter {
         /// ED stay id → its admission (if any), start and end.
         var edStays: [String: (admission: String?, start: Timestamp, end: Timestamp?)] = [:]
 
-        mutating func reject(_ error: InputError, kind: String) throws {
+        func reject(_ error: InputError, kind: String) throws {
             try rejects.reject(error, kind: kind)
-            summary.rejected += 1
-            summary.rejectedByKind[kind, default: 0] += 1
         }
     }
 
@@ -166,202 +157,243 @@ public struct MIMICImporter {
         }
     }
 
+    /// A row that cannot be imported: the field, why, and the reject kind.
+    struct RowProblem: Error {
+        var field: String?
+        var message: String
+        var kind: String
+        init(_ field: String?, _ message: String, _ kind: String) {
+            self.field = field
+            self.message = message
+            self.kind = kind
+        }
+    }
+
+    /// Where a table's columns are in its file, checked once from the header.
+    struct TableColumns {
+        let subject: Int
+        let admission: Int?
+        let stay: Int?
+        let times: [Int]
+        let items: [Int]
+        let id: Int?
+        let text: Int?
+        let lookup: [Int]
+
+        init(_ table: MIMICTable, csv: CSVReader, file: String) throws {
+            subject = try csv.columns(["subject_id"])[0]
+            admission = csv.header.firstIndex(of: "hadm_id")
+            if case .admissionDischarge = table.time, admission == nil {
+                throw InputError(file: file, line: 1, field: "hadm_id", message: "missing column")
+            }
+            // ED tables name their stay; the stay names the admission.
+            stay = table.module == .ed ? try csv.columns(["stay_id"])[0] : nil
+            if case .columns(let names) = table.time {
+                // Every listed time column is looked for; at least the first must exist.
+                times = try csv.columns([names[0]]) + names.dropFirst().compactMap { csv.header.firstIndex(of: $0) }
+            } else {
+                times = []
+            }
+            items = try csv.columns(table.columns.map(\.name))
+            id = try table.idColumn.map { try csv.columns([$0])[0] }
+            text = try table.textColumn.map { try csv.columns([$0])[0] }
+            switch table.lookup {
+            case .icdDiagnosis?, .icdProcedure?: lookup = try csv.columns(["icd_code", "icd_version"])
+            case .labItem?, .icuItem?: lookup = try csv.columns(["itemid"])
+            case .radiologyExam?: lookup = try csv.columns(["note_id"])
+            case nil: lookup = []
+            }
+        }
+    }
+
+    /// Streams one table into the partitions: each row's patient, admission,
+    /// time, items, records and text, then the event; a bad row is rejected
+    /// (by the import mode) with its field and skipped.
     private func importTable(_ table: MIMICTable, file: String, dictionaries: Dictionaries,
                              _ partitioner: PatientPartitioner, _ state: inout ImportState) throws {
         let csv = try CSVReader(path: file)
         state.summary.files += 1
-        let subjectColumn = try csv.columns(["subject_id"])[0]
-        let hadmColumn = csv.header.firstIndex(of: "hadm_id")
-        if case .admissionDischarge = table.time, hadmColumn == nil {
-            throw InputError(file: file, line: 1, field: "hadm_id", message: "missing column")
+        let columns = try TableColumns(table, csv: csv, file: file)
+        let tableName = (file as NSString).lastPathComponent
+        while let row = try nextRow(csv, &state) {
+            let source = "\(tableName):\(csv.recordLine)"
+            do {
+                let subject = try Self.subject(row[columns.subject])
+                let stay = columns.stay.map { row[$0] } ?? ""
+                var admission = columns.admission.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+                if table.module == .ed, table.file != "edstays" {
+                    guard let known = state.edStays[stay] else {
+                        throw RowProblem("stay_id", stay.isEmpty ? "empty" : "ED stay \(stay) not in edstays", "unknown stay")
+                    }
+                    admission = admission ?? known.admission
+                }
+                guard let time = try Self.time(of: row, table, columns, admission: admission, stay: stay, state) else { continue }
+                if let admission, table.file != "admissions", let owner = state.admissionSubjects[admission], owner != subject {
+                    throw RowProblem("hadm_id", "admission \(admission) belongs to patient \(owner), not \(subject)", "wrong patient")
+                }
+                var items = try Self.items(of: row, table, columns)
+                if Self.lookUp(row, table, columns, dictionaries, into: &items) == .unnamed {
+                    state.unnamedItems[tableName, default: 0] += 1
+                }
+                let records = Self.records(of: row, table, columns, dictionaries, items: items, source: source)
+                let text = try columns.text.map { try checkedText(row[$0], column: table.textColumn) }
+                try Self.remember(table, subject: subject, admission: admission, stay: stay, time: time, items: items, in: &state)
+                let identity = columns.id.map { row[$0] }.flatMap { $0.isEmpty ? nil : "\(table.file)/\($0)" }
+                var event = Event(name: table.event, time: time, admission: admission, records: records, text: text,
+                                  source: identity ?? (text != nil ? source : nil))
+                state.summary.rowsByKind[table.file, default: 0] += 1
+                codeMaps?.annotate(&event)
+                try partitioner.add(patient: subject, event: event)
+            } catch let problem as RowProblem {
+                try state.reject(InputError(file: file, line: csv.recordLine, field: problem.field, message: problem.message),
+                                 kind: problem.kind)
+            }
         }
-        // ED tables name their stay; the stay names the admission.
-        let stayColumn = table.module == .ed ? try csv.columns(["stay_id"])[0] : nil
-        let timeColumns: [Int]
-        if case .columns(let names) = table.time {
-            // Every listed time column is looked for; at least the first must exist.
-            timeColumns = try csv.columns([names[0]]) + names.dropFirst().compactMap { csv.header.firstIndex(of: $0) }
-        } else {
-            timeColumns = []
+    }
+
+    /// The row's patient: MIMIC's subject ids are numbers.
+    static func subject(_ value: String) throws -> String {
+        guard !value.isEmpty else { throw RowProblem("subject_id", "empty", "no subject") }
+        guard value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            throw RowProblem("subject_id", "not a number: \"\(value)\"", "bad subject")
         }
-        let itemColumns = try csv.columns(table.columns.map(\.name))
-        let idColumn = try table.idColumn.map { try csv.columns([$0])[0] }
-        let textColumn = try table.textColumn.map { try csv.columns([$0])[0] }
-        var lookupColumns: [Int] = []
+        return value
+    }
+
+    /// The row's time: its first non-empty time column, or the admission's
+    /// discharge, or the ED stay's start or end. nil (skipped without a
+    /// reject) only for an ED row whose stay has no time.
+    static func time(of row: [String], _ table: MIMICTable, _ columns: TableColumns, admission: String?, stay: String,
+                     _ state: ImportState) throws -> Timestamp? {
+        switch table.time {
+        case .columns(let names):
+            for (position, column) in columns.times.enumerated() where !row[column].isEmpty {
+                guard let parsed = Timestamp(parsing: row[column]) else {
+                    throw RowProblem(names[position], "not a valid time: \"\(row[column])\"", "bad time")
+                }
+                return parsed
+            }
+            throw RowProblem(names.joined(separator: "/"), "empty", "no time")
+        case .admissionDischarge:
+            guard let admission, let discharge = state.discharges[admission] else {
+                throw RowProblem("hadm_id", admission.map { "admission \($0) not in admissions" } ?? "empty", "unknown admission")
+            }
+            return discharge
+        case .edStayStart:
+            return state.edStays[stay]?.start
+        case .edStayEnd:
+            return state.edStays[stay]?.end ?? state.edStays[stay]?.start
+        }
+    }
+
+    /// The row's item columns, typed as the table says.
+    static func items(of row: [String], _ table: MIMICTable, _ columns: TableColumns) throws -> [Item] {
+        var items: [Item] = []
+        for (column, spec) in zip(columns.items, table.columns) {
+            let value = row[column]
+            guard !value.isEmpty else { continue }
+            switch spec.kind {
+            case .text: items.append(Item(spec.key, .string(value)))
+            case .integer:
+                guard let number = Int64(value) else { throw RowProblem(spec.name, "not an integer: \"\(value)\"", "bad value") }
+                items.append(Item(spec.key, .integer(number)))
+            case .number:
+                guard let number = Double(value), number.isFinite else {
+                    throw RowProblem(spec.name, "not a number: \"\(value)\"", "bad value")
+                }
+                items.append(Item(spec.key, .number(number)))
+            }
+        }
+        return items
+    }
+
+    enum Lookup { case named, unnamed }
+
+    /// Adds what the dictionaries say of the row's code or item: ICD
+    /// titles, lab and ICU item labels (the item id itself when the
+    /// dictionary lacks it: `.unnamed`), a radiology report's first exam.
+    static func lookUp(_ row: [String], _ table: MIMICTable, _ columns: TableColumns, _ dictionaries: Dictionaries,
+                       into items: inout [Item]) -> Lookup {
         switch table.lookup {
-        case .icdDiagnosis?, .icdProcedure?: lookupColumns = try csv.columns(["icd_code", "icd_version"])
-        case .labItem?: lookupColumns = try csv.columns(["itemid"])
-        case .radiologyExam?: lookupColumns = try csv.columns(["note_id"])
-        case .icuItem?: lookupColumns = try csv.columns(["itemid"])
+        case .icdDiagnosis?, .icdProcedure?:
+            let key = row[columns.lookup[0]] + "|" + row[columns.lookup[1]]
+            let titles = table.lookup == .icdDiagnosis ? dictionaries.diagnoses : dictionaries.procedures
+            if let title = titles[key] { items.append(Item("long_title", .string(title))) }
+        case .labItem?:
+            // The item's label; without d_labitems (or for an unknown
+            // item) the id itself, so the row still names its test.
+            let itemID = row[columns.lookup[0]]
+            if let item = dictionaries.labItems[itemID] {
+                items.insert(Item("item_name", .string(item.label)), at: 0)
+                if !item.fluid.isEmpty { items.append(Item("fluid", .string(item.fluid))) }
+                if !item.category.isEmpty { items.append(Item("category", .string(item.category))) }
+            } else if !itemID.isEmpty {
+                items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
+                return .unnamed
+            }
+        case .icuItem?:
+            // The item's label; without d_items, the id itself.
+            let itemID = row[columns.lookup[0]]
+            if let label = dictionaries.icuItems[itemID] {
+                items.insert(Item("item_name", .string(label)), at: 0)
+            } else if !itemID.isEmpty {
+                items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
+                return .unnamed
+            }
+        case .radiologyExam?:
+            // A report can cover several exams: one record each (`records`).
+            if let exam = dictionaries.radiologyExams[row[columns.lookup[0]]]?.first {
+                items.insert(Item("exam_name", .string(exam)), at: 0)
+            }
         case nil: break
         }
-        let tableName = (file as NSString).lastPathComponent
+        return .named
+    }
 
-        while let row = try nextRow(csv, &state) {
-            func fail(_ field: String?, _ message: String, _ kind: String) throws {
-                try state.reject(InputError(file: file, line: csv.recordLine, field: field, message: message), kind: kind)
-            }
-            let subject = row[subjectColumn]
-            guard !subject.isEmpty else { try fail("subject_id", "empty", "no subject"); continue }
-            guard subject.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
-                try fail("subject_id", "not a number: \"\(subject)\"", "bad subject")
-                continue
-            }
-            var admission = hadmColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-            let stay = stayColumn.map { row[$0] } ?? ""
-            if table.module == .ed, table.file != "edstays" {
-                guard let known = state.edStays[stay] else {
-                    try fail("stay_id", stay.isEmpty ? "empty" : "ED stay \(stay) not in edstays", "unknown stay")
-                    continue
-                }
-                admission = admission ?? known.admission
-            }
+    /// The row's records: one, or one per exam of a radiology report.
+    static func records(of row: [String], _ table: MIMICTable, _ columns: TableColumns, _ dictionaries: Dictionaries,
+                        items: [Item], source: String) -> [Record] {
+        if table.lookup == .radiologyExam, let exams = dictionaries.radiologyExams[row[columns.lookup[0]]], exams.count > 1 {
+            return exams.map { Record(items: [Item("exam_name", .string($0))] + items.dropFirst(), source: source) }
+        }
+        return [Record(items: items, source: source)]
+    }
 
-            // The time.
-            var time: Timestamp?
-            switch table.time {
-            case .columns(let names):
-                for (position, column) in timeColumns.enumerated() where time == nil && !row[column].isEmpty {
-                    guard let parsed = Timestamp(parsing: row[column]) else {
-                        try fail(names[position], "not a valid time: \"\(row[column])\"", "bad time")
-                        time = nil
-                        break
-                    }
-                    time = parsed
-                }
-                if time == nil, timeColumns.allSatisfy({ row[$0].isEmpty }) {
-                    try fail(names.joined(separator: "/"), "empty", "no time")
-                }
-            case .admissionDischarge:
-                if let admission, let discharge = state.discharges[admission] {
-                    time = discharge
-                } else {
-                    try fail("hadm_id", admission.map { "admission \($0) not in admissions" } ?? "empty", "unknown admission")
-                }
-            case .edStayStart:
-                time = state.edStays[stay]?.start
-            case .edStayEnd:
-                time = state.edStays[stay]?.end ?? state.edStays[stay]?.start
-            }
-            guard let time else { continue }
-            if let admission, table.file != "admissions", let owner = state.admissionSubjects[admission], owner != subject {
-                try fail("hadm_id", "admission \(admission) belongs to patient \(owner), not \(subject)", "wrong patient")
-                continue
-            }
+    /// A note's text, refused above `maximumTextBytes`.
+    func checkedText(_ body: String, column: String?) throws -> String {
+        guard body.utf8.count <= maximumTextBytes else {
+            throw RowProblem(column, "text of \(body.utf8.count) bytes exceeds the limit of \(maximumTextBytes)", "text too large")
+        }
+        return body
+    }
 
-            // The items.
-            var items: [Item] = []
-            var bad = false
-            for (column, spec) in zip(itemColumns, table.columns) {
-                let value = row[column]
-                guard !value.isEmpty else { continue }
-                switch spec.kind {
-                case .text: items.append(Item(spec.key, .string(value)))
-                case .integer:
-                    guard let number = Int64(value) else {
-                        try fail(spec.name, "not an integer: \"\(value)\"", "bad value")
-                        bad = true
-                        break
-                    }
-                    items.append(Item(spec.key, .integer(number)))
-                case .number:
-                    guard let number = Double(value), number.isFinite else {
-                        try fail(spec.name, "not a number: \"\(value)\"", "bad value")
-                        bad = true
-                        break
-                    }
-                    items.append(Item(spec.key, .number(number)))
+    /// What later tables need of this row: an ED stay's admission and
+    /// times, an admission's patient and discharge time.
+    static func remember(_ table: MIMICTable, subject: String, admission: String?, stay: String, time: Timestamp, items: [Item],
+                         in state: inout ImportState) throws {
+        if table.file == "edstays" {
+            guard !stay.isEmpty else { throw RowProblem("stay_id", "empty", "no stay") }
+            var end: Timestamp?
+            if let out = items.first(where: { $0.key == "outtime" }) {
+                guard let stamp = Timestamp(parsing: out.value.description) else {
+                    throw RowProblem("outtime", "not a valid time: \"\(out.value)\"", "bad time")
                 }
-                if bad { break }
+                end = stamp
             }
-            if bad { continue }
-            switch table.lookup {
-            case .icdDiagnosis?, .icdProcedure?:
-                let key = row[lookupColumns[0]] + "|" + row[lookupColumns[1]]
-                let titles = table.lookup == .icdDiagnosis ? dictionaries.diagnoses : dictionaries.procedures
-                if let title = titles[key] { items.append(Item("long_title", .string(title))) }
-            case .labItem?:
-                // The item's label; without d_labitems (or for an unknown
-                // item) the id itself, so the row still names its test.
-                let itemID = row[lookupColumns[0]]
-                if let item = dictionaries.labItems[itemID] {
-                    items.insert(Item("item_name", .string(item.label)), at: 0)
-                    if !item.fluid.isEmpty { items.append(Item("fluid", .string(item.fluid))) }
-                    if !item.category.isEmpty { items.append(Item("category", .string(item.category))) }
-                } else if !itemID.isEmpty {
-                    items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
-                    state.unnamedItems[tableName, default: 0] += 1
-                }
-            case .icuItem?:
-                // The item's label; without d_items, the id itself.
-                let itemID = row[lookupColumns[0]]
-                if let label = dictionaries.icuItems[itemID] {
-                    items.insert(Item("item_name", .string(label)), at: 0)
-                } else if !itemID.isEmpty {
-                    items.insert(Item("item_name", .string("itemid \(itemID)")), at: 0)
-                    state.unnamedItems[tableName, default: 0] += 1
-                }
-            case .radiologyExam?:
-                // A report can cover several exams: one record each below.
-                if let exam = dictionaries.radiologyExams[row[lookupColumns[0]]]?.first {
-                    items.insert(Item("exam_name", .string(exam)), at: 0)
-                }
-            case nil: break
+            state.edStays[stay] = (admission, time, end)
+        }
+        if table.file == "admissions", let admission {
+            if let owner = state.admissionSubjects[admission], owner != subject {
+                throw RowProblem("hadm_id", "admission \(admission) already belongs to patient \(owner)", "wrong patient")
             }
-            var records = [Record(items: items, source: "\(tableName):\(csv.recordLine)")]
-            if table.lookup == .radiologyExam, let exams = dictionaries.radiologyExams[row[lookupColumns[0]]], exams.count > 1 {
-                records = exams.map { exam in
-                    Record(items: [Item("exam_name", .string(exam))] + items.dropFirst(), source: "\(tableName):\(csv.recordLine)")
+            state.admissionSubjects[admission] = subject
+            if let value = items.first(where: { $0.key == "dischtime" }) {
+                guard let stamp = Timestamp(parsing: value.value.description) else {
+                    throw RowProblem("dischtime", "not a valid time: \"\(value.value)\"", "bad time")
                 }
+                guard !(stamp < time) else { throw RowProblem("dischtime", "\(value.value) is before the admission time", "bad time") }
+                state.discharges[admission] = stamp
             }
-            var text: String?
-            if let textColumn {
-                let body = row[textColumn]
-                guard body.utf8.count <= maximumTextBytes else {
-                    try fail(table.textColumn, "text of \(body.utf8.count) bytes exceeds the limit of \(maximumTextBytes)",
-                             "text too large")
-                    continue
-                }
-                text = body
-            }
-            if table.file == "edstays" {
-                guard !stay.isEmpty else { try fail("stay_id", "empty", "no stay"); continue }
-                var end: Timestamp?
-                if let out = items.first(where: { $0.key == "outtime" }) {
-                    guard let stamp = Timestamp(parsing: out.value.description) else {
-                        try fail("outtime", "not a valid time: \"\(out.value)\"", "bad time")
-                        continue
-                    }
-                    end = stamp
-                }
-                state.edStays[stay] = (admission, time, end)
-            }
-            if table.file == "admissions", let admission {
-                if let owner = state.admissionSubjects[admission], owner != subject {
-                    try fail("hadm_id", "admission \(admission) already belongs to patient \(owner)", "wrong patient")
-                    continue
-                }
-                state.admissionSubjects[admission] = subject
-                if let discharge = items.first(where: { $0.key == "dischtime" }) {
-                    guard let stamp = Timestamp(parsing: discharge.value.description) else {
-                        try fail("dischtime", "not a valid time: \"\(discharge.value)\"", "bad time")
-                        continue
-                    }
-                    guard !(stamp < time) else {
-                        try fail("dischtime", "\(discharge.value) is before the admission time", "bad time")
-                        continue
-                    }
-                    state.discharges[admission] = stamp
-                }
-            }
-            let identity = idColumn.map { row[$0] }.flatMap { $0.isEmpty ? nil : "\(table.file)/\($0)" }
-            let source = "\(tableName):\(csv.recordLine)"
-            var event = Event(name: table.event, time: time, admission: admission,
-                              records: records, text: text,
-                              source: identity ?? (text != nil ? source : nil))
-            state.summary.rowsByKind[table.file, default: 0] += 1
-            codeMaps?.annotate(&event)
-            try partitioner.add(patient: subject, event: event)
         }
     }
 

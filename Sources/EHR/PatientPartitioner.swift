@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import TGSupport
 
 /// Groups events by patient on disk, so an import needs memory for one
@@ -36,6 +37,19 @@ public final class PatientPartitioner {
         for file in files { if let file { fclose(file) } }
         for index in 0..<partitions { unlink(path(index)) }
         rmdir(directory)
+    }
+
+    /// A partitioner for an import of `files` into `output`: partitions in
+    /// `scratch` (default: beside the output), as many as keep each near
+    /// 4 MB of the input once decompressed (a `.gz` file counted
+    /// `gzipRatio` times its size: the importers' one size guess).
+    public static func forImport(of files: [String], output: String, scratch: String?, gzipRatio: UInt64) throws -> PatientPartitioner {
+        let inputBytes = files.reduce(UInt64(0)) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? UInt64) ?? 0
+            return $0 + ($1.hasSuffix(".gz") ? size * gzipRatio : size)
+        }
+        let outputFolder = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
+        return try PatientPartitioner(scratch: scratch ?? outputFolder, partitions: partitionCount(inputBytes: inputBytes))
     }
 
     /// A partition count that keeps each partition near `target` bytes.

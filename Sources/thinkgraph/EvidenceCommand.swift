@@ -270,19 +270,9 @@ struct EvidenceBenchCommand: ParsableCommand {
             guard let path = graph else { throw ValidationError("--generate needs --graph FILE") }
             let sizes = generate.split(separator: ",").compactMap { Int($0) }
             guard sizes.count == 2, sizes[0] > 1, sizes[1] > 0 else { throw ValidationError("--generate NODES,EDGES") }
-            let labels = ["isa", "inverse_isa", "may_treat", "may_be_treated_by", "associated_with", "inverse_associated_with",
-                          "part_of", "has_part"]
-            var edges: [(from: Int, to: Int, label: Int)] = []
-            edges.reserveCapacity(sizes[1])
-            while edges.count < sizes[1] {
-                let from = Int(random.next() % UInt64(sizes[0])), to = Int(random.next() % UInt64(sizes[0]))
-                let label = Int(random.next() % 4) * 2
-                edges.append((from, to, label))
-                edges.append((to, from, label + 1))
-            }
             let started = Date()
-            try RelationGraph.write(nodes: sizes[0], edges: edges, labels: labels, to: path)
-            print(String(format: "generated %d nodes, %d edges in %.1f s", sizes[0], edges.count, Date().timeIntervalSince(started)))
+            try SearchBench.writeRandomGraph(nodes: sizes[0], edges: sizes[1], random: &random, to: path)
+            print(String(format: "generated %d nodes, about %d edges in %.1f s", sizes[0], sizes[1], Date().timeIntervalSince(started)))
         }
         let opened = Date()
         let relationGraph: RelationGraph
@@ -299,11 +289,7 @@ struct EvidenceBenchCommand: ParsableCommand {
         // rules (a generated graph has no concept ids to flag hubs by).
         var search = searchOptions.search(relationGraph, concepts: [])
         search.usesComponents = !noComponents
-        var chosen: [(Int, Int)] = []
-        while chosen.count < pairs {
-            let a = Int(random.next() % UInt64(relationGraph.nodeCount)), b = Int(random.next() % UInt64(relationGraph.nodeCount))
-            if a != b, !relationGraph.edges(of: a).isEmpty, !relationGraph.edges(of: b).isEmpty { chosen.append((a, b)) }
-        }
+        let chosen = SearchBench.randomPairs(in: relationGraph, count: pairs, random: &random)
         let workspace = SearchWorkspace(nodeCount: relationGraph.nodeCount)
         var sql: SQLAdjacency?
         if !noSQL {

@@ -104,7 +104,6 @@ struct ImportFHIRCommand: ParsableCommand {
 
     func run() throws {
         var importer = FHIRImporter()
-        importer.mode = destination.mode
         importer.mapper = FHIRMapper(maximumTextBytes: maxTextBytes)
         importer.codeMaps = try destination.loadCodeMaps()
         try destination.perform(source: directory, kind: "fhir-r4") { output, rejects in
@@ -145,7 +144,6 @@ struct ImportMIMICCommand: ParsableCommand {
 
     func run() throws {
         var importer = MIMICImporter()
-        importer.mode = destination.mode
         importer.maximumTextBytes = maxTextBytes
         importer.codeMaps = try destination.loadCodeMaps()
         try destination.perform(source: hosp, kind: "mimic-iv") { output, rejects in
@@ -166,37 +164,8 @@ struct ImportJSONLCommand: ParsableCommand {
     @OptionGroup var destination: ImportDestination
 
     func run() throws {
-        let reader = try TimelineReader(path: file)
-        reader.requireTimeOrder = false
         try destination.perform(source: file, kind: "jsonl") { output, rejects in
-            var summary = ImportSummary()
-            summary.files = 1
-            var seen = Set<String>()
-            while true {
-                let patient: Patient
-                do {
-                    guard let next = try reader.next() else { break }
-                    patient = next
-                } catch let error as InputError {
-                    summary.rows += 1
-                    try rejects.reject(error, kind: "bad line")
-                    summary.rejected += 1
-                    continue
-                }
-                summary.rows += 1
-                guard seen.insert(patient.id).inserted else {
-                    try rejects.reject(InputError(file: file, line: reader.lineNumber, field: "patient",
-                                                  message: "duplicate id \"\(patient.id)\""), kind: "duplicate")
-                    summary.rejected += 1
-                    continue
-                }
-                var sorted = patient
-                sorted.sortEvents()
-                try output.write(sorted)
-                summary.patients += 1
-                summary.events += sorted.events.count
-            }
-            return summary
+            try JSONLImporter().run(file: file, output: output, rejects: rejects)
         }
     }
 }

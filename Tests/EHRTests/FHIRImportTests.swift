@@ -9,8 +9,7 @@ extension FHIRFixture {
         -> (ImportSummary, [Patient]) {
         let output = try JSONLinesWriter(path: folder + "/patients.jsonl")
         let rejects = try RejectLog(mode: mode, path: folder + "/rejects.jsonl")
-        var importer = FHIRImporter()
-        importer.mode = mode
+        let importer = FHIRImporter()
         let summary = try importer.run(directory: folder + "/export", output: output, rejects: rejects)
         try rejects.commit()
         try output.commit()

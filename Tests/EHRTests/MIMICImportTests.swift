@@ -8,8 +8,7 @@ import TestSupport
     func importAll(_ folder: String, mode: ImportMode = .strict) throws -> (ImportSummary, [Patient]) {
         let output = try JSONLinesWriter(path: folder + "/patients.jsonl")
         let rejects = try RejectLog(mode: mode, path: folder + "/rejects.jsonl")
-        var importer = MIMICImporter()
-        importer.mode = mode
+        let importer = MIMICImporter()
         let summary = try importer.run(.init(hosp: folder + "/hosp", note: folder + "/note"), output: output, rejects: rejects)
         try rejects.commit()
         try output.commit()

@@ -21,7 +21,7 @@ import TGSupport
         }
         let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
         try RelationGraph.write(nodes: nodes, edges: edges, labels: labels, to: path)
-        defer { unlink(path) }
+        defer { unlink(path); unlink(path + ".seal") }
         return try RelationGraph(path: path)
     }
 
@@ -190,7 +190,7 @@ import TGSupport
 
     @Test func aGraphFileOfAnotherVersionOrDamagedIsRefused() throws {
         let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
-        defer { unlink(path) }
+        defer { unlink(path); unlink(path + ".seal") }
         try RelationGraph.write(nodes: 3, edges: [(0, 1, 0), (1, 0, 1)], labels: Self.labels, to: path)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         _ = try RelationGraph(path: path)
