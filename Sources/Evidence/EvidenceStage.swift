@@ -80,20 +80,17 @@ public struct EvidenceStage {
 
     public func run(_ run: RunFolder, inputs: [String], configuration: [(String, JSONValue)], chunk: Chunk,
                     strategy: ChunkStrategy, saveEvery: Int, progressLabel: String, quiet: Bool) throws -> Summary {
-        try FileManager.default.createDirectory(atPath: run.chunkDirectory("evidence"), withIntermediateDirectories: true)
-        let fingerprint = JSONValue.object([("inputs", .array(inputs.map { .string($0) })), ("configuration", .object(configuration)),
-                                            ("chunk", .string(chunk.name))]).jsonText
-        let writer = try ChunkWriter(path: run.chunkFile("evidence", chunk), saveEvery: saveEvery, fingerprint: fingerprint)
+        let chunkRun = try StageChunkRun(stage: "evidence", run: run, inputs: inputs, configuration: configuration, chunk: chunk,
+                                         strategy: strategy, saveEvery: saveEvery)
         var summary = Summary()
-        if writer.isComplete {
-            summary.skipped = writer.resumed
+        if chunkRun.isComplete {
+            summary.skipped = chunkRun.writer.resumed
             return summary
         }
         let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
         // The ids of the split's samples in file order, for the chunk split.
         let ids = try Sample.splits(in: run.samples).filter { split.admits($0.split) }.map(\.id)
-        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
-        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+        chunkRun.choose(among: ids, progressLabel: progressLabel, quiet: quiet)
 
         let extract = try RecordIndex(path: run.merged("extract"))
         let matrix = try CooccurrenceMatrix(path: run.path + "/cooccur.sqlite")
@@ -111,72 +108,68 @@ public struct EvidenceStage {
             } catch let problem as TimelineProblem {
                 throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
             }
-            guard mine.contains(sample.id) else { continue }
-            if writer.contains(sample.id) {
-                summary.skipped += 1
-                progress.advance()
-                continue
-            }
-            guard let task = byTask[sample.task] else { continue }
-            if sample.patient != cachedPatient {
-                concepts = try extract.record(sample.patient).map { try PatientConcepts.byEvent($0, file: extract.path) } ?? [:]
-                cachedPatient = sample.patient
-            }
-            var targets: [String] = []
-            // The patient's own words for each concept: the first surface
-            // seen, in the target event or the context.
-            var surfaces: [String: String] = [:]
-            let items = Set(sample.targets)
-            for concept in concepts[sample.targetEvent] ?? []
-            where TargetConcepts.admits(field: concept.field, surface: concept.surface, task: task, targets: items)
-                && historyRule.admits(concept) && !targets.contains(concept.concept) {
-                targets.append(concept.concept)
-                if !concept.surface.isEmpty { surfaces[concept.concept] = concept.surface }
-            }
-            var history = Set<String>()
-            for index in sample.contextEvents {
-                for concept in concepts[index] ?? [] where historyRule.admits(concept) {
-                    history.insert(concept.concept)
-                    if surfaces[concept.concept] == nil, !concept.surface.isEmpty { surfaces[concept.concept] = concept.surface }
+            guard chunkRun.owns(sample.id) else { continue }
+            try chunkRun.produce(sample.id) {
+                guard let task = byTask[sample.task] else { return nil }
+                if sample.patient != cachedPatient {
+                    concepts = try extract.record(sample.patient).map { try PatientConcepts.byEvent($0, file: extract.path) } ?? [:]
+                    cachedPatient = sample.patient
                 }
-            }
-            // The sample's pairs: per target, its history partners above
-            // the threshold, strongest first, top k.
-            var pairs: [EvidenceRecord.Pair] = []
-            var paths: [EvidenceRecord.Path] = []
-            for target in targets {
-                let key = sample.task + "\u{0}" + target
-                if partnersCache[key] == nil {
-                    if partnersCache.count > 50_000 { partnersCache.removeAll() }
-                    partnersCache[key] = try matrix.historyPartners(task: sample.task, target: target, above: threshold,
-                                                                    minimumSupport: minimumSupport)
+                var targets: [String] = []
+                // The patient's own words for each concept: the first surface
+                // seen, in the target event or the context.
+                var surfaces: [String: String] = [:]
+                let items = Set(sample.targets)
+                for concept in concepts[sample.targetEvent] ?? []
+                where TargetConcepts.admits(field: concept.field, surface: concept.surface, task: task, targets: items)
+                    && historyRule.admits(concept) && !targets.contains(concept.concept) {
+                    targets.append(concept.concept)
+                    if !concept.surface.isEmpty { surfaces[concept.concept] = concept.surface }
                 }
-                for partner in partnersCache[key]!.lazy.filter({ history.contains($0.history) && $0.history != target }).prefix(topK) {
-                    pairs.append(EvidenceRecord.Pair(target: target, history: partner.history, lift: partner.lift, count: partner.count))
-                    guard let from = nodes.node(of: target), let to = nodes.node(of: partner.history),
-                          let path = search.search(from: from, to: to, workspace: workspace).path else { continue }
-                    let steps = nodes.render(path, graph: search.graph, ends: (surfaces[target] ?? nodes.names[from],
-                                                                                surfaces[partner.history] ?? nodes.names[to]),
-                                             words: relationWords)
-                    paths.append(EvidenceRecord.Path(target: target, history: partner.history, steps: steps,
-                                                     concepts: path.nodes.map { nodes.cuis[$0] }, hops: path.hops))
+                var history = Set<String>()
+                for index in sample.contextEvents {
+                    for concept in concepts[index] ?? [] where historyRule.admits(concept) {
+                        history.insert(concept.concept)
+                        if surfaces[concept.concept] == nil, !concept.surface.isEmpty { surfaces[concept.concept] = concept.surface }
+                    }
                 }
+                // The sample's pairs: per target, its history partners above
+                // the threshold, strongest first, top k.
+                var pairs: [EvidenceRecord.Pair] = []
+                var paths: [EvidenceRecord.Path] = []
+                for target in targets {
+                    let key = sample.task + "\u{0}" + target
+                    if partnersCache[key] == nil {
+                        if partnersCache.count > 50_000 { partnersCache.removeAll() }
+                        partnersCache[key] = try matrix.historyPartners(task: sample.task, target: target, above: threshold,
+                                                                        minimumSupport: minimumSupport)
+                    }
+                    for partner in partnersCache[key]!.lazy.filter({ history.contains($0.history) && $0.history != target }).prefix(topK) {
+                        pairs.append(EvidenceRecord.Pair(target: target, history: partner.history, lift: partner.lift, count: partner.count))
+                        guard let from = nodes.node(of: target), let to = nodes.node(of: partner.history),
+                              let path = search.search(from: from, to: to, workspace: workspace).path else { continue }
+                        let steps = nodes.render(path, graph: search.graph, ends: (surfaces[target] ?? nodes.names[from],
+                                                                                    surfaces[partner.history] ?? nodes.names[to]),
+                                                 words: relationWords)
+                        paths.append(EvidenceRecord.Path(target: target, history: partner.history, steps: steps,
+                                                         concepts: path.nodes.map { nodes.cuis[$0] }, hops: path.hops))
+                    }
+                }
+                let record = EvidenceRecord(id: sample.id, task: sample.task, split: sample.split.rawValue, targets: targets,
+                                            pairs: pairs, paths: paths)
+                switch record.status {
+                case .graph: summary.withGraph += 1
+                case .noPath: summary.noPath += 1
+                case .noPairs: summary.noPairs += 1
+                }
+                summary.samples += 1
+                summary.pairs += pairs.count
+                summary.paths += paths.count
+                return record.json
             }
-            let record = EvidenceRecord(id: sample.id, task: sample.task, split: sample.split.rawValue, targets: targets,
-                                        pairs: pairs, paths: paths)
-            switch record.status {
-            case .graph: summary.withGraph += 1
-            case .noPath: summary.noPath += 1
-            case .noPairs: summary.noPairs += 1
-            }
-            summary.samples += 1
-            summary.pairs += pairs.count
-            summary.paths += paths.count
-            try writer.write(record.json, id: sample.id)
-            progress.advance()
         }
-        try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
-        progress.report(final: true)
+        summary.skipped = chunkRun.resumed
+        try chunkRun.finish(configuration: configuration, summary: summary.json)
         return summary
     }
 }

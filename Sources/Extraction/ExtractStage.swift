@@ -67,50 +67,41 @@ public struct ExtractStage {
     /// is refused).
     public func run(_ run: RunFolder, inputs: [String], configuration: [(String, JSONValue)], progressLabel: String,
                     quiet: Bool) throws -> Summary {
-        try FileManager.default.createDirectory(atPath: run.chunkDirectory("extract"), withIntermediateDirectories: true)
-        let fingerprint = JSONValue.object([("inputs", .array(inputs.map { .string($0) })), ("configuration", .object(configuration)),
-                                            ("chunk", .string(chunk.name))]).jsonText
-        let writer = try ChunkWriter(path: run.chunkFile("extract", chunk), saveEvery: saveEvery, fingerprint: fingerprint)
+        let chunkRun = try StageChunkRun(stage: "extract", run: run, inputs: inputs, configuration: configuration, chunk: chunk,
+                                         strategy: strategy, saveEvery: saveEvery)
         var summary = Summary()
-        if writer.isComplete {
+        if chunkRun.isComplete {
             summary.alreadyComplete = true
-            summary.skipped = writer.resumed
+            summary.skipped = chunkRun.writer.resumed
             return summary
         }
-        let ids = try Self.patientsWithSamples(run: run)
-        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
-        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
-        progress.advance(by: 0)
+        chunkRun.choose(among: try Self.patientsWithSamples(run: run), progressLabel: progressLabel, quiet: quiet)
         var session = linker.makeSession()
         let reader = try TimelineReader(path: run.patients)
         while let patient = try reader.next() {
-            guard mine.contains(patient.id) else { continue }
-            if writer.contains(patient.id) {
-                summary.skipped += 1
-                progress.advance()
-                continue
-            }
-            var events: [JSONValue] = []
-            for (index, event) in patient.events.enumerated() {
-                // The same concept from several rows or mentions of one
-                // event is listed once per field, surface and context.
-                var seen = Set<String>()
-                let concepts = try linker.concepts(of: event, session: &session).filter { concept in
-                    seen.insert("\(concept.concept)\u{0}\(concept.field)\u{0}\(concept.surface)\u{0}\(concept.context)").inserted
+            guard chunkRun.owns(patient.id) else { continue }
+            let made = try chunkRun.produce(patient.id) {
+                var events: [JSONValue] = []
+                for (index, event) in patient.events.enumerated() {
+                    // The same concept from several rows or mentions of one
+                    // event is listed once per field, surface and context.
+                    var seen = Set<String>()
+                    let concepts = try linker.concepts(of: event, session: &session).filter { concept in
+                        seen.insert("\(concept.concept)\u{0}\(concept.field)\u{0}\(concept.surface)\u{0}\(concept.context)").inserted
+                    }
+                    guard !concepts.isEmpty else { continue }
+                    summary.events += 1
+                    summary.concepts += concepts.count
+                    for concept in concepts { summary.byLink[concept.link.rawValue, default: 0] += 1 }
+                    events.append(.object([("event", .integer(Int64(index))), ("name", .string(event.name)),
+                                           ("concepts", .array(concepts.map(\.json)))]))
                 }
-                guard !concepts.isEmpty else { continue }
-                summary.events += 1
-                summary.concepts += concepts.count
-                for concept in concepts { summary.byLink[concept.link.rawValue, default: 0] += 1 }
-                events.append(.object([("event", .integer(Int64(index))), ("name", .string(event.name)),
-                                       ("concepts", .array(concepts.map(\.json)))]))
+                return .object([("id", .string(patient.id)), ("events", .array(events))])
             }
-            try writer.write(.object([("id", .string(patient.id)), ("events", .array(events))]), id: patient.id)
-            summary.patients += 1
-            progress.advance()
+            if made { summary.patients += 1 }
         }
-        try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
-        progress.report(final: true)
+        summary.skipped = chunkRun.resumed
+        try chunkRun.finish(configuration: configuration, summary: summary.json)
         return summary
     }
 }

@@ -193,37 +193,36 @@ public struct ReasonStage: Sendable {
 
     /// Runs the stage over one chunk. `retryFailed` asks again about the
     /// samples recorded as failed (only those).
-    public func run(_ run: RunFolder, inputs: ReasonInputs, client: ChatClient, fingerprint: String, configuration: [(String, JSONValue)],
-                    chunk: Chunk, strategy: ChunkStrategy, seed: UInt64, saveEvery: Int, retryFailed: Bool,
-                    progressLabel: String, quiet: Bool) async throws -> Summary {
-        try FileManager.default.createDirectory(atPath: run.chunkDirectory("reasoning"), withIntermediateDirectories: true)
-        let writer = try ChunkWriter(path: run.chunkFile("reasoning", chunk), saveEvery: saveEvery, fingerprint: fingerprint)
+    /// `checksums` are those of the files read (with the configuration and
+    /// the chunk, the chunk's fingerprint).
+    public func run(_ run: RunFolder, inputs: ReasonInputs, checksums: [String], client: ChatClient,
+                    configuration: [(String, JSONValue)], chunk: Chunk, strategy: ChunkStrategy, seed: UInt64, saveEvery: Int,
+                    retryFailed: Bool, progressLabel: String, quiet: Bool) async throws -> Summary {
+        let chunkRun = try StageChunkRun(stage: "reasoning", run: run, inputs: checksums, configuration: configuration, chunk: chunk,
+                                         strategy: strategy, saveEvery: saveEvery)
         var summary = Summary()
         if retryFailed {
-            summary.retried = try writer.removeRecords { $0["status"]?.stringValue == "failed" }.count
+            summary.retried = try chunkRun.writer.removeRecords { $0["status"]?.stringValue == ReasoningRecord.Status.failed.rawValue }.count
         }
-        if writer.isComplete {
-            summary.resumed = writer.resumed
+        if chunkRun.isComplete {
+            summary.resumed = chunkRun.writer.resumed
             return summary
         }
         let ids = try chosenIDs(inputs, seed: seed)
         let chosen = Set(ids)
-        let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
-        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+        chunkRun.choose(among: ids, progressLabel: progressLabel, quiet: quiet)
         let window = max(1, client.settings.concurrency * 2)
 
         // Only ids wait in the queue; a sample's patient and prompt are
         // loaded when it is sent, so at most `window` are held at once.
         var pending: [String] = []
         try inputs.forEachEvidence { evidence in
-            guard chosen.contains(evidence.id), mine.contains(evidence.id) else { return }
-            if writer.contains(evidence.id) {
-                summary.resumed += 1
-                progress.advance()
+            guard chosen.contains(evidence.id), chunkRun.owns(evidence.id) else { return }
+            if chunkRun.isWritten(evidence.id) {
+                chunkRun.skipWritten()
             } else if let reason = skipReason(evidence, inputs: inputs) {
-                try writer.write(skippedRecord(evidence, reason: reason).json, id: evidence.id)
+                try chunkRun.write(skippedRecord(evidence, reason: reason).json, id: evidence.id)
                 summary.skipped += 1
-                progress.advance()
             } else {
                 pending.append(evidence.id)
             }
@@ -239,9 +238,8 @@ public struct ReasonStage: Sendable {
                 let evidence = try SampleEvidence(json: value, file: evidenceIndex.path, line: nil)
                 let prepared = try prepare(evidence, inputs: inputs)
                 if template.format == .deepicd && prepared.targetCodes.isEmpty {
-                    try writer.write(skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event").json, id: id)
+                    try chunkRun.write(skippedRecord(evidence, reason: "no ICD-10-CM codes on the target event").json, id: id)
                     summary.skipped += 1
-                    progress.advance()
                     continue
                 }
                 return prepared
@@ -265,7 +263,7 @@ public struct ReasonStage: Sendable {
                     group.cancelAll()
                     throw ConstraintRefused(host: client.endpoint.host, message: failure.message)
                 }
-                try writer.write(record.json, id: id)
+                try chunkRun.write(record.json, id: id)
                 summary.samples += 1
                 switch record.status {
                 case .ok: summary.ok += 1
@@ -278,7 +276,6 @@ public struct ReasonStage: Sendable {
                                                                requests: usage.requests)
                 }
                 summary.attempts += record.asked?.attempts ?? 0
-                progress.advance()
                 if !Task.isCancelled, let prepared = try nextPrepared() {
                     group.addTask { await self.ask(prepared, client: client) }
                 }
@@ -286,8 +283,8 @@ public struct ReasonStage: Sendable {
         }
         // A cancelled run is unfinished: no completion marker.
         try Task.checkCancellation()
-        progress.report(final: true)
-        try writer.finish(extra: [("configuration", .object(configuration)), ("summary", summary.json)])
+        summary.resumed = chunkRun.resumed
+        try chunkRun.finish(configuration: configuration, summary: summary.json)
         return summary
     }
 }

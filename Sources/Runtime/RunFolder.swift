@@ -40,7 +40,8 @@ public struct RunFolder: Sendable {
         let manifest = try RunManifest(directory: path)
         guard !force else { return checksum }
         if let recorded = manifest.stage(producer)?.outputs.first(where: { $0.0 == file })?.1, recorded != checksum {
-            throw UsageError("\(full): changed since `\(producer)` wrote it (checksum differs from run.json); re-run \(command), or pass --force")
+            let since = producer == "import" ? "it was imported" : "`\(producer)` wrote it"
+            throw UsageError("\(full): changed since \(since) (checksum differs from run.json); re-run \(command), or pass --force")
         }
         // And what the producer read must still be there: a patients.jsonl
         // imported again under finished samples makes them stale.

@@ -157,12 +157,10 @@ struct ReasonRunCommand: AsyncParsableCommand {
             print("reason: dry run, requests written to \(path) (nothing sent)")
             return
         }
-        let fingerprint = JSONValue.object([("inputs", .array(checksums.map { .string($0) })), ("configuration", .object(configuration)),
-                                            ("chunk", .string(chunk.name))]).jsonText
         let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
         let summary: ReasonStage.Summary
         do {
-            summary = try await stage.run(inputs.run, inputs: inputs, client: client, fingerprint: fingerprint,
+            summary = try await stage.run(inputs.run, inputs: inputs, checksums: checksums, client: client,
                                           configuration: configuration, chunk: chunk, strategy: chunking.strategy, seed: chunking.seed,
                                           saveEvery: chunking.saveEvery, retryFailed: retryFailed,
                                           progressLabel: "reason \(chunk)", quiet: chunking.quiet)

@@ -53,16 +53,10 @@ struct SamplesCommand: ParsableCommand {
         }
         let run = runFolder!
         let started = RunManifest.now()
-        let patients = "\(run)/patients.jsonl"
-        guard FileManager.default.fileExists(atPath: patients) else {
-            throw InputError(file: patients, message: "no timelines (run `thinkgraph import ... --run \(run)` first)")
-        }
+        let folder = try RunFolder(run)
+        let checksum = try folder.verify("patients.jsonl", producedBy: "import", force: force)
+        let patients = folder.patients
         var manifest = try RunManifest(directory: run)
-        let checksum = try sha256OfFile(atPath: patients)
-        if let imported = manifest.stage("import")?.outputs.first(where: { $0.0 == "patients.jsonl" })?.1,
-           imported != checksum, !force {
-            throw InputError(file: patients, message: "changed since it was imported (checksum differs from run.json); re-import, or pass --force")
-        }
         let taskSet = try TaskSet.load(tasks).selecting(task)
         let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction),
                                 caps: try parseCaps(taskSet))
