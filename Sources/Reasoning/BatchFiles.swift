@@ -125,8 +125,7 @@ public enum BatchFiles {
             default: summary.failed += 1
             }
             if let usage = record.asked?.usage {
-                summary.usage = summary.usage + TokenUsage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
-                                                           requests: usage.requests)
+                summary.usage = summary.usage + TokenUsage(usage)
             }
         }
         try output.commit()
@@ -159,9 +158,8 @@ public enum BatchFiles {
         guard var asked = prompt.asked else { return prompt }
         record.status = choices.count >= wanted ? .ok : (choices.isEmpty ? (failure?.kind == "context_too_long" ? .tooLong : .failed) : .partial)
         asked.host = "batch"
-        asked.completions = choices.map { ReasoningRecord.Completion(text: $0.text, finishReason: $0.finishReason, seed: $0.seed) }
-        asked.usage = ReasoningRecord.Usage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
-                                            requests: usage.requests)
+        asked.completions = choices.map(ReasoningRecord.Completion.init)
+        asked.usage = ReasoningRecord.Usage(usage)
         asked.attempts = 1
         asked.error = failure.map { (kind: $0.kind, message: $0.message) }
         record.asked = asked

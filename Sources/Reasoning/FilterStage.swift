@@ -133,8 +133,7 @@ public struct FilterStage: Sendable {
             }
             try verdicts.writeLine(.object([("id", .string(id)), ("task", .string(task)), ("kept", .integer(Int64(kept.count))),
                                             ("verdicts", .array(judged))]))
-            summary.usage = summary.usage + TokenUsage(promptTokens: asked.usage.promptTokens, completionTokens: asked.usage.completionTokens,
-                                                       requests: asked.usage.requests)
+            summary.usage = summary.usage + TokenUsage(asked.usage)
             guard !kept.isEmpty else { continue }
             stats.keptSamples += 1
             let provenance: [(String, JSONValue)] = [

@@ -141,9 +141,8 @@ public struct ReasonStage: Sendable {
             droppedEvents: dropped, droppedPaths: prepared.droppedKnowledge,
             knowledge: template.usesKnowledge ? prepared.evidence.knowledge : [], targets: prepared.sample.targets,
             targetCodes: prepared.targetCodes, graph: prepared.evidence.graph,
-            completions: outcome.choices.map { ReasoningRecord.Completion(text: $0.text, finishReason: $0.finishReason, seed: $0.seed) },
-            usage: ReasoningRecord.Usage(promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens,
-                                         requests: outcome.usage.requests),
+            completions: outcome.choices.map(ReasoningRecord.Completion.init),
+            usage: ReasoningRecord.Usage(outcome.usage),
             attempts: outcome.attempts, seconds: outcome.seconds,
             error: outcome.failure.map { (kind: $0.kind, message: $0.message) })
         return ReasoningRecord(id: prepared.sample.id, task: prepared.sample.task, status: status, template: template.name, asked: asked)
@@ -272,8 +271,7 @@ public struct ReasonStage: Sendable {
                 default: summary.failed += 1
                 }
                 if let usage = record.asked?.usage {
-                    summary.usage = summary.usage + TokenUsage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
-                                                               requests: usage.requests)
+                    summary.usage = summary.usage + TokenUsage(usage)
                 }
                 summary.attempts += record.asked?.attempts ?? 0
                 if !Task.isCancelled, let prepared = try nextPrepared() {
