@@ -34,7 +34,7 @@ public enum ExampleFormat: String, CaseIterable, Sendable {
         }
         if !example.paths.isEmpty {
             lines.append("relation paths:")
-            lines += example.paths.map { "  [\($0.hops) hops] \($0.text)" }
+            lines += example.paths.map { "  [\($0.hops) hops] \($0.line)" }
         }
         if example.droppedPaths > 0 { lines.append("  (\(example.droppedPaths) paths left out to fit the model's context)") }
         lines.append("")

@@ -52,7 +52,6 @@ public struct EvidenceRecord: Sendable, Equatable {
 
         /// `term -> relation -> term ...`, as the prompt's knowledge lines.
         public var line: String { steps.joined(separator: " -> ") }
-        public var text: String { line }
         public var terms: [String] { stride(from: 0, to: steps.count, by: 2).map { steps[$0] } }
         public var relations: [String] { stride(from: 1, to: steps.count, by: 2).map { steps[$0] } }
     }
