@@ -44,37 +44,25 @@ public struct CooccurStage {
         }
     }
 
-    public func chunkPath(_ run: RunFolder) -> String { run.chunkDirectory("cooccur") + "/" + chunk.name + ".sqlite" }
-
     /// `inputs` are the checksums of the files read; with the configuration
     /// they form the fingerprint a finished chunk is recognised by (a chunk
     /// finished on other inputs is counted again).
     public func run(_ run: RunFolder, inputs: [String], configuration: [(String, JSONValue)], progressLabel: String,
                     quiet: Bool) throws -> Summary {
-        let fingerprint = JSONValue.object([("inputs", .array(inputs.map { .string($0) })), ("configuration", .object(configuration))])
-        let directory = run.chunkDirectory("cooccur")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let output = chunkPath(run)
-        // One worker per chunk: a second one started on it is refused.
-        let lock = try ChunkLock(path: output)
-        defer { withExtendedLifetime(lock) {} }
-        let marker = directory + "/" + chunk.name + ".done"
+        let chunkRun = try WholeFileChunkRun(stage: "cooccur", suffix: ".sqlite", run: run, inputs: inputs,
+                                             configuration: configuration, chunk: chunk, strategy: strategy)
         var summary = Summary()
-        if FileManager.default.fileExists(atPath: output), let data = FileManager.default.contents(atPath: marker),
-           let done = try? JSONValue.parse([UInt8](data)), done["fingerprint"] == fingerprint {
+        if chunkRun.isComplete {
             summary.alreadyComplete = true
             return summary
         }
-        try? FileManager.default.removeItem(atPath: marker)
         let byTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0.name, $0) })
 
         // Where each patient's concepts are in extract.jsonl (one offset per
         // patient), and which patients are this chunk's.
         let extractPath = run.merged("extract")
         let extract = try RecordIndex(path: extractPath)
-        let patientOrder = extract.order
-        let mine = Set(strategy.select(patientOrder, chunk: chunk).map { patientOrder[$0] })
-        let progress = Progress(label: progressLabel, total: mine.count, quiet: quiet)
+        chunkRun.choose(among: extract.order, progressLabel: progressLabel, quiet: quiet)
 
         // Samples are streamed; consecutive samples of one patient share its
         // parsed concepts. Memory holds one patient and the counts.
@@ -85,13 +73,8 @@ public struct CooccurStage {
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            let sample: Sample
-            do {
-                sample = try Sample(json: JSONValue.parse(line))
-            } catch let problem as TimelineProblem {
-                throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
-            }
-            guard sample.split == .train, let task = byTask[sample.task], mine.contains(sample.patient) else { continue }
+            let sample = try Sample(json: JSONValue.parse(line), file: run.samples, line: reader.lineNumber)
+            guard sample.split == .train, let task = byTask[sample.task], chunkRun.owns(sample.patient) else { continue }
             if sample.patient != cachedPatient {
                 guard let record = try extract.record(sample.patient) else {
                     throw InputError(file: extractPath, field: "id",
@@ -101,7 +84,7 @@ public struct CooccurStage {
                 cachedPatient = sample.patient
                 if seenPatients.insert(sample.patient).inserted {
                     summary.patients += 1
-                    progress.advance()
+                    chunkRun.advance()
                 }
             }
             var seen = Set<UInt32>()
@@ -122,20 +105,10 @@ public struct CooccurStage {
             counts.add(task: sample.task, targets: targets, history: history)
             summary.samples += 1
         }
-        // Patients of the chunk with only test samples have nothing to count.
-        progress.advance(by: mine.count - progress.done)
+        // Patients of the chunk with only test samples have nothing to
+        // count (the progress line counts them done at the finish).
         summary.pairs = counts.pairCount
-        Debris.sweep(directory)
-        let partial = output + ".partial-\(Debris.tag)"
-        try? FileManager.default.removeItem(atPath: partial)
-        try counts.write(to: partial)
-        try? FileManager.default.removeItem(atPath: output)
-        try FileManager.default.moveItem(atPath: partial, toPath: output)
-        let done = try JSONLinesWriter(path: marker)
-        try done.writeLine(.object([("finished", .string(RunManifest.now())), ("configuration", .object(configuration)),
-                                    ("fingerprint", fingerprint), ("summary", summary.json)] + ChunkMerge.seal(of: output)))
-        try done.commit()
-        progress.report(final: true)
+        try chunkRun.finish(summary: summary.json) { partial in try counts.write(to: partial) }
         return summary
     }
 }

@@ -42,7 +42,7 @@ public final class RunView {
     public var sampleIDs: [String] { samples.order }
 
     /// The task of a sample, read from its record.
-    public func task(of id: String) throws -> String? { try samples.record(id)?["task"]?.stringValue }
+    public func task(of id: String) throws -> String? { try samples.record(id).map { try Sample(json: $0, file: run.samples, line: nil).task } }
 
     /// One sample as a curator sees it. `complete: false` leaves out what
     /// costs most and choosing examples does not need: rendering a context
@@ -51,16 +51,13 @@ public final class RunView {
         guard let value = try samples.record(id) else {
             throw InputError(file: run.samples, field: "id", message: "no sample \"\(id)\"")
         }
-        let sample: Sample
-        do { sample = try Sample(json: value) } catch {
-            throw InputError(file: run.samples, field: error.field, message: "sample \(id): \(error.message)")
-        }
+        let sample = try Sample(json: value, file: run.samples, line: nil)
         var example = Example(id: id, task: sample.task, instruction: tasks[sample.task]?.instruction ?? "", targets: sample.targets,
                               context: "", evidenceStatus: nil, pairs: [], paths: [], reasoningStatus: nil, reasoningError: nil,
                               model: nil, droppedPaths: 0, chains: [])
-        if let record = try evidence.record(id) { try Self.readEvidence(record, into: &example, file: run.merged("evidence")) }
-        if let record = try reasoning.record(id) { try Self.readReasoning(record, into: &example, file: run.merged("reasoning")) }
-        if let record = try verdicts.record(id) { Self.readVerdicts(record, into: &example) }
+        if let record = try evidence.decoded(id, EvidenceRecord.init) { Self.read(record, into: &example) }
+        if let record = try reasoning.decoded(id, ReasoningRecord.init) { Self.read(record, into: &example) }
+        if let record = try verdicts.decoded(id, VerdictRecord.init) { Self.read(record, into: &example) }
         if complete {
             if example.context.isEmpty { example.context = try render(sample) }
             try name(&example, patient: sample.patient)
@@ -75,13 +72,10 @@ public final class RunView {
             for (concept, term) in zip(path.concepts, path.terms) { example.names[concept] = term }
         }
         var wanted = Set(example.pairs.flatMap { [$0.target, $0.history] }).subtracting(example.names.keys)
-        guard !wanted.isEmpty, let record = try extract.record(patient) else { return }
-        for event in record["events"]?.arrayValue ?? [] {
-            for concept in event["concepts"]?.arrayValue ?? [] {
-                guard let id = concept["concept"]?.stringValue, wanted.contains(id), let name = concept["name"]?.stringValue else { continue }
-                example.names[id] = name
-                wanted.remove(id)
-            }
+        guard !wanted.isEmpty, let record = try extract.decoded(patient, ExtractRecord.init) else { return }
+        for concept in record.events.lazy.flatMap(\.concepts) where wanted.contains(concept.concept) {
+            example.names[concept.concept] = concept.name
+            wanted.remove(concept.concept)
         }
     }
 
@@ -90,15 +84,13 @@ public final class RunView {
         return TimelineRenderer(format: format).render(sample, of: patient, maxTokens: 6000).text
     }
 
-    static func readEvidence(_ value: JSONValue, into example: inout Example, file: String) throws {
-        let record = try EvidenceRecord(json: value, file: file, line: nil)
+    static func read(_ record: EvidenceRecord, into example: inout Example) {
         example.evidenceStatus = record.status.rawValue
         example.pairs = record.pairs
         example.paths = record.paths
     }
 
-    static func readReasoning(_ value: JSONValue, into example: inout Example, file: String) throws {
-        let record = try ReasoningRecord(json: value, file: file, line: nil)
+    static func read(_ record: ReasoningRecord, into example: inout Example) {
         example.reasoningStatus = record.status.rawValue
         if record.status == .skipped, let reason = record.reason { example.reasoningError = "skipped: " + reason }
         guard let asked = record.asked else { return }
@@ -112,11 +104,11 @@ public final class RunView {
         }
     }
 
-    static func readVerdicts(_ record: JSONValue, into example: inout Example) {
-        for (index, verdict) in (record["verdicts"]?.arrayValue ?? []).enumerated() where example.chains.indices.contains(index) {
-            example.chains[index].kept = verdict["kept"].flatMap { if case .bool(let flag) = $0 { return flag } else { return nil } }
-            example.chains[index].reasons = verdict["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            example.chains[index].coverage = verdict["coverage"]?.doubleValue
+    static func read(_ record: VerdictRecord, into example: inout Example) {
+        for (index, verdict) in record.verdicts.enumerated() where example.chains.indices.contains(index) {
+            example.chains[index].kept = verdict.kept
+            example.chains[index].reasons = verdict.reasons
+            example.chains[index].coverage = verdict.coverage
         }
     }
 }

@@ -28,6 +28,15 @@ struct StageRecords {
         return nil
     }
 
+    /// `id`'s record decoded by its record type (`EvidenceRecord.init`, ...),
+    /// which names the file it came from when a field is wrong.
+    func decoded<Record>(_ id: String, _ decode: (JSONValue, String, Int?) throws -> Record) throws -> Record? {
+        for index in indexes {
+            if let value = try index.record(id) { return try decode(value, index.path, nil) }
+        }
+        return nil
+    }
+
     /// The first record, file by file, that satisfies `predicate`; reads
     /// no further.
     func first(where predicate: (JSONValue) throws -> Bool) throws -> JSONValue? {

@@ -40,31 +40,24 @@ public struct Sample: Equatable, Sendable {
         return .object(members)
     }
 
-    /// Reads a sample line back (`samples.jsonl`).
-    public init(json value: JSONValue) throws(TimelineProblem) {
-        func field<T>(_ key: String, _ read: (JSONValue) -> T?) throws(TimelineProblem) -> T {
-            guard let raw = value[key], let result = read(raw) else { throw TimelineProblem(field: key, message: "missing or malformed") }
-            return result
-        }
-        func integer(_ raw: JSONValue) -> Int? { if case .integer(let n) = raw { return Int(n) } else { return nil } }
-        id = try field("id") { $0.stringValue }
-        patient = try field("patient") { $0.stringValue }
-        task = try field("task") { $0.stringValue }
-        split = try field("split") { $0.stringValue.flatMap(Split.init(rawValue:)) }
-        targetEvent = try field("target_event", integer)
-        targetTime = try field("target_time") { $0.stringValue.flatMap { Timestamp(parsing: $0) } }
-        admission = value["admission"]?.stringValue
-        contextEvents = try field("context_events") { raw in
-            raw.arrayValue.flatMap { list in
-                let numbers = list.compactMap(integer)
-                return numbers.count == list.count ? numbers : nil
-            }
-        }
-        targets = try field("targets") { raw in
-            raw.arrayValue.flatMap { list in
-                let texts = list.compactMap(\.stringValue)
-                return texts.count == list.count ? texts : nil
-            }
+    /// Reads a sample line back (`samples.jsonl`, `RecordFormat.samples`):
+    /// a missing or mistyped field is an error naming the file, the line
+    /// and the field.
+    public init(json value: JSONValue, file: String, line: Int?) throws {
+        let fields = try RecordFields(value, file: file, line: line)
+        id = try fields.string("id")
+        patient = try fields.string("patient")
+        task = try fields.string("task")
+        split = try fields.value("split", as: Split.self)
+        targetEvent = try fields.int("target_event")
+        let time = try fields.string("target_time")
+        guard let parsed = Timestamp(parsing: time) else { throw fields.error("target_time", "not a time: \"\(time)\"") }
+        targetTime = parsed
+        admission = try fields.optionalString("admission")
+        contextEvents = try fields.integers("context_events")
+        targets = try fields.strings("targets")
+        guard contextEvents.allSatisfy({ $0 < targetEvent }) else {
+            throw fields.error("context_events", "an event at or after the target event \(targetEvent)")
         }
     }
 
@@ -90,11 +83,8 @@ extension Sample {
         let reader = try LineReader(path: path)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            let value = try JSONValue.parse(line)
-            guard let id = value["id"]?.stringValue, let split = value["split"]?.stringValue.flatMap(Split.init(rawValue:)) else {
-                throw InputError(file: path, line: reader.lineNumber, field: "split", message: "missing id or split")
-            }
-            result.append((id, split))
+            let fields = try RecordFields(JSONValue.parse(line), file: path, line: reader.lineNumber)
+            result.append((try fields.string("id"), try fields.value("split", as: Split.self)))
         }
         return result
     }

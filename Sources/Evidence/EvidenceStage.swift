@@ -102,12 +102,7 @@ public struct EvidenceStage {
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            let sample: Sample
-            do {
-                sample = try Sample(json: JSONValue.parse(line))
-            } catch let problem as TimelineProblem {
-                throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
-            }
+            let sample = try Sample(json: JSONValue.parse(line), file: run.samples, line: reader.lineNumber)
             guard chunkRun.owns(sample.id) else { continue }
             try chunkRun.produce(sample.id) {
                 guard let task = byTask[sample.task] else { return nil }

@@ -1,6 +1,7 @@
 import EHR
 import Lexicon
 import Matcher
+import Runtime
 import SimString
 import TGSupport
 
@@ -30,17 +31,11 @@ public struct LinkedConcept: Equatable, Sendable {
     public var field: String
     public var context: MentionContext
 
-    public var json: JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("concept", .string(concept)), ("name", .string(name)), ("surface", .string(surface)),
-            ("link", .string(link.rawValue)), ("similarity", .number((similarity * 1000).rounded() / 1000)),
-            ("field", .string(field)),
-        ]
-        if context.negated { members.append(("negated", .bool(true))) }
-        if context.hypothetical { members.append(("hypothetical", .bool(true))) }
-        if context.historical { members.append(("historical", .bool(true))) }
-        if context.family { members.append(("family", .bool(true))) }
-        return .object(members)
+    /// As `extract.jsonl` writes it.
+    public var record: ExtractRecord.Concept {
+        ExtractRecord.Concept(concept: concept, name: name, surface: surface, link: link.rawValue, similarity: similarity,
+                              field: field, negated: context.negated, hypothetical: context.hypothetical,
+                              historical: context.historical, family: context.family)
     }
 
     public init(concept: String, name: String, surface: String, link: LinkKind, similarity: Double, field: String,
@@ -54,22 +49,15 @@ public struct LinkedConcept: Equatable, Sendable {
         self.context = context
     }
 
-    public init(json value: JSONValue) throws(TimelineProblem) {
-        guard let concept = value["concept"]?.stringValue, let link = value["link"]?.stringValue.flatMap(LinkKind.init) else {
-            throw TimelineProblem(field: "concept", message: "missing or malformed")
+    /// A concept read back from `extract.jsonl`; `location` names the
+    /// record's file and field for an unknown link kind.
+    public init(_ record: ExtractRecord.Concept, file: String, field location: String) throws {
+        guard let link = LinkKind(rawValue: record.link) else {
+            throw InputError(file: file, field: location, message: "unknown link kind \"\(record.link)\"")
         }
-        self.concept = concept
-        self.link = link
-        name = value["name"]?.stringValue ?? concept
-        surface = value["surface"]?.stringValue ?? ""
-        similarity = value["similarity"]?.doubleValue ?? 1
-        field = value["field"]?.stringValue ?? ""
-        var context = MentionContext()
-        context.negated = value["negated"] == .bool(true)
-        context.hypothetical = value["hypothetical"] == .bool(true)
-        context.historical = value["historical"] == .bool(true)
-        context.family = value["family"] == .bool(true)
-        self.context = context
+        self.init(concept: record.concept, name: record.name, surface: record.surface, link: link, similarity: record.similarity,
+                  field: record.field, context: MentionContext(negated: record.negated, hypothetical: record.hypothetical,
+                                                               historical: record.historical, family: record.family))
     }
 }
 

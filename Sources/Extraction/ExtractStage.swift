@@ -44,10 +44,7 @@ public struct ExtractStage {
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            guard let patient = try JSONValue.parse(line)["patient"]?.stringValue else {
-                throw InputError(file: run.samples, line: reader.lineNumber, field: "patient", message: "missing")
-            }
-            wanted.insert(patient)
+            wanted.insert(try Sample(json: JSONValue.parse(line), file: run.samples, line: reader.lineNumber).patient)
         }
         var ordered: [String] = []
         let timelines = try LineReader(path: run.patients)
@@ -81,7 +78,7 @@ public struct ExtractStage {
         while let patient = try reader.next() {
             guard chunkRun.owns(patient.id) else { continue }
             let made = try chunkRun.produce(patient.id) {
-                var events: [JSONValue] = []
+                var events: [ExtractRecord.Event] = []
                 for (index, event) in patient.events.enumerated() {
                     // The same concept from several rows or mentions of one
                     // event is listed once per field, surface and context.
@@ -93,10 +90,9 @@ public struct ExtractStage {
                     summary.events += 1
                     summary.concepts += concepts.count
                     for concept in concepts { summary.byLink[concept.link.rawValue, default: 0] += 1 }
-                    events.append(.object([("event", .integer(Int64(index))), ("name", .string(event.name)),
-                                           ("concepts", .array(concepts.map(\.json)))]))
+                    events.append(ExtractRecord.Event(event: index, name: event.name, concepts: concepts.map(\.record)))
                 }
-                return .object([("id", .string(patient.id)), ("events", .array(events))])
+                return ExtractRecord(id: patient.id, events: events).json
             }
             if made { summary.patients += 1 }
         }

@@ -1,5 +1,6 @@
 import EHR
 import Foundation
+import Runtime
 import TGSupport
 
 /// Which mentions count in a patient's history: negated and family-history
@@ -21,19 +22,15 @@ public struct HistoryRule: Equatable, Sendable {
 
 /// One record of `extract.jsonl` read back: event index → its concepts.
 public enum PatientConcepts {
-    /// Throws naming the file for a malformed concept, never skips one.
-    public static func byEvent(_ record: JSONValue, file: String) throws -> [Int: [LinkedConcept]] {
+    /// Decodes the record strictly (`ExtractRecord`): a malformed concept
+    /// is an error naming the file and field, never skipped.
+    public static func byEvent(_ value: JSONValue, file: String) throws -> [Int: [LinkedConcept]] {
+        let record = try ExtractRecord(json: value, file: file, line: nil)
         var result: [Int: [LinkedConcept]] = [:]
-        for event in record["events"]?.arrayValue ?? [] {
-            guard case .integer(let index)? = event["event"] else {
-                throw InputError(file: file, field: "event", message: "missing or not an integer")
-            }
-            for value in event["concepts"]?.arrayValue ?? [] {
-                do {
-                    result[Int(index), default: []].append(try LinkedConcept(json: value))
-                } catch {
-                    throw InputError(file: file, field: "concept", message: error.message)
-                }
+        for (eventIndex, event) in record.events.enumerated() {
+            for (conceptIndex, concept) in event.concepts.enumerated() {
+                result[event.event, default: []].append(
+                    try LinkedConcept(concept, file: file, field: "events[\(eventIndex)].concepts[\(conceptIndex)].link"))
             }
         }
         return result

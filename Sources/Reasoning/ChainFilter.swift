@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import TGSupport
 
 /// ICD-10-CM hierarchy levels DeepICD-R1 scores at.
@@ -60,13 +61,12 @@ public struct Verdict: Equatable, Sendable {
 
     public var kept: Bool { reasons.isEmpty }
 
-    public var json: JSONValue {
-        var members: [(String, JSONValue)] = [("kept", .bool(kept)), ("reasons", .array(reasons.map { .string($0) }))]
-        if let coverage { members.append(("coverage", .number((coverage * 1000).rounded() / 1000))) }
-        if let code { members.append(("code", .string(code))) }
-        if let level { members.append(("level", .string(level.name))) }
-        return .object(members)
+    /// As `filter.jsonl` writes it.
+    public var record: VerdictRecord.Verdict {
+        VerdictRecord.Verdict(reasons: reasons, coverage: coverage, code: code, level: level?.name)
     }
+
+    public var json: JSONValue { record.json }
 }
 
 /// The filter's checks, each switchable by name. EHR-R1's own filter is

@@ -36,10 +36,7 @@ public struct EvalExport {
         let reader = try LineReader(path: run.samples)
         while let line = try reader.nextLine() {
             guard !line.isEmpty else { continue }
-            let sample: Sample
-            do { sample = try Sample(json: JSONValue.parse(line)) } catch let problem as TimelineProblem {
-                throw InputError(file: run.samples, line: reader.lineNumber, field: problem.field, message: problem.message)
-            }
+            let sample = try Sample(json: JSONValue.parse(line), file: run.samples, line: reader.lineNumber)
             guard split.admits(sample.split) else { continue }
             if cached?.id != sample.patient {
                 cached = try Patient.decoded(patients.record(sample.patient), id: sample.patient, sampleID: sample.id, file: run.patients)

@@ -116,8 +116,8 @@ public struct FilterStage: Sendable {
             guard let format = AnswerFormat(rawValue: asked.format) else {
                 throw InputError(file: input, line: reader.lineNumber, field: "format", message: "unknown answer format \"\(asked.format)\"")
             }
-            var kept: [JSONValue] = []
-            var judged: [JSONValue] = []
+            var kept: [String] = []
+            var judged: [VerdictRecord.Verdict] = []
             for completion in asked.completions {
                 let verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
                                            targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge)
@@ -125,34 +125,23 @@ public struct FilterStage: Sendable {
                 if let level = verdict.level { stats.levels[level.name, default: 0] += 1 }
                 if verdict.kept {
                     stats.keptCompletions += 1
-                    kept.append(.string(completion.text))
+                    kept.append(completion.text)
                 } else {
                     for reason in verdict.reasons { stats.reasons[Self.reasonKey(reason), default: 0] += 1 }
                 }
-                judged.append(verdict.json)
+                judged.append(verdict.record)
             }
-            try verdicts.writeLine(.object([("id", .string(id)), ("task", .string(task)), ("kept", .integer(Int64(kept.count))),
-                                            ("verdicts", .array(judged))]))
+            try verdicts.writeLine(VerdictRecord(id: id, task: task, verdicts: judged).json)
             summary.usage = summary.usage + TokenUsage(asked.usage)
             guard !kept.isEmpty else { continue }
             stats.keptSamples += 1
-            let provenance: [(String, JSONValue)] = [
-                ("run", .string(runName)), ("template", .string(record.template)),
-                ("template_sha256", .string(asked.templateSHA256)), ("host", .string(asked.host)),
-                ("parameters", .string(asked.parameters.jsonText)),
-                ("source", .string("reasoning.jsonl:\(reader.lineNumber)")),
-            ]
-            var example: [(String, JSONValue)] = [("id", .string(id)), ("task", .string(task))]
-            example.append(("instruction", .string(asked.instruction)))
-            example.append(("input", .string(asked.context)))
-            example.append(("target", .array(asked.targets.map { .string($0) })))
-            example.append(("target_codes", .array(asked.targetCodes.map { .string($0) })))
-            example.append(("graph", asked.graph))
-            example.append(("chains", .array(kept)))
-            example.append(("model", .string(asked.model)))
-            example.append(("usage", asked.usage.json))
-            example.append(("provenance", .object(provenance)))
-            try dataset.writeLine(.object(example))
+            let provenance = DatasetRecord.Provenance(
+                run: runName, template: record.template, templateSHA256: asked.templateSHA256, host: asked.host,
+                parameters: asked.parameters.jsonText, source: "reasoning.jsonl:\(reader.lineNumber)")
+            let example = DatasetRecord(id: id, task: task, instruction: asked.instruction, input: asked.context,
+                                        targets: asked.targets, targetCodes: asked.targetCodes, graph: asked.graph, chains: kept,
+                                        model: asked.model, usage: asked.usage, provenance: provenance)
+            try dataset.writeLine(example.json)
         }
         try dataset.commit()
         try verdicts.commit()

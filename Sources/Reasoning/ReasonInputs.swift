@@ -81,10 +81,7 @@ public final class ReasonInputs {
         guard let value = try samples.record(id) else {
             throw InputError(file: run.samples, field: "id", message: "no sample \"\(id)\" (evidence.jsonl names it)")
         }
-        let sample: Sample
-        do { sample = try Sample(json: value) } catch {
-            throw InputError(file: run.samples, field: error.field, message: "sample \(id): \(error.message)")
-        }
+        let sample = try Sample(json: value, file: run.samples, line: nil)
         return (sample, try patient(sample.patient, of: id))
     }
 

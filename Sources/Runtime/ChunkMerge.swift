@@ -76,6 +76,31 @@ public struct ChunkMerge {
         return (0..<count).map { files[$0]! }
     }
 
+    /// What the finished chunks' markers say together: the configuration
+    /// they all ran with and their summaries' counts summed. A chunk that
+    /// ran with another configuration than chunk 0 is an error naming it,
+    /// found before anything is merged, so a mixed run leaves no merged file.
+    public static func agreement(of files: [String], suffix: String = ".jsonl") throws
+        -> (configuration: [(String, JSONValue)], counts: [(String, Int64)]) {
+        var configuration: JSONValue?
+        var counts: [String: Int64] = [:]
+        for (index, file) in files.enumerated() {
+            let marker = String(file.dropLast(suffix.count)) + ".done"
+            let value: JSONValue
+            do { value = try JSONValue.parse(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
+                throw InputError(file: marker, message: "damaged completion marker (\(error)); remove it and run chunk \(index) again")
+            }
+            if let configuration, configuration != value["configuration"] {
+                throw UsageError("\(file): chunk \(index) ran with another configuration than chunk 0; re-run it")
+            }
+            configuration = value["configuration"]
+            for (key, count) in value["summary"]?.objectValue ?? [] {
+                if case .integer(let number) = count { counts[key, default: 0] += number }
+            }
+        }
+        return (configuration?.objectValue ?? [], counts.keys.sorted().map { ($0, counts[$0]!) })
+    }
+
     /// Checks a finished chunk file against its marker's size and SHA-256
     /// (markers written before they were recorded are taken as they are).
     static func verify(_ file: String, marker: String, index: Int) throws {

@@ -25,21 +25,36 @@ public struct RunFolder: Sendable {
     public func merged(_ stage: String) -> String { path + "/" + stage + ".jsonl" }
     public func chunkFile(_ stage: String, _ chunk: Chunk) -> String { chunkDirectory(stage) + "/" + chunk.name + ".jsonl" }
 
-    /// Checks that `file` (relative to the run) still has the checksum the
-    /// manifest recorded as `producer`'s output, so a stage never reads an
-    /// input that changed under the stages before it. Returns the checksum.
+    /// The path of a run file.
+    public func path(of file: RunFile) -> String { path + "/" + file.name }
+
+    /// Verifies every input of `stage` (`verify`), in the order the stage
+    /// lists them; returns their checksums.
+    public func verifyInputs(of stage: PipelineStage, force: Bool) throws -> [String] {
+        try stage.inputs.map { try verify($0, force: force) }
+    }
+
+    /// Checks that `file` still has the checksum and the record format the
+    /// manifest recorded when its stage wrote it, so a stage never reads an
+    /// input that changed under the stages before it, nor one written by a
+    /// version of the tool whose records it would misread. Returns the
+    /// checksum. `force` skips the checksums, never the format.
     @discardableResult
-    public func verify(_ file: String, producedBy producer: String, force: Bool) throws -> String {
-        let full = path + "/" + file
-        // The command that writes a stage's output (the reasoning stage is `reason`).
-        let command = producer == "reasoning" ? "reason" : producer
+    public func verify(_ file: RunFile, force: Bool) throws -> String {
+        let full = path(of: file)
+        let producer = file.producer.rawValue
+        let command = file.producer.command
         guard FileManager.default.fileExists(atPath: full) else {
             throw UsageError("\(full): missing (run `thinkgraph \(command)` first)")
         }
         let checksum = try Self.checksums.of(full)
         let manifest = try RunManifest(directory: path)
+        if let written = manifest.stage(producer)?.formats.first(where: { $0.0 == file.name })?.1, written != file.format {
+            throw UsageError("\(full): written in record format \(written), this thinkgraph reads format \(file.format); "
+                + "re-run \(command) and the stages after it")
+        }
         guard !force else { return checksum }
-        if let recorded = manifest.stage(producer)?.outputs.first(where: { $0.0 == file })?.1, recorded != checksum {
+        if let recorded = manifest.stage(producer)?.outputs.first(where: { $0.0 == file.name })?.1, recorded != checksum {
             let since = producer == "import" ? "it was imported" : "`\(producer)` wrote it"
             throw UsageError("\(full): changed since \(since) (checksum differs from run.json); re-run \(command), or pass --force")
         }

@@ -14,9 +14,22 @@ public struct RunManifest: Sendable {
         /// Input file (relative to the run folder) → SHA-256.
         public var inputs: [(String, String)] = []
         public var outputs: [(String, String)] = []
+        /// Output file → the version of its record format (`RunFile.format`).
+        public var formats: [(String, Int)] = []
         public var counts: JSONValue = .object([])
 
         public init(status: String) { self.status = status }
+
+        /// Records the checksums of `stage`'s inputs as they are now.
+        public mutating func recordInputs(of stage: PipelineStage, in run: RunFolder) throws {
+            inputs = try stage.inputs.map { ($0.name, try RunFolder.checksums.of(run.path(of: $0))) }
+        }
+
+        /// Records the checksums and record formats of `files`, written now.
+        public mutating func recordOutputs(_ files: [RunFile], in run: RunFolder) throws {
+            outputs = try files.map { ($0.name, try sha256OfFile(atPath: run.path(of: $0))) }
+            formats = files.map { ($0.name, $0.format) }
+        }
     }
 
     public var directory: String
@@ -47,6 +60,9 @@ public struct RunManifest: Sendable {
             stage.configuration = value["configuration"]?.objectValue ?? []
             stage.inputs = (value["inputs"]?.objectValue ?? []).compactMap { key, hash in hash.stringValue.map { (key, $0) } }
             stage.outputs = (value["outputs"]?.objectValue ?? []).compactMap { key, hash in hash.stringValue.map { (key, $0) } }
+            stage.formats = (value["formats"]?.objectValue ?? []).compactMap { key, version in
+                if case .integer(let number) = version { (key, Int(number)) } else { nil }
+            }
             stage.counts = value["counts"] ?? .object([])
             stages.append((name, stage))
         }
@@ -90,6 +106,7 @@ public struct RunManifest: Sendable {
                 members.append(("configuration", .object(stage.configuration)))
                 members.append(("inputs", .object(stage.inputs.map { ($0.0, .string($0.1)) })))
                 members.append(("outputs", .object(stage.outputs.map { ($0.0, .string($0.1)) })))
+                if !stage.formats.isEmpty { members.append(("formats", .object(stage.formats.map { ($0.0, .integer(Int64($0.1))) }))) }
                 members.append(("counts", stage.counts))
                 return (name, .object(members))
             })),

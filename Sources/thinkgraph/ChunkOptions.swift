@@ -62,41 +62,26 @@ struct MergeOptions: ParsableArguments {
 /// `STAGE merge` for a stage whose chunks are JSON lines: the stage's name
 /// and the run files it read are all that differ.
 protocol StageMergeCommand: ParsableCommand {
-    static var stage: String { get }
-    /// Run files the stage read (their checksums go into run.json).
-    static var inputs: [String] { get }
+    static var stage: PipelineStage { get }
     var merge: MergeOptions { get }
 }
 
 extension StageMergeCommand {
     func run() throws {
-        try StageMerge.run(stage: Self.stage, runFolder: merge.runFolder, inputs: Self.inputs, json: merge.json)
+        try StageMerge.run(stage: Self.stage, runFolder: merge.runFolder, json: merge.json)
     }
 }
 
 /// Merges a chunked stage and records it in run.json.
 enum StageMerge {
-    /// `inputs` are the run files the stage read (relative names); their
-    /// checksums go into run.json with the stage.
-    static func run(stage: String, runFolder: String, inputs: [String], json: Bool) throws {
+    /// The checksums of the stage's inputs (`PipelineStage.inputs`) and of
+    /// the merged file, with its record format, go into run.json.
+    static func run(stage pipelineStage: PipelineStage, runFolder: String, json: Bool) throws {
+        let stage = pipelineStage.rawValue
         let run = try RunFolder(runFolder)
         let started = RunManifest.now()
         let files = try ChunkMerge.completeChunks(in: run.chunkDirectory(stage))
-        // Every chunk must have run with the same configuration; checked
-        // before anything is written, so a mixed run leaves no merged file.
-        var configuration: JSONValue?
-        var counts: [String: Int64] = [:]
-        for (index, file) in files.enumerated() {
-            let marker = try String(contentsOfFile: ChunkWriter.markerPath(for: file), encoding: .utf8)
-            let value = try JSONValue.parse(marker.trimmingCharacters(in: .whitespacesAndNewlines))
-            if let configuration, configuration != value["configuration"] {
-                throw UsageError("\(file): chunk \(index) ran with another configuration than chunk 0; re-run it")
-            }
-            configuration = value["configuration"]
-            for (key, count) in value["summary"]?.objectValue ?? [] {
-                if case .integer(let number) = count { counts[key, default: 0] += number }
-            }
-        }
+        let (configuration, counts) = try ChunkMerge.agreement(of: files)
         let summary = try ChunkMerge.merge(files, into: run.merged(stage))
         var manifest = try RunManifest(directory: run.path)
         var entry = RunManifest.Stage(status: "complete")
@@ -104,12 +89,12 @@ enum StageMerge {
         // an earlier one whose chunks were removed).
         entry.started = files.compactMap(ChunkWriter.startTime(of:)).min() ?? started
         entry.finished = RunManifest.now()
-        entry.configuration = (configuration?.objectValue ?? []) + [("chunks", .integer(Int64(summary.chunks)))]
-        entry.inputs = try inputs.map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
-        entry.outputs = [(stage + ".jsonl", try sha256OfFile(atPath: run.merged(stage)))]
+        entry.configuration = configuration + [("chunks", .integer(Int64(summary.chunks)))]
+        try entry.recordInputs(of: pipelineStage, in: run)
+        try entry.recordOutputs(pipelineStage.outputs, in: run)
         entry.counts = .object([("records", .integer(Int64(summary.records))),
                                 ("duplicates_dropped", .integer(Int64(summary.duplicates)))]
-            + counts.keys.sorted().map { ($0, .integer(counts[$0]!)) })
+            + counts.map { ($0.0, .integer($0.1)) })
         manifest.set(stage, entry)
         try manifest.save()
         if json {

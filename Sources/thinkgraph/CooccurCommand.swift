@@ -38,8 +38,7 @@ struct CooccurRunCommand: ParsableCommand {
 
     func run() throws {
         let run = try RunFolder(runFolder)
-        let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
-                      try run.verify("extract.jsonl", producedBy: "extract", force: force)]
+        let inputs = try run.verifyInputs(of: .cooccur, force: force)
         let chunk = try chunking.chunk()
         let taskSet = try TaskSet.forRun(runFolder, override: tasks)
         var stage = CooccurStage(tasks: taskSet.tasks, chunk: chunk, strategy: chunking.strategy)
@@ -70,6 +69,7 @@ struct CooccurMergeCommand: ParsableCommand {
         let directory = run.chunkDirectory("cooccur")
         let files = try ChunkMerge.completeChunks(in: directory, suffix: ".sqlite")
         let count = files.count
+        let (configuration, _) = try ChunkMerge.agreement(of: files, suffix: ".sqlite")
         let output = run.path + "/cooccur.sqlite"
         Debris.sweep(run.path)
         let partial = output + ".partial-\(Debris.tag)"
@@ -85,9 +85,9 @@ struct CooccurMergeCommand: ParsableCommand {
         var entry = RunManifest.Stage(status: "complete")
         entry.started = started
         entry.finished = RunManifest.now()
-        entry.configuration = [("chunks", .integer(Int64(count)))]
-        entry.inputs = try ["samples.jsonl", "extract.jsonl"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
-        entry.outputs = [("cooccur.sqlite", try sha256OfFile(atPath: output))]
+        entry.configuration = configuration + [("chunks", .integer(Int64(count)))]
+        try entry.recordInputs(of: .cooccur, in: run)
+        try entry.recordOutputs(PipelineStage.cooccur.outputs, in: run)
         entry.counts = .object([("pairs", .integer(pairs)),
                                 ("samples", .object(tasks.map { ($0.task, .integer(Int64($0.samples))) }))])
         manifest.set("cooccur", entry)

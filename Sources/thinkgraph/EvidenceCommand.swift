@@ -116,9 +116,7 @@ struct EvidenceRunCommand: ParsableCommand {
 
     func run() throws {
         let run = try RunFolder(runFolder)
-        let inputs = [try run.verify("samples.jsonl", producedBy: "samples", force: force),
-                      try run.verify("extract.jsonl", producedBy: "extract", force: force),
-                      try run.verify("cooccur.sqlite", producedBy: "cooccur", force: force)]
+        let inputs = try run.verifyInputs(of: .evidence, force: force)
         let taskSet = try TaskSet.forRun(runFolder, override: tasks).selecting(task)
         let store = try LexiconStore(directory: lexicon)
         // The concepts of extract.jsonl are this lexicon's only if extract
@@ -164,8 +162,7 @@ struct EvidenceMergeCommand: StageMergeCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Check every evidence chunk finished and merge them into RUN/evidence.jsonl.")
-    static let stage = "evidence"
-    static let inputs = ["samples.jsonl", "extract.jsonl", "cooccur.sqlite"]
+    static let stage = PipelineStage.evidence
 
     @OptionGroup var merge: MergeOptions
 }

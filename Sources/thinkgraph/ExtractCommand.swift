@@ -56,8 +56,7 @@ struct ExtractRunCommand: ParsableCommand {
 
     func run() throws {
         let run = try RunFolder(runFolder)
-        let inputs = [try run.verify("patients.jsonl", producedBy: "import", force: force),
-                      try run.verify("samples.jsonl", producedBy: "samples", force: force)]
+        let inputs = try run.verifyInputs(of: .extract, force: force)
         let chunk = try chunking.chunk()
         let taskSet = try TaskSet.forRun(runFolder, override: tasks)
         let linked = Set(taskSet.tasks.flatMap(TargetConcepts.linkedFields)).union(
@@ -86,8 +85,7 @@ struct ExtractMergeCommand: StageMergeCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Check every extract chunk finished and merge them into RUN/extract.jsonl.")
-    static let stage = "extract"
-    static let inputs = ["patients.jsonl", "samples.jsonl"]
+    static let stage = PipelineStage.extract
 
     @OptionGroup var merge: MergeOptions
 }

@@ -49,7 +49,7 @@ struct FilterCommand: ParsableCommand {
             throw ValidationError("--icd-level must be chapter, category or full")
         }
         let started = RunManifest.now()
-        let checksum = try run.verify("reasoning.jsonl", producedBy: "reasoning", force: force)
+        let checksum = try run.verify(.reasoning, force: force)
         var filter = ChainFilter(leakPhrases: try ChainFilter.leakPhrases(file: leakPhrases))
         filter.minimumCoverage = minCoverage
         filter.rules = try FilterRule.parse(rules)
@@ -69,7 +69,7 @@ struct FilterCommand: ParsableCommand {
                                ("leak_phrases", .string(leakPhrases ?? "shipped")),
                                ("rules", .array(FilterRule.allCases.filter(filter.rules.contains).map { .string($0.rawValue) }))]
         entry.inputs = [("reasoning.jsonl", checksum)]
-        entry.outputs = try ["dataset.jsonl", "filter.jsonl", "filter-stats.json"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
+        try entry.recordOutputs(PipelineStage.filter.outputs, in: run)
         entry.counts = summary.total.json
         manifest.set("filter", entry)
         try manifest.save()

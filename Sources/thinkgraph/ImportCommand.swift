@@ -77,7 +77,7 @@ struct ImportDestination: ParsableArguments {
             stage.started = started
             stage.finished = RunManifest.now()
             stage.configuration = [("source", .string(source)), ("format", .string(kind)), ("mode", .string(mode.rawValue))]
-            stage.outputs = [("patients.jsonl", try sha256OfFile(atPath: timelinePath))]
+            try stage.recordOutputs(PipelineStage.import.outputs, in: RunFolder(run))
             stage.counts = summary.json
             manifest.set("import", stage)
             try manifest.save()

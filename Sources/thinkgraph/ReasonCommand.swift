@@ -103,9 +103,7 @@ struct PromptOptions: ParsableArguments {
 
     func inputs() throws -> (ReasonInputs, checksums: [String]) {
         let folder = try RunFolder(run)
-        let checksums = [try folder.verify("patients.jsonl", producedBy: "import", force: force),
-                         try folder.verify("samples.jsonl", producedBy: "samples", force: force),
-                         try folder.verify("evidence.jsonl", producedBy: "evidence", force: force)]
+        let checksums = try folder.verifyInputs(of: .reasoning, force: force)
         var taskSet = try TaskSet.forRun(run, override: tasks).selecting(task ?? (template == "deepicd" ? "diagnoses_icd" : nil))
         // Generation tasks (the discharge note) are left out of reasoning
         // data, as EHR-R1 leaves them out, unless named with --task.
@@ -195,8 +193,7 @@ struct ReasonMergeCommand: StageMergeCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Check every reasoning chunk finished and merge them into RUN/reasoning.jsonl.")
-    static let stage = "reasoning"
-    static let inputs = ["patients.jsonl", "samples.jsonl", "evidence.jsonl"]
+    static let stage = PipelineStage.reasoning
 
     @OptionGroup var merge: MergeOptions
 }
@@ -242,8 +239,8 @@ struct ReasonImportBatchCommand: ParsableCommand {
         entry.started = manifest.stage("reasoning")?.started ?? RunManifest.now()
         entry.finished = RunManifest.now()
         entry.configuration = [("source", .string("batch")), ("files", .array(files.map { .string(($0 as NSString).lastPathComponent) }))]
-        entry.inputs = try ["patients.jsonl", "samples.jsonl", "evidence.jsonl"].map { ($0, try sha256OfFile(atPath: run.path + "/" + $0)) }
-        entry.outputs = [("reasoning.jsonl", try sha256OfFile(atPath: run.merged("reasoning")))]
+        try entry.recordInputs(of: .reasoning, in: run)
+        try entry.recordOutputs(PipelineStage.reasoning.outputs, in: run)
         entry.counts = .object([("imported", .integer(Int64(summary.imported))), ("ok", .integer(Int64(summary.ok))),
                                 ("partial", .integer(Int64(summary.partial))), ("failed", .integer(Int64(summary.failed))),
                                 ("kept", .integer(Int64(summary.kept))), ("unknown_ids", .integer(Int64(summary.unknown))),

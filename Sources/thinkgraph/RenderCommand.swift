@@ -77,11 +77,7 @@ struct RenderCommand: ParsableCommand {
         while let bytes = try reader.nextLine() {
             let value = try JSONValue.parse(bytes)
             guard value["id"]?.stringValue == id else { continue }
-            do {
-                return try Sample(json: value)
-            } catch {
-                throw InputError(file: path, line: reader.lineNumber, field: error.field, message: error.message)
-            }
+            return try Sample(json: value, file: path, line: reader.lineNumber)
         }
         throw InputError(file: path, field: "id", message: "no sample with id \"\(id)\"")
     }

@@ -54,7 +54,7 @@ struct SamplesCommand: ParsableCommand {
         let run = runFolder!
         let started = RunManifest.now()
         let folder = try RunFolder(run)
-        let checksum = try folder.verify("patients.jsonl", producedBy: "import", force: force)
+        let checksum = try folder.verify(.patients, force: force)
         let patients = folder.patients
         var manifest = try RunManifest(directory: run)
         let taskSet = try TaskSet.load(tasks).selecting(task)
@@ -80,8 +80,7 @@ struct SamplesCommand: ParsableCommand {
             ("max_per_task", .object(caps.keys.sorted().map { ($0, .integer(Int64(caps[$0]!))) })),
         ]
         stage.inputs = [("patients.jsonl", checksum)]
-        stage.outputs = [("samples.jsonl", try sha256OfFile(atPath: "\(run)/samples.jsonl")),
-                         ("tasks.json", try sha256OfFile(atPath: "\(run)/tasks.json"))]
+        try stage.recordOutputs(PipelineStage.samples.outputs, in: folder)
         stage.counts = .object([("patients", .integer(Int64(counts.patients))), ("samples", .integer(Int64(counts.total))),
                                 ("tasks", counts.json)])
         manifest.set("samples", stage)

@@ -116,8 +116,29 @@ import TGSupport
 
     @Test func samplesRoundTripThroughJSON() throws {
         for sample in SampleBuilder(tasks: tasks).samples(for: Self.patient) {
-            #expect(try Sample(json: JSONValue.parse(sample.json.jsonText)) == sample)
+            #expect(try Sample(json: JSONValue.parse(sample.json.jsonText), file: "samples.jsonl", line: 1) == sample)
         }
+    }
+
+    /// A sample line with a field missing, mistyped or contradicting the
+    /// rest is named with its file, line and field.
+    @Test func aDamagedSampleLineIsNamed() throws {
+        let sample = try #require(SampleBuilder(tasks: tasks).samples(for: Self.patient).first)
+        func error(_ key: String, _ value: JSONValue?) -> InputError? {
+            guard case .object(var members) = sample.json else { return nil }
+            let index = members.firstIndex { $0.0 == key }!
+            if let value { members[index].1 = value } else { members.remove(at: index) }
+            return #expect(throws: InputError.self) { try Sample(json: .object(members), file: "samples.jsonl", line: 5) }
+        }
+        for key in ["id", "patient", "task", "split", "target_event", "target_time", "context_events", "targets"] {
+            let problem = error(key, nil)
+            #expect(problem?.field == key && problem?.line == 5 && problem?.file == "samples.jsonl" && problem?.message == "missing", "\(key)")
+        }
+        #expect(error("split", .string("validation"))?.message == "unknown value \"validation\"")
+        #expect(error("target_time", .string("yesterday"))?.field == "target_time")
+        #expect(error("context_events", .array([.integer(0), .string("1")]))?.field == "context_events[1]")
+        #expect(error("context_events", .array([.integer(Int64(sample.targetEvent))]))?.field == "context_events")
+        #expect(error("admission", .integer(7))?.field == "admission")
     }
 
     @Test func capsShareOutOverLabelsByWaterFilling() {

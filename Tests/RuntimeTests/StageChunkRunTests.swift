@@ -57,4 +57,46 @@ import TGSupport
         #expect(StageChunkRun.fingerprint(inputs: ["a"], configuration: [], chunk: .whole)
                 != StageChunkRun.fingerprint(inputs: ["b"], configuration: [], chunk: .whole))
     }
+
+    /// The whole-file chunk (cooccur's SQLite partials): all or nothing,
+    /// recognised as finished only on the same inputs and configuration,
+    /// sealed so the merge can tell a changed file.
+    @Test func aWholeFileChunkIsAllOrNothing() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func open(_ inputs: [String] = ["sha-a"]) throws -> WholeFileChunkRun {
+            try WholeFileChunkRun(stage: "whole", suffix: ".bin", run: RunFolder(folder), inputs: inputs,
+                                  configuration: [("k", .integer(1))], chunk: try Chunk(count: 2, index: 1), strategy: .hash)
+        }
+        do {
+            let run = try open()
+            #expect(!run.isComplete)
+            run.choose(among: ids, progressLabel: "whole", quiet: true)
+            #expect(!run.mine.isEmpty && run.mine.count < ids.count)
+            // The work fails while writing: nothing is left that looks finished.
+            struct Interrupted: Error {}
+            #expect(throws: Interrupted.self) {
+                try run.finish(summary: .object([])) { path in
+                    try Data("half".utf8).write(to: URL(fileURLWithPath: path))
+                    throw Interrupted()
+                }
+            }
+            #expect(!FileManager.default.fileExists(atPath: run.output))
+        }
+        do {
+            let run = try open()
+            #expect(!run.isComplete)
+            try run.finish(summary: .object([("n", .integer(3))])) { path in try Data("whole".utf8).write(to: URL(fileURLWithPath: path)) }
+        }
+        #expect(try open().isComplete)
+        // The marker seals the file: the merge refuses it once changed.
+        let chunk = try Chunk(count: 2, index: 1)
+        let output = folder + "/whole/" + chunk.name + ".bin", marker = folder + "/whole/" + chunk.name + ".done"
+        try ChunkMerge.verify(output, marker: marker, index: 1)
+        try Data("wholE".utf8).write(to: URL(fileURLWithPath: output))
+        #expect(throws: InputError.self) { try ChunkMerge.verify(output, marker: marker, index: 1) }
+        // Other inputs: not finished (counted again), and the old marker goes.
+        #expect(try open(["sha-b"]).isComplete == false)
+        #expect(try open().isComplete == false)
+    }
 }

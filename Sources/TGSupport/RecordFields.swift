@@ -1,5 +1,3 @@
-import TGSupport
-
 /// Reads the fields of one JSON record strictly: a missing field, or one
 /// of another type, is an error naming the file, the line and the field's
 /// path (`paths[2].hops`), never a default. Stage records are read with
@@ -22,9 +20,11 @@ public struct RecordFields {
         self.path = path
     }
 
-    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    /// The full path of a field of this object, as errors name it.
+    public func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    func error(_ key: String, _ message: String) -> InputError {
+    /// An error about a field of this object.
+    public func error(_ key: String, _ message: String) -> InputError {
         InputError(file: file, line: line, field: name(key), message: message)
     }
 
@@ -63,6 +63,23 @@ public struct RecordFields {
         try array(key).enumerated().map { index, item in
             guard let text = item.stringValue else { throw InputError(file: file, line: line, field: "\(name(key))[\(index)]", message: "expected a string") }
             return text
+        }
+    }
+
+    /// A true/false field that may be absent (then `false`), but not of another type.
+    public func flag(_ key: String) throws -> Bool {
+        guard let field = value[key], field != .null else { return false }
+        guard case .bool(let flag) = field else { throw error(key, "expected true or false") }
+        return flag
+    }
+
+    /// An array of whole numbers (written as integers).
+    public func integers(_ key: String) throws -> [Int] {
+        try array(key).enumerated().map { index, item in
+            guard case .integer(let whole) = item else {
+                throw InputError(file: file, line: line, field: "\(name(key))[\(index)]", message: "expected a whole number")
+            }
+            return Int(whole)
         }
     }
 

@@ -1,0 +1,71 @@
+import TGSupport
+
+/// One line of `filter.jsonl`: the filter's verdict on each completion of
+/// one answered training sample, in the order of the reasoning record's
+/// completions.
+public struct VerdictRecord: Sendable, Equatable {
+    /// The verdict on one completion.
+    public struct Verdict: Sendable, Equatable {
+        /// Empty when the completion is kept.
+        public var reasons: [String]
+        /// Share of the target items in the final answer.
+        public var coverage: Double?
+        /// DeepICD: the predicted code.
+        public var code: String?
+        /// DeepICD: how far the predicted code agrees with the gold codes.
+        public var level: String?
+
+        public var kept: Bool { reasons.isEmpty }
+
+        public init(reasons: [String], coverage: Double? = nil, code: String? = nil, level: String? = nil) {
+            self.reasons = reasons
+            self.coverage = coverage
+            self.code = code
+            self.level = level
+        }
+
+        init(fields: RecordFields) throws {
+            reasons = try fields.strings("reasons")
+            coverage = fields.has("coverage") ? try fields.double("coverage") : nil
+            code = try fields.optionalString("code")
+            level = try fields.optionalString("level")
+            guard try fields.flag("kept") == reasons.isEmpty else {
+                throw fields.error("kept", "disagrees with the \(reasons.count) reasons")
+            }
+        }
+
+        public var json: JSONValue {
+            var members: [(String, JSONValue)] = [("kept", .bool(kept)), ("reasons", .array(reasons.map { .string($0) }))]
+            if let coverage { members.append(("coverage", .number((coverage * 1000).rounded() / 1000))) }
+            if let code { members.append(("code", .string(code))) }
+            if let level { members.append(("level", .string(level))) }
+            return .object(members)
+        }
+    }
+
+    public var id: String
+    public var task: String
+    public var verdicts: [Verdict]
+    /// How many completions were kept.
+    public var kept: Int { verdicts.filter(\.kept).count }
+
+    public init(id: String, task: String, verdicts: [Verdict]) {
+        self.id = id
+        self.task = task
+        self.verdicts = verdicts
+    }
+
+    public init(json value: JSONValue, file: String, line: Int?) throws {
+        let fields = try RecordFields(value, file: file, line: line)
+        id = try fields.string("id")
+        task = try fields.string("task")
+        verdicts = try fields.objects("verdicts", Verdict.init(fields:))
+        let written = try fields.int("kept")
+        guard written == kept else { throw fields.error("kept", "\(written), but \(kept) verdicts keep their completion") }
+    }
+
+    public var json: JSONValue {
+        .object([("id", .string(id)), ("task", .string(task)), ("kept", .integer(Int64(kept))),
+                 ("verdicts", .array(verdicts.map(\.json)))])
+    }
+}
