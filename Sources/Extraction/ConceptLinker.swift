@@ -9,7 +9,7 @@ import TGSupport
 public enum LinkKind: String, Sendable {
     /// A structured value whose normalised form is a lexicon string.
     case exact
-    /// A code (ICD-10-CM) looked up in the lexicon's code index.
+    /// A code (ICD-10-CM, LOINC, RxNorm, SNOMED CT) looked up in the lexicon's code index.
     case code
     /// A structured value matched approximately (SimString).
     case approximate
@@ -61,10 +61,41 @@ public struct LinkedConcept: Equatable, Sendable {
     }
 }
 
+/// The codes a record carries, in the order they are tried: the importers
+/// write a diagnosis's ICD code as `icd_code` with `icd_version`, a lab's
+/// LOINC code as `loinc`, a drug's RxNorm code as `rxnorm`, and any other
+/// coded row as `code` with `code_system` (FHIR's system, named).
+enum RecordCode {
+    struct Code: Equatable {
+        /// The lexicon source (SAB) of the code's vocabulary.
+        var source: String
+        var code: String
+    }
+
+    /// Every lexicon source a record's code can belong to.
+    static let sources = ["ICD10CM", "LOINC", "RXNORM", "SNOMEDCT"]
+
+    /// `code_system` values (as the FHIR importer names systems) → source.
+    static let systems = ["ICD-10-CM": "ICD10CM", "LOINC": "LOINC", "RxNorm": "RXNORM", "SNOMED CT": "SNOMEDCT"]
+
+    static func codes(of record: Record) -> [Code] {
+        var found: [Code] = []
+        func add(_ source: String, _ value: FieldValue?) {
+            guard let code = value?.description.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return }
+            found.append(Code(source: source, code: code))
+        }
+        if record["icd_version"] == .integer(10) { add("ICD10CM", record["icd_code"]) }
+        if let system = record["code_system"]?.description, let source = systems[system] { add(source, record["code"]) }
+        add("LOINC", record["loinc"])
+        add("RXNORM", record["rxnorm"])
+        return found
+    }
+}
+
 /// Links an event's structured values and free text to lexicon concepts.
 ///
 /// Structured values (the keys tasks predict, plus any configured): a
-/// record's ICD-10-CM code first (when the value is the title of a coded
+/// record's code first (ICD-10-CM, LOINC, RxNorm, SNOMED CT: `RecordCode`; when the value is the title of a coded
 /// row), then the exact normalised string, then the best SimString hit at
 /// `valueThreshold`, else a string concept. Free text goes through the
 /// concept matcher with its negation / family context. Immutable and
@@ -74,7 +105,8 @@ public final class ConceptLinker: Sendable {
     public let fields: Set<String>
     public let valueThreshold: Double
     private let exact: [String: Int]
-    private let codes: [String: String]
+    /// Lexicon source → code key → concept, for the vocabularies records carry codes of.
+    private let codes: [String: [String: String]]
     private let conceptNames: [String: String]
 
     public init(lexicon: LexiconStore, matcher: ConceptMatcher, fields: Set<String>, valueThreshold: Double = 0.8) throws {
@@ -84,7 +116,9 @@ public final class ConceptLinker: Sendable {
         var exact: [String: Int] = [:]
         try lexicon.forEachString { id, text in exact[text] = Int(id) - 1 }
         self.exact = exact
-        codes = try lexicon.conceptsByCode(source: "ICD10CM")
+        var codes: [String: [String: String]] = [:]
+        for source in Set(RecordCode.sources) { codes[source] = try lexicon.conceptsByCode(source: source) }
+        self.codes = codes
         var names: [String: String] = [:]
         for concept in matcher.concepts.concepts { names[concept.cui] = concept.preferredName }
         conceptNames = names
@@ -124,12 +158,14 @@ public final class ConceptLinker: Sendable {
     }
 
     func link(_ value: String, field: String, record: Record, session: inout Session) throws -> LinkedConcept? {
-        // A coded row (ICD-10-CM diagnosis): its code decides.
-        if record["icd_version"] == .integer(10) || record["code_system"] == .string("ICD-10-CM"),
-           let code = (record["icd_code"] ?? record["code"])?.description,
-           let cui = codes[LexiconStore.codeKey(code)] {
-            return LinkedConcept(concept: cui, name: conceptNames[cui] ?? value, surface: value, link: .code,
-                                 similarity: 1, field: field)
+        // A coded row (an ICD-10-CM diagnosis, a LOINC test, an RxNorm
+        // drug, a SNOMED CT condition): its code decides when the lexicon
+        // has it.
+        for code in RecordCode.codes(of: record) {
+            if let cui = codes[code.source]?[LexiconStore.codeKey(code.code)] {
+                return LinkedConcept(concept: cui, name: conceptNames[cui] ?? value, surface: value, link: .code,
+                                     similarity: 1, field: field)
+            }
         }
         let normalized = matcher.normalizer.normalize(value)
         guard !normalized.isEmpty else { return nil }

@@ -467,6 +467,39 @@ struct SmallRun {
         #expect(info.standardOutput.contains("synthea Synthea modules"), "\(info.standardOutput)")
     }
 
+    /// A lab or drug row that carries its code links by the code, whatever
+    /// its name says; a code the lexicon lacks falls back to the name.
+    @Test func codedRowsLinkByTheirCodeFirst() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let hpo = try small.write("hp.obo", "format-version: 1.2\nontology: hp\n\n[Term]\nid: HP:0001959\nname: Polydipsia\n\n")
+        try FileManager.default.createDirectory(atPath: small.folder + "/modules/care", withIntermediateDirectories: true)
+        _ = try small.write("modules/diabetes.json", Self.module)
+        _ = try small.write("modules/care/diabetes_care.json", Self.care)
+        _ = try small.write("modules/care/kidney_labs.json", Self.labs)
+        let built = try Thinkgraph.run(["lexicon", "build", "--out", small.lexicon, "--obo", hpo, "--synthea", small.folder + "/modules", "--quiet"])
+        try #require(built.status == 0, "\(built.standardError)")
+        var events = [#"{"name":"admissions","time":"2100-01-01 08:00:00","admission":"h1","records":[{"items":{"admission_type":"URGENT"}}]}"#]
+        for hour in 1...4 {
+            events.append(#"{"name":"labevents","time":"2100-01-01 0\#(hour):00:00","admission":"h1","records":["#
+                + #"{"items":{"item_name":"Kreatinin i serum","value":"1.1","loinc":"2160-0"}},"#
+                + #"{"items":{"item_name":"Polydipsia","value":"x","loinc":"9999-9"}}]}"#)
+            events.append(#"{"name":"prescriptions","time":"2100-01-01 0\#(hour):30:00","admission":"h1","records":["#
+                + #"{"items":{"drug":"Glucophage XR","rxnorm":"860975"}}]}"#)
+        }
+        let timelines = try small.write("coded.jsonl", #"{"patient":"p1","events":[\#(events.joined(separator: ","))]}"# + "\n")
+        let run = try small.makeRun("run", timelines: timelines)
+        for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let text = try String(contentsOfFile: run + "/extract.jsonl", encoding: .utf8)
+        #expect(text.contains(#"{"concept":"LOINC:2160-0","name":"Creatinine [Mass/volume] in Serum or Plasma","surface":"Kreatinin i serum","link":"code""#), "\(text)")
+        #expect(text.contains(#"{"concept":"RXNORM:860975","#) && text.contains(#""surface":"Glucophage XR","link":"code""#), "\(text)")
+        // A LOINC code the lexicon does not have: the name decides.
+        #expect(text.contains(#"{"concept":"HP:0001959","name":"Polydipsia","surface":"Polydipsia","link":"exact""#), "\(text)")
+    }
+
     @Test func aBrokenModuleIsNamed() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
