@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recipe for the default lexicon: the Human Phenotype Ontology, the
 # Human Disease Ontology (its UMLS and ICD-10-CM cross-references join the
-# other two) and ICD-10-CM, lowercased and transliterated to ASCII (clinical notes spell
+# other two), ICD-10-CM, Synthea's disease modules and other names of their
+# drugs (drug-named-entity-recognition), lowercased and transliterated to ASCII (clinical notes spell
 # "Sjogren" as often as "Sjögren").
 #
 #   Lexicons/default.sh [THINKGRAPH_BINARY] [OUT_DIR]
@@ -17,4 +18,5 @@ downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
   --obo "$downloads/HumanDO.obo" \
   --icd10cm "$downloads/icd10cm-tabular.xml" \
   --synthea "$downloads/synthea-modules" \
+  --drug-names "$downloads/drug-names.pkl" \
   --lowercase --ascii

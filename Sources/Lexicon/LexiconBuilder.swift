@@ -13,15 +13,19 @@ public struct LexiconSources: Sendable {
     public var icd10cm: [String]
     /// Folders of Synthea disease modules (clinical relations).
     public var synthea: [String]
+    /// Drug-name dictionaries (the drug-named-entity-recognition pickle):
+    /// other names of the drugs the other sources have.
+    public var drugNames: [String]
 
-    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = [], synthea: [String] = []) {
+    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = [], synthea: [String] = [], drugNames: [String] = []) {
         self.umls = umls
         self.obo = obo
         self.icd10cm = icd10cm
         self.synthea = synthea
+        self.drugNames = drugNames
     }
 
-    var isEmpty: Bool { umls == nil && obo.isEmpty && icd10cm.isEmpty }
+    var isEmpty: Bool { umls == nil && obo.isEmpty && icd10cm.isEmpty && synthea.isEmpty }
 }
 
 /// How to build it.
@@ -66,7 +70,7 @@ public struct LexiconBuilder: Sendable {
     @discardableResult
     public func build(into destination: String) throws -> LexiconManifest {
         guard !sources.isEmpty else {
-            throw UsageError("no sources: give at least one of --umls, --obo, --icd10cm")
+            throw UsageError("no sources: give at least one of --umls, --obo, --icd10cm, --synthea (--drug-names only joins names to their drugs)")
         }
         try checkInputsExist()
         let staged = try StagedDirectory(destination: destination, replacingExisting: options.replaceExisting,
@@ -89,7 +93,7 @@ public struct LexiconBuilder: Sendable {
                 throw InputError(file: umls, message: "missing: --umls takes a folder holding MRCONSO.RRF")
             }
         }
-        for file in sources.obo + sources.icd10cm + sources.synthea where !fileManager.fileExists(atPath: file) {
+        for file in sources.obo + sources.icd10cm + sources.synthea + sources.drugNames where !fileManager.fileExists(atPath: file) {
             throw InputError(file: file, message: "missing file")
         }
     }
@@ -131,6 +135,7 @@ public struct LexiconBuilder: Sendable {
         var obo = try sources.obo.map { try OBOImporter(path: $0) }
         var icd = try sources.icd10cm.map { try ICD10CMImporter(path: $0) }
         var synthea = try sources.synthea.map { try SyntheaImporter(directory: $0) }
+        var drugNames = try sources.drugNames.map { try DrugNamesImporter(path: $0) }
         // An empty or wrong file is an error, not a lexicon without its terms.
         for importer in obo where importer.document.terms.isEmpty {
             throw InputError(file: importer.document.file.path, message: "no [Term] stanzas: an empty file or not an OBO ontology")
@@ -153,6 +158,12 @@ public struct LexiconBuilder: Sendable {
         for index in synthea.indices {
             progress?("Synthea: \(synthea[index].files.count) modules")
             try synthea[index].importConcepts(into: writer)
+        }
+        // Other names of the drugs those sources filed.
+        let drugConcepts = synthea.reduce(into: Set<String>()) { $0.formUnion($1.drugConcepts) }
+        for index in drugNames.indices {
+            progress?("drug names: \(drugNames[index].counts["drugs"] ?? 0) drugs")
+            try drugNames[index].importConcepts(into: writer, drugConcepts: drugConcepts)
         }
         // Phase 2: semantic types, definitions, relations.
         try umls?.importFacts(into: writer)
@@ -181,6 +192,9 @@ public struct LexiconBuilder: Sendable {
         }
         for importer in synthea {
             sourceRecords.append(.init(kind: "synthea", name: "Synthea modules", files: [importer.record], counts: importer.counts))
+        }
+        for importer in drugNames {
+            sourceRecords.append(.init(kind: "drug-names", name: "drug names", files: [importer.record], counts: importer.counts))
         }
         return (counts, sourceRecords)
     }

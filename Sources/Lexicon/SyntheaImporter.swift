@@ -61,6 +61,9 @@ struct SyntheaImporter {
     }
 
     private var modules: [Module] = []
+    /// The drug concepts it filed (clinical drugs and their ingredients):
+    /// other names of drugs join these (`DrugNamesImporter`).
+    private(set) var drugConcepts = Set<String>()
     /// Coded thing → the concept it became.
     private var conceptOf: [Coded: String] = [:]
     private var symptomConcept: [String: String] = [:]
@@ -202,11 +205,13 @@ struct SyntheaImporter {
                     ?? "\(vocabulary):\(thing.code)"
                 if writer.hasConcept(cui) { joined += 1 } else { added += 1 }
                 conceptOf[thing] = cui
+                if vocabulary == "RXNORM" { drugConcepts.insert(cui) }
                 try writer.addTerm(cui: cui, text: name, source: vocabulary, termType: "PT", code: thing.code, isPreferred: true,
                                    nameRank: LexiconWriter.NameRank.sourcePreferred)
                 if vocabulary == "RXNORM", let ingredient = Self.ingredient(thing.display) {
                     let ingredientCUI = writer.concept(named: ingredient) ?? "INGREDIENT:" + ingredient.lowercased()
                     ingredientOf[thing] = ingredientCUI
+                    drugConcepts.insert(ingredientCUI)
                     try writer.addTerm(cui: ingredientCUI, text: ingredient, source: Self.source, termType: "IN", code: nil,
                                        isPreferred: true, nameRank: LexiconWriter.NameRank.sourcePreferred)
                 }

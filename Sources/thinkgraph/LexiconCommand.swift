@@ -27,6 +27,10 @@ struct LexiconCommand: ParsableCommand {
         @Option(help: "Folder of Synthea disease modules (*.json): condition-drug, -procedure, -test and -symptom relations (repeatable).")
         var synthea: [String] = []
 
+        @Option(name: .customLong("drug-names"),
+                help: "The drug-named-entity-recognition dictionary (drug_ner_dictionary.pkl): other names (INN, USAN, brands) of the drugs the other sources have (repeatable).")
+        var drugNames: [String] = []
+
         @Option(help: "UMLS languages to keep, comma-separated.")
         var lang = "ENG"
 
@@ -55,7 +59,7 @@ struct LexiconCommand: ParsableCommand {
             options.normalizer = TermNormalizer(lowercase: lowercase, asciiTransliteration: ascii)
             options.replaceExisting = force
             let builder = LexiconBuilder(
-                sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm, synthea: synthea), options: options,
+                sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm, synthea: synthea, drugNames: drugNames), options: options,
                 progress: output.progressReporter(label: "lexicon"))
             let manifest = try builder.build(into: out)
             print("built \(out): \(manifest.counts.concepts) concepts, \(manifest.counts.strings) strings, \(manifest.counts.relations) relations"

@@ -108,6 +108,8 @@ enum OpenVocabularies {
     static var hpo: String { folder + "/hp.obo" }
     static var icd10cmXML: String { folder + "/icd10cm-tabular.xml" }
     static var icd10cmCodeList: String { folder + "/icd10cm-code-list.txt" }
+    static var drugNames: String { folder + "/drug-names.pkl" }
+    static var syntheaModules: String { folder + "/synthea-modules" }
 
     static var available: Bool {
         [hpo, icd10cmXML, icd10cmCodeList].allSatisfy { FileManager.default.fileExists(atPath: $0) }
