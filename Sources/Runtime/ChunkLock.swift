@@ -26,4 +26,15 @@ public final class ChunkLock: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Whether a worker holds the lock of the chunk whose output is `path`
+    /// now (probed without waiting; a dead worker's lock is free).
+    public static func isHeld(path: String) -> Bool {
+        let descriptor = open(path + ".lock", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
 }

@@ -35,6 +35,33 @@ struct ChunkOptions: ParsableArguments {
 
     var strategy: ChunkStrategy { chunkSplit == .hash ? .hash : .shuffle(seed: seed) }
 
+    /// Runs a chunk's work; an error is kept beside the chunk
+    /// (`ChunkFailure`) for `thinkgraph status`, and a success clears an
+    /// earlier one. The error is thrown on as it was.
+    func recordingFailure(of stage: PipelineStage, runFolder: String, _ work: () throws -> Void) throws {
+        do {
+            try work()
+            if let run = try? RunFolder(runFolder), let chunk = try? chunk() { ChunkFailure.clear(stage: stage.rawValue, chunk: chunk, in: run) }
+        } catch {
+            if let run = try? RunFolder(runFolder), let chunk = try? chunk() {
+                ChunkFailure.record(error, stage: stage.rawValue, chunk: chunk, in: run)
+            }
+            throw error
+        }
+    }
+
+    func recordingFailure(of stage: PipelineStage, runFolder: String, _ work: () async throws -> Void) async throws {
+        do {
+            try await work()
+            if let run = try? RunFolder(runFolder), let chunk = try? chunk() { ChunkFailure.clear(stage: stage.rawValue, chunk: chunk, in: run) }
+        } catch {
+            if let run = try? RunFolder(runFolder), let chunk = try? chunk() {
+                ChunkFailure.record(error, stage: stage.rawValue, chunk: chunk, in: run)
+            }
+            throw error
+        }
+    }
+
     func validate() throws {
         guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1") }
         if let chunkNum, chunkNum < 1 { throw ValidationError("--chunk-num must be at least 1") }

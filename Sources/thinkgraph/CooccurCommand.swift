@@ -37,6 +37,10 @@ struct CooccurRunCommand: ParsableCommand {
     @OptionGroup var chunking: ChunkOptions
 
     func run() throws {
+        try chunking.recordingFailure(of: .cooccur, runFolder: runFolder) { try work() }
+    }
+
+    func work() throws {
         let run = try RunFolder(runFolder)
         let inputs = try run.verifyInputs(of: .cooccur, force: force)
         let chunk = try chunking.chunk()

@@ -115,6 +115,10 @@ struct EvidenceRunCommand: ParsableCommand {
     }
 
     func run() throws {
+        try chunking.recordingFailure(of: .evidence, runFolder: runFolder) { try work() }
+    }
+
+    func work() throws {
         let run = try RunFolder(runFolder)
         let inputs = try run.verifyInputs(of: .evidence, force: force)
         let taskSet = try TaskSet.forRun(runFolder, override: tasks).selecting(task)

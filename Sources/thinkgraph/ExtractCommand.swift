@@ -55,6 +55,10 @@ struct ExtractRunCommand: ParsableCommand {
     }
 
     func run() throws {
+        try chunking.recordingFailure(of: .extract, runFolder: runFolder) { try work() }
+    }
+
+    func work() throws {
         let run = try RunFolder(runFolder)
         let inputs = try run.verifyInputs(of: .extract, force: force)
         let chunk = try chunking.chunk()

@@ -142,6 +142,10 @@ struct ReasonRunCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
+        try await chunking.recordingFailure(of: .reasoning, runFolder: prompt.run) { try await work() }
+    }
+
+    func work() async throws {
         let stage = try prompt.stage()
         let (inputs, checksums) = try prompt.inputs()
         let resolved = try endpoint.resolve(sending: !dryRun)

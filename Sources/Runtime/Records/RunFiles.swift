@@ -68,6 +68,16 @@ public enum PipelineStage: String, Sendable, CaseIterable {
     /// The files it writes.
     public var outputs: [RunFile] { RunFile.all.filter { $0.producer == self } }
 
+    /// What each chunk of a chunked stage writes (`RUN/<stage>/chunk-*<suffix>`);
+    /// nil for a stage that runs whole.
+    public var chunkSuffix: String? {
+        switch self {
+        case .extract, .evidence, .reasoning: ".jsonl"
+        case .cooccur: ".sqlite"
+        case .import, .samples, .filter: nil
+        }
+    }
+
     /// The subcommand that runs it.
     public var command: String { self == .reasoning ? "reason" : rawValue }
 
