@@ -57,7 +57,7 @@ start() {
     || dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
   chmod 600 "$dir/munge/munge.key"
   munged --force --socket="$socket" --key-file="$dir/munge/munge.key" --pid-file="$dir/munged.pid" \
-    --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed"
+    --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed" </dev/null >>"$dir/log/daemons.out" 2>&1
   local node cpus memory
   node="$(hostname -s)"
   cpus="$(nproc)"
@@ -99,8 +99,10 @@ NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=local Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF="$conf"
-  slurmctld -f "$conf"
-  slurmd -f "$conf"
+  # The daemons keep no descriptor of the caller's (a caller reading this
+  # script's output to its end would wait for them).
+  slurmctld -f "$conf" </dev/null >>"$dir/log/daemons.out" 2>&1
+  slurmd -f "$conf" </dev/null >>"$dir/log/daemons.out" 2>&1
   # Ready when the node is idle.
   for _ in $(seq 1 100); do
     if sinfo -h -o '%T' 2>/dev/null | grep -q -E '^(idle|mixed|allocated)'; then
