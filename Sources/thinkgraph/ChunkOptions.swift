@@ -41,11 +41,9 @@ struct ChunkOptions: ParsableArguments {
     func recordingFailure(of stage: PipelineStage, runFolder: String, _ work: () throws -> Void) throws {
         do {
             try work()
-            if let run = try? RunFolder(runFolder), let chunk = try? chunk() { ChunkFailure.clear(stage: stage.rawValue, chunk: chunk, in: run) }
+            noteOutcome(nil, of: stage, runFolder: runFolder)
         } catch {
-            if let run = try? RunFolder(runFolder), let chunk = try? chunk() {
-                ChunkFailure.record(error, stage: stage.rawValue, chunk: chunk, in: run)
-            }
+            noteOutcome(error, of: stage, runFolder: runFolder)
             throw error
         }
     }
@@ -53,12 +51,20 @@ struct ChunkOptions: ParsableArguments {
     func recordingFailure(of stage: PipelineStage, runFolder: String, _ work: () async throws -> Void) async throws {
         do {
             try await work()
-            if let run = try? RunFolder(runFolder), let chunk = try? chunk() { ChunkFailure.clear(stage: stage.rawValue, chunk: chunk, in: run) }
+            noteOutcome(nil, of: stage, runFolder: runFolder)
         } catch {
-            if let run = try? RunFolder(runFolder), let chunk = try? chunk() {
-                ChunkFailure.record(error, stage: stage.rawValue, chunk: chunk, in: run)
-            }
+            noteOutcome(error, of: stage, runFolder: runFolder)
             throw error
+        }
+    }
+
+    /// Keeps `error` beside the chunk, or clears an earlier one (nil).
+    private func noteOutcome(_ error: (any Error)?, of stage: PipelineStage, runFolder: String) {
+        guard let run = try? RunFolder(runFolder), let chunk = try? chunk() else { return }
+        if let error {
+            ChunkFailure.record(error, stage: stage.rawValue, chunk: chunk, in: run)
+        } else {
+            ChunkFailure.clear(stage: stage.rawValue, chunk: chunk, in: run)
         }
     }
 

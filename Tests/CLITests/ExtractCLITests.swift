@@ -438,9 +438,8 @@ struct SmallRun {
         }}
         """
 
-    @Test func drugsTestsAndSymptomsJoinTheirCondition() throws {
-        let small = SmallRun()
-        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+    /// The lexicon of a one-term HPO and the three modules above, in `small.lexicon`.
+    static func buildLexicon(_ small: SmallRun) throws {
         let hpo = try small.write("hp.obo", "format-version: 1.2\nontology: hp\n\n[Term]\nid: HP:0001959\nname: Polydipsia\n\n")
         try FileManager.default.createDirectory(atPath: small.folder + "/modules/care", withIntermediateDirectories: true)
         _ = try small.write("modules/diabetes.json", Self.module)
@@ -448,6 +447,12 @@ struct SmallRun {
         _ = try small.write("modules/care/kidney_labs.json", Self.labs)
         let built = try Thinkgraph.run(["lexicon", "build", "--out", small.lexicon, "--obo", hpo, "--synthea", small.folder + "/modules", "--quiet"])
         try #require(built.status == 0, "\(built.standardError)")
+    }
+
+    @Test func drugsTestsAndSymptomsJoinTheirCondition() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        try Self.buildLexicon(small)
         // The ingredient names the drug; the symptom joins HPO's term.
         let metformin = try Thinkgraph.run(["lexicon", "lookup", small.lexicon, "metformin"])
         #expect(metformin.standardOutput.hasPrefix("INGREDIENT:metformin\t"), "\(metformin.standardOutput)")
@@ -472,13 +477,7 @@ struct SmallRun {
     @Test func codedRowsLinkByTheirCodeFirst() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
-        let hpo = try small.write("hp.obo", "format-version: 1.2\nontology: hp\n\n[Term]\nid: HP:0001959\nname: Polydipsia\n\n")
-        try FileManager.default.createDirectory(atPath: small.folder + "/modules/care", withIntermediateDirectories: true)
-        _ = try small.write("modules/diabetes.json", Self.module)
-        _ = try small.write("modules/care/diabetes_care.json", Self.care)
-        _ = try small.write("modules/care/kidney_labs.json", Self.labs)
-        let built = try Thinkgraph.run(["lexicon", "build", "--out", small.lexicon, "--obo", hpo, "--synthea", small.folder + "/modules", "--quiet"])
-        try #require(built.status == 0, "\(built.standardError)")
+        try Self.buildLexicon(small)
         var events = [#"{"name":"admissions","time":"2100-01-01 08:00:00","admission":"h1","records":[{"items":{"admission_type":"URGENT"}}]}"#]
         for hour in 1...4 {
             events.append(#"{"name":"labevents","time":"2100-01-01 0\#(hour):00:00","admission":"h1","records":["#
