@@ -25,6 +25,21 @@ running() {  # the pid in $1 is alive
   [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
+# Runs a daemon with none of the caller's descriptors: 0-2 from and to the
+# log, every other one closed. A caller that waits for a descriptor it gave
+# this script to close (Foundation's Process does, for its child's end of a
+# socket pair; so does a pipe read to its end) would otherwise wait for the
+# daemons to exit.
+detached() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      if (( fd > 2 )); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec "$@" </dev/null >>"$dir/log/daemons.out" 2>&1
+  )
+}
+
 cluster_up() {
   running "$dir/munged.pid" && running "$dir/slurmctld.pid" && running "$dir/slurmd.pid"
 }
@@ -56,8 +71,8 @@ start() {
   mungekey --create --keyfile="$dir/munge/munge.key" --force 2>/dev/null \
     || dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
   chmod 600 "$dir/munge/munge.key"
-  munged --force --socket="$socket" --key-file="$dir/munge/munge.key" --pid-file="$dir/munged.pid" \
-    --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed" </dev/null >>"$dir/log/daemons.out" 2>&1
+  detached munged --force --socket="$socket" --key-file="$dir/munge/munge.key" --pid-file="$dir/munged.pid" \
+    --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed"
   local node cpus memory
   node="$(hostname -s)"
   cpus="$(nproc)"
@@ -99,10 +114,8 @@ NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=local Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF="$conf"
-  # The daemons keep no descriptor of the caller's (a caller reading this
-  # script's output to its end would wait for them).
-  slurmctld -f "$conf" </dev/null >>"$dir/log/daemons.out" 2>&1
-  slurmd -f "$conf" </dev/null >>"$dir/log/daemons.out" 2>&1
+  detached slurmctld -f "$conf"
+  detached slurmd -f "$conf"
   # Ready when the node is idle.
   for _ in $(seq 1 100); do
     if sinfo -h -o '%T' 2>/dev/null | grep -q -E '^(idle|mixed|allocated)'; then
