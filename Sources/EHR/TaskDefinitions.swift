@@ -109,20 +109,45 @@ public struct TaskSet: Equatable, Sendable {
     public var tasks: [TaskDefinition]
     public var format: ContextFormat
 
+    /// The task sets shipped with thinkgraph, by the name `--tasks` accepts:
+    /// EHR-R1's (MIMIC-IV and FHIR imports) and the OMOP CDM one.
+    public static let shippedNames = ["ehr-r1": "ehr-r1-tasks", "omop": "omop-tasks"]
+
     /// The shipped EHR-R1 task set.
-    public static func standard() throws -> TaskSet {
-        guard let url = Bundle.module.url(forResource: "ehr-r1-tasks", withExtension: "json") else {
-            throw InputError(file: "ehr-r1-tasks.json", message: "the shipped task file is missing from the bundle")
-        }
-        return try TaskSet(contentsOf: url.path)
+    public static func standard() throws -> TaskSet { try shipped("ehr-r1") }
+
+    /// The shipped EHR-R1 task file's text, for users who want to copy and edit it.
+    public static func standardText() throws -> String { try shippedText("ehr-r1") }
+
+    /// A shipped task set by name (`shippedNames`).
+    public static func shipped(_ name: String) throws -> TaskSet {
+        let text = try shippedText(name)
+        return try TaskSet(text: text, file: "\(shippedNames[name]!).json")
     }
 
-    /// The shipped file's text, for users who want to copy and edit it.
-    public static func standardText() throws -> String {
-        guard let url = Bundle.module.url(forResource: "ehr-r1-tasks", withExtension: "json") else {
-            throw InputError(file: "ehr-r1-tasks.json", message: "the shipped task file is missing from the bundle")
+    public static func shippedText(_ name: String) throws -> String {
+        guard let resource = shippedNames[name] else {
+            throw UsageError("no shipped task set \"\(name)\" (shipped: \(shippedNames.keys.sorted().joined(separator: ", ")))")
+        }
+        guard let url = Bundle.module.url(forResource: resource, withExtension: "json") else {
+            throw InputError(file: "\(resource).json", message: "the shipped task file is missing from the bundle")
         }
         return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    /// What `--tasks VALUE` names: a file when one exists at that path,
+    /// else a shipped set's name.
+    public static func isShippedName(_ value: String) -> Bool {
+        shippedNames[value] != nil && !FileManager.default.fileExists(atPath: value)
+    }
+
+    /// The text of a task file or shipped set named by `--tasks`.
+    public static func text(of value: String) throws -> String {
+        if isShippedName(value) { return try shippedText(value) }
+        guard let text = try? String(contentsOfFile: value, encoding: .utf8) else {
+            throw InputError(file: value, message: "cannot read (and not a shipped task set: \(shippedNames.keys.sorted().joined(separator: ", ")))")
+        }
+        return text
     }
 
     public init(tasks: [TaskDefinition], format: ContextFormat = .raw) {
@@ -130,15 +155,21 @@ public struct TaskSet: Equatable, Sendable {
         self.format = format
     }
 
-    /// The task file at `path`, or the shipped set when there is none.
+    /// The task file at `path` (or the shipped set it names), or the
+    /// shipped EHR-R1 set when there is none.
     public static func load(_ path: String?) throws -> TaskSet {
-        try path.map { try TaskSet(contentsOf: $0) } ?? standard()
+        guard let path else { return try standard() }
+        if isShippedName(path) { return try shipped(path) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw InputError(file: path, message: "no such task file, and not a shipped task set (\(shippedNames.keys.sorted().joined(separator: ", ")))")
+        }
+        return try TaskSet(contentsOf: path)
     }
 
     /// The task set a run's samples were made with (`RUN/tasks.json`, which
     /// `samples` writes), else `override`, else the shipped set.
     public static func forRun(_ run: String, override path: String? = nil) throws -> TaskSet {
-        if let path { return try TaskSet(contentsOf: path) }
+        if let path { return try load(path) }
         let copy = run + "/tasks.json"
         if FileManager.default.fileExists(atPath: copy) { return try TaskSet(contentsOf: copy) }
         return try standard()
@@ -169,6 +200,17 @@ public struct TaskSet: Equatable, Sendable {
             throw InputError(file: path, message: error.description)
         }
         try self.init(json: root, file: path)
+    }
+
+    /// A task file's text; `file` names it in errors.
+    public init(text: String, file: String) throws {
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(text)
+        } catch let error as JSONSyntaxError {
+            throw InputError(file: file, message: error.description)
+        }
+        try self.init(json: root, file: file)
     }
 
     static let taskFields: Set<String> = [

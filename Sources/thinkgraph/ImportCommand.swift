@@ -10,7 +10,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn EHR exports into patient timelines (JSONL, one patient per line; see docs/TIMELINES.md).",
-        subcommands: [ImportMIMICCommand.self, ImportFHIRCommand.self, ImportJSONLCommand.self, ImportValidateCommand.self])
+        subcommands: [ImportMIMICCommand.self, ImportFHIRCommand.self, ImportOMOPCommand.self, ImportJSONLCommand.self, ImportValidateCommand.self])
 }
 
 /// Where an import writes, and how it treats bad input.
@@ -154,6 +154,35 @@ struct ImportMIMICCommand: ParsableCommand {
         try destination.perform(source: hosp, kind: "mimic-iv") { output, rejects in
             try importer.run(MIMICImporter.Folders(hosp: hosp, icu: icu, ed: ed, note: note), output: output, rejects: rejects,
                              progress: destination.progress)
+        }
+    }
+}
+
+struct ImportOMOPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "omop",
+        abstract: "Import an OMOP CDM v5.3 / v5.4 export (one CSV per table, comma- or tab-separated, optionally gzipped).",
+        discussion: """
+            Reads person (required), death, visit_occurrence, condition_occurrence, drug_exposure, measurement, \
+            procedure_occurrence, observation, device_exposure and note; concept ids are resolved through concept \
+            (Athena's CONCEPT.csv or the export's own rows) when the folder has it. Sample with \
+            `thinkgraph samples --tasks omop` (the default after an OMOP import); see docs/TIMELINES.md.
+            """)
+
+    @Argument(help: "The folder of table files (person.csv, concept.csv, ...).")
+    var directory: String
+
+    @OptionGroup var destination: ImportDestination
+
+    @Option(help: "Longest note text accepted, in bytes.")
+    var maxTextBytes = 4 << 20
+
+    func run() throws {
+        var importer = OMOPImporter()
+        importer.maximumTextBytes = maxTextBytes
+        importer.codeMaps = try destination.loadCodeMaps()
+        try destination.perform(source: directory, kind: "omop-cdm") { output, rejects in
+            try importer.run(folder: directory, output: output, rejects: rejects, progress: destination.progress)
         }
     }
 }

@@ -17,7 +17,7 @@ struct SamplesCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run folder.")
     var runFolder: String?
 
-    @Option(help: "Task-definition file (JSON); default: the shipped EHR-R1 tasks.")
+    @Option(help: "Task-definition file (JSON), or a shipped set: ehr-r1 (MIMIC-IV, FHIR) or omop. Default: omop after an OMOP CDM import, else ehr-r1.")
     var tasks: String?
 
     @Option(help: "Only these tasks (comma-separated names).")
@@ -57,6 +57,9 @@ struct SamplesCommand: ParsableCommand {
         let checksum = try folder.verify(.patients, force: force)
         let patients = folder.patients
         var manifest = try RunManifest(directory: run)
+        // The shipped set that fits the import, unless a task file is given.
+        let imported = manifest.stage("import")?.configuration.first { $0.0 == "format" }?.1.stringValue
+        let tasks = self.tasks ?? (imported == "omop-cdm" ? "omop" : "ehr-r1")
         let taskSet = try TaskSet.load(tasks).selecting(task)
         let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction),
                                 caps: try parseCaps(taskSet))
@@ -66,7 +69,7 @@ struct SamplesCommand: ParsableCommand {
         // The task file goes beside the samples: later stages render
         // contexts and read tasks as the samples were made.
         let taskFile = try JSONLinesWriter(path: "\(run)/tasks.json")
-        let taskText = try tasks.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? TaskSet.standardText()
+        let taskText = try TaskSet.text(of: tasks)
         try taskFile.writeLine(taskText.hasSuffix("\n") ? String(taskText.dropLast()) : taskText)
         try output.commit()
         try taskFile.commit()
@@ -75,7 +78,7 @@ struct SamplesCommand: ParsableCommand {
         stage.started = started
         stage.finished = RunManifest.now()
         stage.configuration = [
-            ("tasks", .string(tasks ?? "(shipped EHR-R1 tasks)")), ("task_names", .array(taskSet.tasks.map { .string($0.name) })),
+            ("tasks", .string(TaskSet.isShippedName(tasks) ? "(shipped \(tasks == "ehr-r1" ? "EHR-R1" : tasks) tasks)" : tasks)), ("task_names", .array(taskSet.tasks.map { .string($0.name) })),
             ("seed", .integer(Int64(seed))), ("test_fraction", .number(testFraction)),
             ("max_per_task", .object(caps.keys.sorted().map { ($0, .integer(Int64(caps[$0]!))) })),
         ]

@@ -25,6 +25,33 @@ import TestSupport
         #expect(missing.status != 0 && missing.standardError.contains("no patient with id \"../x\""))
     }
 
+    /// An OMOP import samples with the shipped OMOP tasks unless told
+    /// otherwise; `--tasks` names a shipped set or a file.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: OMOPSample.folder + "/person.csv"), "no OMOP sample (run Pipelines/test-data.sh)"))
+    func anOMOPImportSamplesWithTheOMOPTasks() throws {
+        let folder = NSTemporaryDirectory() + "tg-omop-cli-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = folder + "/run"
+        let imported = try Thinkgraph.run(["import", "omop", OMOPSample.folder, "--run", run, "--json", "--quiet"])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.contains(#""format":"omop-cdm""#) && imported.standardOutput.contains(#""rejected":0"#))
+        let sampled = try Thinkgraph.run(["samples", "--run", run, "--json"])
+        #expect(sampled.status == 0, "\(sampled.standardError)")
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(sampled.standardOutput.utf8)) as? [String: Any])
+        let tasks = try #require(counts["tasks"] as? [String: [String: Any]])
+        #expect(Set(tasks.keys) == ["visit_type", "conditions", "conditions_ccs", "drugs", "drugs_atc", "measurements", "procedures",
+                                    "observations", "devices"])
+        #expect((tasks["drugs"]?["train"] as? Int ?? 0) > 0 && (tasks["measurements"]?["train"] as? Int ?? 0) > 0, "\(tasks)")
+        #expect(try String(contentsOfFile: run + "/tasks.json", encoding: .utf8).contains("Decision-making tasks over an OMOP CDM import"))
+        let manifest = try String(contentsOfFile: run + "/run.json", encoding: .utf8)
+        #expect(manifest.contains(#""tasks":"(shipped omop tasks)""#))
+        // The EHR-R1 set on the same run, by name; an unknown name is named.
+        let standard = try Thinkgraph.run(["samples", "--run", run, "--tasks", "ehr-r1", "--json"])
+        #expect(standard.status == 0 && standard.standardOutput.contains(#""labevents""#))
+        let unknown = try Thinkgraph.run(["samples", "--run", run, "--tasks", "mimic"])
+        #expect(unknown.status != 0 && unknown.standardError.contains("mimic") && unknown.standardError.contains("ehr-r1, omop"))
+    }
+
     @Test func importsMIMICFoldersThroughTheExecutable() throws {
         let folder = try MIMICFixture.write()
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -12,3 +12,9 @@ public enum TestData {
 public enum SyntheaBundles {
     public static let folder = TestData.folder + "/synthea-bundles"
 }
+
+/// An OMOP CDM v5.4 sample (CSV, with its concept rows) converted from a
+/// clinosim cohort by Benchmarks/fhir_to_omop.py.
+public enum OMOPSample {
+    public static let folder = TestData.folder + "/omop"
+}
