@@ -61,13 +61,21 @@ public struct FHIRBundle {
         try self.init(value, file: file)
     }
 
+    /// A `.json` file that is no FHIR resource at all (a bulk export's
+    /// `manifest.json`, a generator's metadata), as opposed to a resource
+    /// that is not a Bundle.
+    public struct NotFHIR: Error, CustomStringConvertible {
+        public var error: InputError
+        public var description: String { error.description }
+    }
+
     /// A bundle already parsed; `file` names it in errors.
     public init(_ value: JSONValue, file: String) throws {
         guard value.objectValue != nil else {
-            throw InputError(file: file, message: "not a FHIR Bundle: the file holds \(value.kindName), not a JSON object")
+            throw NotFHIR(error: InputError(file: file, message: "not a FHIR Bundle: the file holds \(value.kindName), not a JSON object"))
         }
         guard let resourceType = value["resourceType"]?.stringValue else {
-            throw InputError(file: file, field: "resourceType", message: "missing: not a FHIR resource")
+            throw NotFHIR(error: InputError(file: file, field: "resourceType", message: "missing: not a FHIR resource"))
         }
         guard resourceType == "Bundle" else {
             throw InputError(file: file, field: "resourceType",

@@ -91,6 +91,7 @@ public struct FHIRImporter {
         let partitioner = try PatientPartitioner.forImport(of: files, output: output.path, scratch: scratch, gzipRatio: 8)
         var summary = ImportSummary()
         var withRecord = Set<String>()
+        let hasBulkFiles = files.contains { Self.isBulkFile(($0 as NSString).lastPathComponent) }
 
         /// Maps one resource; `place` names it in the file (a line or an
         /// entry) and `source` in the timeline's provenance.
@@ -131,6 +132,15 @@ public struct FHIRImporter {
                 let bundle: FHIRBundle
                 do {
                     bundle = try FHIRBundle(file: file)
+                } catch let notFHIR as FHIRBundle.NotFHIR {
+                    // A bulk export's manifest.json (and a generator's
+                    // metadata) sit beside its NDJSON files: not data.
+                    if hasBulkFiles {
+                        summary.skippedByKind["JSON file that is not FHIR (\(name))", default: 0] += 1
+                        continue
+                    }
+                    try rejects.reject(notFHIR.error, kind: "not a bundle")
+                    continue
                 } catch let error as InputError {
                     try rejects.reject(error, kind: "not a bundle")
                     continue

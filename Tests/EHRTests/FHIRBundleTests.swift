@@ -152,6 +152,21 @@ import TestSupport
         #expect(rejects.contains("zz-other.json"))
     }
 
+    /// A bulk export's manifest.json (and other JSON that is no FHIR
+    /// resource) beside its NDJSON files is skipped and counted, not refused.
+    @Test func aBulkExportManifestIsNotData() throws {
+        let folder = try FHIRFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let manifest = #"{"transactionTime":"2025-09-03T00:00:00Z","request":"$export","requiresAccessToken":false,"output":[{"type":"Patient","url":"Patient.ndjson"}],"error":[]}"#
+        try manifest.write(toFile: folder + "/export/manifest.json", atomically: true, encoding: .utf8)
+        let (expected, _) = try FHIRFixture.importAll(folder)
+        #expect(expected.rejected == 0 && expected.patients == 2)
+        #expect(expected.skippedByKind["JSON file that is not FHIR (manifest.json)"] == 1)
+        // A FHIR resource that is not a Bundle is still refused there.
+        try #"{"resourceType":"Patient","id":"x"}"#.write(toFile: folder + "/export/stray.json", atomically: true, encoding: .utf8)
+        #expect(throws: InputError.self) { _ = try FHIRFixture.importAll(folder) }
+    }
+
     @Test func aFolderWithNothingToImportIsNamed() throws {
         let folder = Self.newFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
