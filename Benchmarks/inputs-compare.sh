@@ -52,7 +52,20 @@ for input in fhir-ndjson omop synthea-bundles; do
   esac
   run="$out/run-$input"
   seconds="$(import_median "$kind" "$source" "$run")"
-  "$tg" samples --run "$run" --json > "$run.samples.json"
+  tasks=()
+  if [ "$input" = synthea-bundles ]; then
+    # Synthea stamps every event of an encounter with the encounter's start,
+    # so EHR-R1's 24-hour same-admission window holds no context: its tasks
+    # with a one-year window across visits instead.
+    "$tg" samples --print-default-tasks | python3 -c '
+import json, sys
+tasks = json.load(sys.stdin)
+tasks["description"] = "EHR-R1 tasks with a one-year window across visits (outpatient records)"
+tasks["defaults"].update({"context_hours": 8760, "same_admission": False})
+json.dump(tasks, open(sys.argv[1], "w"), indent=1)' "$out/longitudinal-tasks.json"
+    tasks=(--tasks "$out/longitudinal-tasks.json")
+  fi
+  "$tg" samples --run "$run" "${tasks[@]}" --json > "$run.samples.json"
   for stage in extract cooccur evidence; do
     options=()
     [ "$stage" = cooccur ] || options+=(--lexicon "$lexicon")
@@ -60,9 +73,10 @@ for input in fhir-ndjson omop synthea-bundles; do
     "$tg" "$stage" --run "$run" "${options[@]}" --quiet > /dev/null
     "$tg" "$stage" merge --run "$run" > /dev/null
   done
-  python3 - "$input" "$seconds" "$run" <<'PY'
+  bytes="$(du -sbL "$source" | cut -f1)"
+  python3 - "$input" "$seconds" "$run" "$bytes" <<'PY'
 import collections, json, sys
-name, seconds, run = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+name, seconds, run, size = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 imported = json.load(open(run + ".import.json"))
 samples = json.load(open(run + ".samples.json"))
 pairs, graphs, hops = collections.Counter(), collections.Counter(), []
@@ -76,7 +90,8 @@ for line in open(run + "/evidence.jsonl"):
         graphs[record["task"]] += 1
         hops += [path["hops"] for path in record["paths"]]
 print(f"## {name}: {imported['patients']} patients, {imported['rows']} rows, {imported['events']} events, "
-      f"{imported['rejected']} rejected; import {seconds:.2f} s = {imported['rows'] / seconds:,.0f} rows/s")
+      f"{imported['rejected']} rejected; import of {size / 1e6:.1f} MB in {seconds:.2f} s = {imported['rows'] / seconds:,.0f} rows/s, "
+      f"{size / 1e6 / seconds:.1f} MB/s, {imported['events'] / seconds:,.0f} events/s")
 print("rows by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(imported["rows_by_kind"].items())))
 print("| task | samples (train + test) | with lift pairs | with a graph |")
 print("|---|---:|---:|---:|")
