@@ -58,12 +58,14 @@ public struct Verdict: Equatable, Sendable {
     /// DeepICD: the predicted code and its agreement with the gold codes.
     public var code: String?
     public var level: ICDLevel?
+    /// The chain's cited events and quoted values against its context.
+    public var grounding: Grounding?
 
     public var kept: Bool { reasons.isEmpty }
 
     /// As `filter.jsonl` writes it.
     public var record: VerdictRecord.Verdict {
-        VerdictRecord.Verdict(reasons: reasons, coverage: coverage, code: code, level: level?.name)
+        VerdictRecord.Verdict(reasons: reasons, coverage: coverage, code: code, level: level?.name, grounding: grounding)
     }
 
     public var json: JSONValue { record.json }
@@ -91,6 +93,9 @@ public enum FilterRule: String, Sendable, CaseIterable {
     /// Not stuck in a loop: at least half of its lines are distinct (small
     /// models repeat one line until a limit stops them).
     case repetition
+    /// The events it cites are in its context at the cited times, and the
+    /// values it quotes with a unit are values of the context (`Grounding`).
+    case grounding
 
     /// EHR-R1's filter alone.
     public static let reference: Set<FilterRule> = [.coverage, .groundTruth, .headerVariants]
@@ -127,6 +132,9 @@ public struct ChainFilter: Sendable {
     public var validCodes: Set<String>?
     /// DeepICD: the least agreement with the gold codes kept.
     public var minimumLevel = ICDLevel.category
+    /// Least grounding score kept (share of cited events and quoted values
+    /// the context supports).
+    public var minimumGrounding = 0.75
 
     public init(leakPhrases: [String]) { self.leakPhrases = leakPhrases.map { $0.lowercased() } }
 
@@ -148,8 +156,34 @@ public struct ChainFilter: Sendable {
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
+    /// `context`: the rendered context the model was given (for the
+    /// grounding check; nil skips it).
     public func judge(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
-                      knowledge: [String]) -> Verdict {
+                      knowledge: [String], context: String? = nil) -> Verdict {
+        var verdict = judgeContent(text: text, finishReason: finishReason, format: format, targets: targets,
+                                   targetCodes: targetCodes, knowledge: knowledge)
+        if rules.contains(.grounding), let context, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            // Sections: what the chain says before its answer.
+            let claims: String
+            if format == .sections {
+                let sections = Self.sections(of: text)
+                claims = [sections["extraction"], sections["reasoning"]].compactMap { $0 }.joined(separator: "\n")
+            } else {
+                claims = text
+            }
+            let grounding = Grounding.check(chain: claims, context: ContextEvents(rendered: context))
+            verdict.grounding = grounding
+            if let score = grounding.score, score < minimumGrounding {
+                let shown = grounding.unsupported.prefix(2).joined(separator: "; ")
+                verdict.reasons.append(String(format: "grounding %.2f < %.2f", score, minimumGrounding)
+                                       + (shown.isEmpty ? "" : " (\(shown))"))
+            }
+        }
+        return verdict
+    }
+
+    private func judgeContent(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
+                              knowledge: [String]) -> Verdict {
         var verdict = Verdict()
         if rules.contains(.finished) {
             switch finishReason {

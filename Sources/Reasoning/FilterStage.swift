@@ -22,6 +22,10 @@ public struct FilterStage: Sendable {
         /// reasons group).
         public var reasons: [String: Int] = [:]
         public var levels: [String: Int] = [:]
+        /// Completions by grounding score band ("none": nothing to check).
+        public var grounding: [String: Int] = [:]
+        /// Completions EHR-R1's coverage rule keeps that grounding rejects.
+        public var coveredButUngrounded = 0
 
         public var json: JSONValue {
             func counts(_ table: [String: Int]) -> JSONValue {
@@ -35,7 +39,26 @@ public struct FilterStage: Sendable {
                 ("unanswered", counts(unanswered)), ("rejections", counts(reasons)),
             ]
             if !levels.isEmpty { members.append(("icd_levels", counts(levels))) }
+            if !grounding.isEmpty {
+                members.append(("grounding", .object(FilterStage.bands.filter { grounding[$0] != nil }
+                    .map { ($0, .integer(Int64(grounding[$0]!))) })))
+                members.append(("covered_but_ungrounded", .integer(Int64(coveredButUngrounded))))
+            }
             return .object(members)
+        }
+    }
+
+    /// The grounding score bands of the statistics, in order.
+    public static let bands = ["none", "0-0.25", "0.25-0.5", "0.5-0.75", "0.75-1", "1"]
+
+    static func band(_ grounding: Grounding) -> String {
+        guard let score = grounding.score else { return "none" }
+        switch score {
+        case 1...: return "1"
+        case 0.75...: return "0.75-1"
+        case 0.5...: return "0.5-0.75"
+        case 0.25...: return "0.25-0.5"
+        default: return "0-0.25"
         }
     }
 
@@ -56,6 +79,8 @@ public struct FilterStage: Sendable {
                 total.unanswered.merge(stats.unanswered, uniquingKeysWith: +)
                 total.reasons.merge(stats.reasons, uniquingKeysWith: +)
                 total.levels.merge(stats.levels, uniquingKeysWith: +)
+                total.grounding.merge(stats.grounding, uniquingKeysWith: +)
+                total.coveredButUngrounded += stats.coveredButUngrounded
             }
             return total
         }
@@ -71,6 +96,7 @@ public struct FilterStage: Sendable {
         if reason.hasPrefix("final answer covers") { return "final answer covers too few targets" }
         if reason.hasSuffix("is not an ICD-10-CM code") { return "not an ICD-10-CM code" }
         if reason.hasPrefix("repeats itself") { return "repeats itself" }
+        if reason.hasPrefix("grounding ") { return "grounding below the bar" }
         return reason
     }
 
@@ -120,9 +146,16 @@ public struct FilterStage: Sendable {
             var judged: [VerdictRecord.Verdict] = []
             for completion in asked.completions {
                 let verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
-                                           targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge)
+                                           targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge,
+                                           context: asked.context)
                 stats.completions += 1
                 if let level = verdict.level { stats.levels[level.name, default: 0] += 1 }
+                if let grounding = verdict.grounding {
+                    stats.grounding[Self.band(grounding), default: 0] += 1
+                    let ungrounded = verdict.reasons.contains { $0.hasPrefix("grounding ") }
+                    let uncovered = verdict.reasons.contains { $0.hasPrefix("final answer covers") }
+                    if ungrounded && !uncovered { stats.coveredButUngrounded += 1 }
+                }
                 if verdict.kept {
                     stats.keptCompletions += 1
                     kept.append(completion.text)

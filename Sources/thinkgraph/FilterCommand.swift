@@ -13,7 +13,10 @@ struct FilterCommand: ParsableCommand {
             Only training patients' samples reach the dataset. A completion is kept when it finished (not cut off or filtered), has the template's sections, its final answer \
             covers at least --min-coverage of the target items, and it never mentions the expected answer or the supplied \
             knowledge (phrases in --leak-phrases; a copied knowledge path counts). DeepICD completions need a code that \
-            exists in the lexicon's ICD-10-CM and agrees with the gold codes at --icd-level or deeper. A sample is kept \
+            exists in the lexicon's ICD-10-CM and agrees with the gold codes at --icd-level or deeper. The grounding check \
+            (rule grounding) keeps a chain only when at least --min-grounding of the events it cites \
+            (**Event Name [Event Time]**) are in its context at that time and of the values it quotes with a unit are \
+            values of its context. A sample is kept \
             with at least one kept completion. Writes RUN/dataset.jsonl, RUN/filter.jsonl (every verdict with its reasons) \
             and RUN/filter-stats.json.
             """)
@@ -24,13 +27,16 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "Least share of target items the final answer must hold.")
     var minCoverage = 0.7
 
+    @Option(help: "Least share of a chain's cited events and quoted values its context supports (rule grounding).")
+    var minGrounding = 0.75
+
     @Option(help: "Phrase list, one per line (default: the shipped list).")
     var leakPhrases: String?
 
     @Option(help: "Lexicon folder (for DeepICD completions: codes must exist in its ICD-10-CM).")
     var lexicon: String?
 
-    @Option(help: "The checks: all (default), reference (EHR-R1's: coverage, ground-truth, header-variants) or a list of coverage, ground-truth, header-variants, finished, sections, leak-phrases, knowledge-copy, repetition.")
+    @Option(help: "The checks: all (default), reference (EHR-R1's: coverage, ground-truth, header-variants) or a list of coverage, ground-truth, header-variants, finished, sections, leak-phrases, knowledge-copy, repetition, grounding.")
     var rules = "all"
 
     @Option(help: "DeepICD: least agreement kept (chapter, category or full).")
@@ -45,6 +51,7 @@ struct FilterCommand: ParsableCommand {
     func run() throws {
         let run = try RunFolder(runFolder)
         guard (0...1).contains(minCoverage) else { throw ValidationError("--min-coverage must be between 0 and 1") }
+        guard (0...1).contains(minGrounding) else { throw ValidationError("--min-grounding must be between 0 and 1") }
         guard let level = ICDLevel(name: icdLevel), level != .none else {
             throw ValidationError("--icd-level must be chapter, category or full")
         }
@@ -52,6 +59,7 @@ struct FilterCommand: ParsableCommand {
         let checksum = try run.verify(.reasoning, force: force)
         var filter = ChainFilter(leakPhrases: try ChainFilter.leakPhrases(file: leakPhrases))
         filter.minimumCoverage = minCoverage
+        filter.minimumGrounding = minGrounding
         filter.rules = try FilterRule.parse(rules)
         filter.minimumLevel = level
         if let lexicon {
@@ -65,7 +73,8 @@ struct FilterCommand: ParsableCommand {
         var entry = RunManifest.Stage(status: "complete")
         entry.started = started
         entry.finished = RunManifest.now()
-        entry.configuration = [("min_coverage", .number(minCoverage)), ("icd_level", .string(level.name)),
+        entry.configuration = [("min_coverage", .number(minCoverage)), ("min_grounding", .number(minGrounding)),
+                               ("icd_level", .string(level.name)),
                                ("leak_phrases", .string(leakPhrases ?? "shipped")),
                                ("rules", .array(FilterRule.allCases.filter(filter.rules.contains).map { .string($0.rawValue) }))]
         entry.inputs = [("reasoning.jsonl", checksum)]
@@ -81,6 +90,11 @@ struct FilterCommand: ParsableCommand {
         print("filter: \(total.keptSamples) of \(total.answered) answered samples kept (\(total.keptCompletions) of \(total.completions) chains) -> \(run.path)/dataset.jsonl")
         if summary.testSamples > 0 {
             print("  \(summary.testSamples) samples of test patients left out of the dataset (thinkgraph export eval --run \(runFolder))")
+        }
+        if !total.grounding.isEmpty {
+            let bands = FilterStage.bands.compactMap { band in total.grounding[band].map { "\(band): \($0)" } }
+            print("  grounding of the chains (share of cited events and quoted values found in the context): "
+                  + bands.joined(separator: ", ") + "; \(total.coveredButUngrounded) covered the targets but were not grounded")
         }
         for (task, stats) in summary.byTask.sorted(by: { $0.key < $1.key }) {
             let top = stats.reasons.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: "; ")

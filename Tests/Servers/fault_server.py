@@ -16,6 +16,7 @@ Every request is logged as one JSON line to --log.
 import argparse
 import hashlib
 import json
+import re
 import signal
 import socket
 import struct
@@ -33,6 +34,8 @@ parser.add_argument("--context-chars", type=int, default=0, help="answer prompts
 parser.add_argument("--require-key", default="", help="the Bearer key every request must carry")
 parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
 parser.add_argument("--refuse-grammar", action="store_true", help="answer a request with a grammar with a 400, as a server without GBNF")
+parser.add_argument("--invent", type=float, default=0.0,
+                    help="share of answers (chosen by the request's hash) that cite an event and quote a value the prompt lacks")
 args = parser.parse_args()
 
 script = [fault for fault in args.script.split(",") if fault]
@@ -60,6 +63,14 @@ def expected_answer(messages):
     rest = text[start + len(marker):]
     end = rest.find("\n\n")
     return [line for line in rest[: end if end >= 0 else len(rest)].split("\n") if line.strip()]
+
+
+def cited_event(messages):
+    """A citation of the prompt's last event ("**Title [time]**"), as a
+    faithful chain writes one; none when the prompt shows no event."""
+    text = messages[-1]["content"] if messages else ""
+    events = re.findall(r"^## (.+) \[(\d{4}-\d\d-\d\d[^\]]*)\]$", text, flags=re.MULTILINE)
+    return f"**{events[-1][0]} [{events[-1][1]}]**: noted." if events else "The record was read."
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -137,7 +148,10 @@ class Handler(BaseHTTPRequestHandler):
                                            "n_prompt_tokens": tokens, "n_ctx": args.context_chars // 4}})
         else:
             answer = expected_answer(request.get("messages", []))
-            content = ("## Extraction\n**Admission [2100-01-01 08:00]**: urgent admission.\n\n## Reasoning\n"
+            citation = cited_event(request.get("messages", []))
+            if int(key, 16) % 1000 < args.invent * 1000:
+                citation = "**Laboratory Test Events [2100-01-01 08:00]**: potassium 9.9 mmol/L, glucose 612 mg/dL."
+            content = ("## Extraction\n" + citation + "\n\n## Reasoning\n"
                        "The findings point to the listed items.\n\n## Final Results\n" + "\n".join(answer))
             finish = "stop"
             if fault == "length":

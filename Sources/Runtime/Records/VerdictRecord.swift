@@ -14,14 +14,18 @@ public struct VerdictRecord: Sendable, Equatable {
         public var code: String?
         /// DeepICD: how far the predicted code agrees with the gold codes.
         public var level: String?
+        /// What the chain's cited events and quoted values stand on.
+        public var grounding: Grounding?
 
         public var kept: Bool { reasons.isEmpty }
 
-        public init(reasons: [String], coverage: Double? = nil, code: String? = nil, level: String? = nil) {
+        public init(reasons: [String], coverage: Double? = nil, code: String? = nil, level: String? = nil,
+                    grounding: Grounding? = nil) {
             self.reasons = reasons
             self.coverage = coverage
             self.code = code
             self.level = level
+            self.grounding = grounding
         }
 
         init(fields: RecordFields) throws {
@@ -29,6 +33,10 @@ public struct VerdictRecord: Sendable, Equatable {
             coverage = fields.has("coverage") ? try fields.double("coverage") : nil
             code = try fields.optionalString("code")
             level = try fields.optionalString("level")
+            grounding = fields.has("grounding")
+                ? try Grounding(fields: RecordFields(fields.value["grounding"]!, file: fields.file, line: fields.line,
+                                                     path: fields.name("grounding")))
+                : nil
             guard try fields.flag("kept") == reasons.isEmpty else {
                 throw fields.error("kept", "disagrees with the \(reasons.count) reasons")
             }
@@ -39,6 +47,7 @@ public struct VerdictRecord: Sendable, Equatable {
             if let coverage { members.append(("coverage", .number((coverage * 1000).rounded() / 1000))) }
             if let code { members.append(("code", .string(code))) }
             if let level { members.append(("level", .string(level))) }
+            if let grounding { members.append(("grounding", grounding.json)) }
             return .object(members)
         }
     }
