@@ -196,7 +196,7 @@ public struct ReasonStage: Sendable {
     /// the chunk, the chunk's fingerprint).
     public func run(_ run: RunFolder, inputs: ReasonInputs, checksums: [String], client: ChatClient,
                     configuration: [(String, JSONValue)], chunk: Chunk, strategy: ChunkStrategy, seed: UInt64, saveEvery: Int,
-                    retryFailed: Bool, progressLabel: String, quiet: Bool) async throws -> Summary {
+                    retryFailed: Bool, progressLabel: String, quiet: Bool, limit: SpendingLimit? = nil) async throws -> Summary {
         let chunkRun = try StageChunkRun(stage: "reasoning", run: run, inputs: checksums, configuration: configuration, chunk: chunk,
                                          strategy: strategy, saveEvery: saveEvery)
         var summary = Summary()
@@ -245,9 +245,28 @@ public struct ReasonStage: Sendable {
             }
             return nil
         }
+        // With a spending limit: what was spent, what is in flight (by our
+        // estimate), and whether a sample was held back.
+        var spent = 0.0
+        var inFlight: [String: Double] = [:]
+        var heldBack: PreparedSample?
+        /// Whether `prepared` may be sent without risking the limit.
+        func affordable(_ prepared: PreparedSample) -> Bool {
+            guard let limit else { return true }
+            var copy = prepared
+            let (request, _, _) = request(for: copy, budget: initialBudget(for: &copy))
+            let cost = limit.estimate(request, completions: max(1, parameters.n))
+            guard spent + inFlight.values.reduce(0, +) + cost <= limit.dollars else { return false }
+            inFlight[prepared.evidence.id] = cost
+            return true
+        }
         try await withThrowingTaskGroup(of: ReasoningRecord.self) { group in
             for _ in 0..<window {
                 guard let prepared = try nextPrepared() else { break }
+                guard affordable(prepared) else {
+                    heldBack = prepared
+                    break
+                }
                 group.addTask { await self.ask(prepared, client: client) }
             }
             while let record = try await group.next() {
@@ -270,34 +289,72 @@ public struct ReasonStage: Sendable {
                 case .tooLong: summary.tooLong += 1
                 default: summary.failed += 1
                 }
+                inFlight[id] = nil
                 if let usage = record.asked?.usage {
                     summary.usage = summary.usage + TokenUsage(usage)
+                    if let limit { spent += limit.price.cost(TokenUsage(usage)) }
                 }
                 summary.attempts += record.asked?.attempts ?? 0
-                if !Task.isCancelled, let prepared = try nextPrepared() {
-                    group.addTask { await self.ask(prepared, client: client) }
+                if !Task.isCancelled, heldBack == nil, let prepared = try nextPrepared() {
+                    if affordable(prepared) {
+                        group.addTask { await self.ask(prepared, client: client) }
+                    } else {
+                        heldBack = prepared
+                    }
                 }
             }
         }
         // A cancelled run is unfinished: no completion marker.
         try Task.checkCancellation()
         summary.resumed = chunkRun.resumed
+        if let limit, heldBack != nil {
+            // Unfinished too: what was answered is kept, a later run with a
+            // larger budget asks the rest.
+            try chunkRun.writer.checkpoint()
+            throw BudgetReached(spent: spent, budget: limit.dollars, unasked: pending.count - next + 1)
+        }
         try chunkRun.finish(configuration: configuration, summary: summary.json)
         return summary
     }
 }
 
 extension ReasonStage {
+    /// The run's earlier answers by sample id (the merged file and every
+    /// chunk), for calibrating an estimate: ids of answered records with
+    /// their usage.
+    public static func earlierAnswers(_ run: RunFolder) throws -> [String: ReasoningRecord.Asked] {
+        var files = [run.merged("reasoning")]
+        let folder = run.path + "/reasoning"
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            files += names.filter { $0.hasSuffix(".jsonl") }.sorted().map { folder + "/" + $0 }
+        }
+        var answers: [String: ReasoningRecord.Asked] = [:]
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            let reader = try LineReader(path: file)
+            while let line = try reader.nextLine() {
+                guard !line.isEmpty, let value = try? JSONValue.parse(line),
+                      let record = try? ReasoningRecord(json: value, file: file, line: reader.lineNumber),
+                      record.status.answered, let asked = record.asked else { continue }
+                answers[record.id] = asked
+            }
+        }
+        return answers
+    }
+
     /// `--dry-run`: writes the exact request of every sample of the chunk
     /// (URL and JSON body; headers left out, they hold the key) to
-    /// `RUN/reason-requests/CHUNK.jsonl`, sending nothing.
-    public func writeRequests(inputs: ReasonInputs, client: ChatClient, chunk: Chunk, strategy: ChunkStrategy, seed: UInt64) throws -> String {
+    /// `RUN/reason-requests/CHUNK.jsonl`, sending nothing, and estimates
+    /// what sending them would take (`CostEstimate`).
+    public func writeRequests(inputs: ReasonInputs, client: ChatClient, chunk: Chunk, strategy: ChunkStrategy,
+                              seed: UInt64) throws -> (path: String, estimate: CostEstimate) {
         let folder = inputs.run.path + "/reason-requests"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/" + chunk.name + ".jsonl"
         let output = try JSONLinesWriter(path: path)
         let ids = try chosenIDs(inputs, seed: seed)
         let mine = Set(strategy.select(ids, chunk: chunk).map { ids[$0] })
+        let earlier = try Self.earlierAnswers(inputs.run)
+        var estimate = CostEstimate()
         try inputs.forEachEvidence { evidence in
             guard mine.contains(evidence.id), skipReason(evidence, inputs: inputs) == nil else { return }
             var prepared = try prepare(evidence, inputs: inputs)
@@ -306,8 +363,9 @@ extension ReasonStage {
             let (request, _, _) = request(for: prepared, budget: budget)
             try output.writeLine(.object([("custom_id", .string(evidence.id)), ("method", .string("POST")),
                                           ("url", .string(client.endpoint.chatURL)), ("body", request.body())]))
+            estimate.add(task: evidence.task, request: request, completions: max(1, parameters.n), earlier: earlier[evidence.id])
         }
         try output.commit()
-        return path
+        return (path, estimate)
     }
 }

@@ -138,8 +138,11 @@ struct ReasonRunCommand: AsyncParsableCommand {
     @Flag(help: "Ask again about the samples recorded as failed (only those).")
     var retryFailed = false
 
-    @Flag(help: "Write the exact requests to RUN/reason-requests/CHUNK.jsonl without sending anything.")
+    @Flag(help: "Write the exact requests to RUN/reason-requests/CHUNK.jsonl without sending anything, and print what sending them would take and cost per task (synchronous and Batch API).")
     var dryRun = false
+
+    @Option(help: "US$ this invocation of the worker may spend: no request is sent whose estimated cost would take the spending over it (the chunk is left unfinished; run again with a larger budget to go on).")
+    var budget: Double?
 
     func run() async throws {
         try await chunking.recordingFailure(of: .reasoning, runFolder: prompt.run) { try await work() }
@@ -154,10 +157,40 @@ struct ReasonRunCommand: AsyncParsableCommand {
         if dryRun {
             // Nothing is sent: the client's transport ends when it is let go.
             let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
-            let path = try stage.writeRequests(inputs: inputs, client: client, chunk: chunk, strategy: chunking.strategy,
-                                               seed: chunking.seed)
-            print("reason: dry run, requests written to \(path) (nothing sent)")
+            let (path, estimate) = try stage.writeRequests(inputs: inputs, client: client, chunk: chunk, strategy: chunking.strategy,
+                                                           seed: chunking.seed)
+            let price = resolved.price.map { Price(inputPerMillion: $0.0, outputPerMillion: $0.1) } ?? Price.of(model: stage.parameters.model)
+            let basis = estimate.completionBasis(maxTokens: stage.parameters.maxTokens)
+            if chunking.json {
+                guard case .object(var members) = estimate.json else { return }
+                members.append(("requests_file", .string(path)))
+                members.append(("completion_tokens_per_completion", .number(basis.perCompletion)))
+                if let price {
+                    let cost = estimate.cost(estimate.total, price: price, basis: basis)
+                    members.append(("cost_usd", .number((cost.synchronous * 10000).rounded() / 10000)))
+                    members.append(("batch_cost_usd", .number((cost.batch * 10000).rounded() / 10000)))
+                }
+                print(JSONValue.object(members).jsonText)
+            } else {
+                print(Self.describe(estimate, basis: basis, price: price, model: stage.parameters.model, path: path))
+            }
             return
+        }
+        var limit: SpendingLimit?
+        if let budget {
+            guard budget.isFinite, budget >= 0 else { throw ValidationError("--budget must be a number of US$ ≥ 0") }
+            guard let price = resolved.price.map({ Price(inputPerMillion: $0.0, outputPerMillion: $0.1) }) ?? Price.of(model: stage.parameters.model) else {
+                throw ValidationError("--budget needs a price: none is known for \(stage.parameters.model); pass --price-input and --price-output")
+            }
+            // The expected completion: --max-tokens (an upper bound), else the
+            // run's earlier answers, else an assumption (as the dry run says).
+            var estimate = CostEstimate()
+            for (_, asked) in try ReasonStage.earlierAnswers(inputs.run) where asked.usage.requests > 0 {
+                estimate.calibrationCompletions += asked.completions.count
+                estimate.calibrationCompletionTokens += asked.usage.completionTokens
+            }
+            limit = SpendingLimit(dollars: budget, price: price,
+                                  completionTokens: estimate.completionBasis(maxTokens: stage.parameters.maxTokens).perCompletion)
         }
         let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
         let summary: ReasonStage.Summary
@@ -165,7 +198,7 @@ struct ReasonRunCommand: AsyncParsableCommand {
             summary = try await stage.run(inputs.run, inputs: inputs, checksums: checksums, client: client,
                                           configuration: configuration, chunk: chunk, strategy: chunking.strategy, seed: chunking.seed,
                                           saveEvery: chunking.saveEvery, retryFailed: retryFailed,
-                                          progressLabel: "reason \(chunk)", quiet: chunking.quiet)
+                                          progressLabel: "reason \(chunk)", quiet: chunking.quiet, limit: limit)
         } catch {
             await client.shutdown()
             throw error
@@ -190,6 +223,48 @@ struct ReasonRunCommand: AsyncParsableCommand {
         if summary.failed > 0 {
             FileHandle.standardError.write(Data("reason \(chunk): \(summary.failed) samples failed; run again with --retry-failed to ask again about those only\n".utf8))
         }
+    }
+}
+
+extension ReasonRunCommand {
+    /// The dry run's table: per task and in total, requests, completions,
+    /// tokens and price, with where each figure comes from.
+    static func describe(_ estimate: CostEstimate, basis: CostEstimate.CompletionBasis, price: Price?, model: String,
+                         path: String) -> String {
+        var lines = ["reason: dry run, requests written to \(path) (nothing sent)", ""]
+        func row(_ name: String, _ line: CostEstimate.Line) -> String {
+            let completionTokens = Int((Double(line.completions) * basis.perCompletion).rounded())
+            var text = name.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + String(format: "%9d %12d %14d %18d", line.requests, line.completions, estimate.promptTokens(line), completionTokens)
+            if let price {
+                let cost = estimate.cost(line, price: price, basis: basis)
+                text += String(format: "   $%10.4f   $%10.4f", cost.synchronous, cost.batch)
+            }
+            return text
+        }
+        lines.append("task                 requests  completions  prompt tokens  completion tokens"
+                     + (price == nil ? "" : "   synchronous     Batch API"))
+        for task in estimate.byTask.keys.sorted() { lines.append(row(task, estimate.byTask[task]!)) }
+        lines.append(row("total", estimate.total))
+        lines.append("")
+        if estimate.calibrationSamples > 0 {
+            lines.append(String(format: "prompt tokens: our estimate (4 bytes a token) scaled by %.3f, what the server counted for the %d samples this run already answered",
+                                estimate.promptScale, estimate.calibrationSamples))
+        } else {
+            lines.append("prompt tokens: an estimate (4 bytes a token; no earlier answers in this run to calibrate on, and no tokenizer for the model)")
+        }
+        switch basis {
+        case .maxTokens(let tokens): lines.append("completion tokens: --max-tokens \(tokens) per completion (an upper bound)")
+        case .earlierAnswers(let mean): lines.append(String(format: "completion tokens: %.0f per completion, the mean of this run's earlier answers", mean))
+        case .assumed(let tokens): lines.append("completion tokens: assumed \(tokens) per completion (no --max-tokens, no earlier answers)")
+        }
+        if let price {
+            lines.append(String(format: "price: $%.2f / $%.2f per million prompt / completion tokens (%@); the Batch API costs half",
+                                price.inputPerMillion, price.outputPerMillion, model))
+        } else {
+            lines.append("price: none known for \(model) (a local server costs nothing; pass --price-input/--price-output for another)")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

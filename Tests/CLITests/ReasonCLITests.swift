@@ -395,6 +395,52 @@ struct RequestLog {
 
     /// A dry run for OpenAI sends nothing, so it needs no key and no
     /// permission; the live run needs both.
+    /// The dry run's estimate per task and in total, then calibrated on
+    /// the server's counts once the run holds answers; a budget stops
+    /// before it is exceeded and a larger one goes on, asking nothing twice.
+    @Test func theDryRunEstimatesTheBillAndABudgetStopsBeforeIt() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.evidenceRun(small, patients: 4)
+        let log = small.folder + "/requests.jsonl"
+        let server = try LoopbackServer.faults(log: log, [])
+        let ask = ["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "gpt-4o", "--n", "2",
+                   "--template", "without-knowledge", "--quiet"]
+        let dry = try Thinkgraph.run(ask + ["--dry-run", "--json"])
+        #expect(dry.status == 0, "\(dry.standardError)")
+        let estimate = try #require(try JSONSerialization.jsonObject(with: Data(dry.standardOutput.utf8)) as? [String: Any])
+        let total = try #require(estimate["total"] as? [String: Int])
+        let requests = try Self.records(run + "/reason-requests/chunk-0000-of-0001.jsonl")
+        #expect(total["requests"] == requests.count && total["completions"] == 2 * requests.count && requests.count > 4)
+        #expect((estimate["tasks"] as? [String: Any])?.isEmpty == false && estimate["calibration_samples"] as? Int == 0)
+        #expect(estimate["completion_tokens_per_completion"] as? Double == 600, "assumed without --max-tokens or answers")
+        let cost = try #require(estimate["cost_usd"] as? Double), batch = try #require(estimate["batch_cost_usd"] as? Double)
+        #expect(cost > 0 && abs(batch - cost / 2) < 0.0002)
+        #expect(RequestLog(path: log).entries.isEmpty, "a dry run sends nothing")
+
+        // A budget of about a third of the bill stops early, unfinished.
+        let stopped = try Thinkgraph.run(ask + ["--budget", String(cost / 3)])
+        #expect(stopped.status != 0 && stopped.standardError.contains("stopped at the budget"), "\(stopped.standardError)")
+        let chunk = run + "/reasoning/chunk-0000-of-0001.jsonl"
+        let answered = try Self.records(chunk).count
+        #expect(answered > 0 && answered < requests.count)
+        #expect(RequestLog(path: log).entries.count == answered, "nothing asked beyond the records kept")
+        #expect(!FileManager.default.fileExists(atPath: run + "/reasoning/chunk-0000-of-0001.done"), "a stopped chunk is unfinished")
+
+        // Calibrated on the answers: the server's counts and completion lengths.
+        let calibrated = try Thinkgraph.run(ask + ["--dry-run", "--json"])
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(calibrated.standardOutput.utf8)) as? [String: Any])
+        #expect(second["calibration_samples"] as? Int == answered)
+        #expect(second["completion_tokens_per_completion"] as? Double == 20, "the fault server answers 20 tokens a completion")
+
+        let finished = try Thinkgraph.run(ask + ["--budget", "100"])
+        #expect(finished.status == 0, "\(finished.standardError)")
+        let keys = RequestLog(path: log).entries.compactMap { $0["key"] as? String }
+        #expect(keys.count == requests.count && Set(keys).count == keys.count, "each prompt asked once")
+        #expect(try Self.records(chunk).count == requests.count)
+        #expect(FileManager.default.fileExists(atPath: run + "/reasoning/chunk-0000-of-0001.done"))
+    }
+
     @Test func dryRunNeedsNoKeyTheLiveRunNeedsKeyAndPermission() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
