@@ -9,6 +9,9 @@ import TGSupport
 /// and per-task acceptance statistics (`RUN/filter-stats.json`).
 public struct FilterStage: Sendable {
     public var filter: ChainFilter
+    /// Least similarity at which a kept chain is marked as a near copy of
+    /// an earlier one (nil: not looked for).
+    public var nearDuplicateThreshold: Double? = 0.8
 
     public init(filter: ChainFilter) { self.filter = filter }
 
@@ -26,6 +29,8 @@ public struct FilterStage: Sendable {
         public var grounding: [String: Int] = [:]
         /// Completions EHR-R1's coverage rule keeps that grounding rejects.
         public var coveredButUngrounded = 0
+        /// Kept chains that nearly copy an earlier kept chain.
+        public var nearDuplicates = 0
 
         public var json: JSONValue {
             func counts(_ table: [String: Int]) -> JSONValue {
@@ -39,6 +44,7 @@ public struct FilterStage: Sendable {
                 ("unanswered", counts(unanswered)), ("rejections", counts(reasons)),
             ]
             if !levels.isEmpty { members.append(("icd_levels", counts(levels))) }
+            members.append(("near_duplicates", .integer(Int64(nearDuplicates))))
             if !grounding.isEmpty {
                 members.append(("grounding", .object(FilterStage.bands.filter { grounding[$0] != nil }
                     .map { ($0, .integer(Int64(grounding[$0]!))) })))
@@ -81,6 +87,7 @@ public struct FilterStage: Sendable {
                 total.levels.merge(stats.levels, uniquingKeysWith: +)
                 total.grounding.merge(stats.grounding, uniquingKeysWith: +)
                 total.coveredButUngrounded += stats.coveredButUngrounded
+                total.nearDuplicates += stats.nearDuplicates
             }
             return total
         }
@@ -112,6 +119,7 @@ public struct FilterStage: Sendable {
         let dataset = try JSONLinesWriter(path: run.path + "/dataset.jsonl")
         let verdicts = try JSONLinesWriter(path: run.path + "/filter.jsonl")
         var summary = Summary()
+        var duplicates = nearDuplicateThreshold.map { NearDuplicates(threshold: $0) }
         let reader = try LineReader(path: input)
         var seen = Set<String>()
         while let line = try reader.nextLine() {
@@ -144,8 +152,8 @@ public struct FilterStage: Sendable {
             }
             var kept: [String] = []
             var judged: [VerdictRecord.Verdict] = []
-            for completion in asked.completions {
-                let verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
+            for (index, completion) in asked.completions.enumerated() {
+                var verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
                                            targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge,
                                            context: asked.context)
                 stats.completions += 1
@@ -159,6 +167,10 @@ public struct FilterStage: Sendable {
                 if verdict.kept {
                     stats.keptCompletions += 1
                     kept.append(completion.text)
+                    if let near = duplicates?.add(completion.text, name: "\(id)#\(index)") {
+                        verdict.nearDuplicate = near
+                        stats.nearDuplicates += 1
+                    }
                 } else {
                     for reason in verdict.reasons { stats.reasons[Self.reasonKey(reason), default: 0] += 1 }
                 }

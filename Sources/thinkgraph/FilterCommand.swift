@@ -30,6 +30,9 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "Least share of a chain's cited events and quoted values its context supports (rule grounding).")
     var minGrounding = 0.75
 
+    @Option(help: "Least similarity (estimated Jaccard of word 5-grams) at which a kept chain is marked as a near copy of an earlier kept chain, of its sample or another; 1 marks exact copies only.")
+    var nearDuplicates = 0.8
+
     @Option(help: "Phrase list, one per line (default: the shipped list).")
     var leakPhrases: String?
 
@@ -52,6 +55,7 @@ struct FilterCommand: ParsableCommand {
         let run = try RunFolder(runFolder)
         guard (0...1).contains(minCoverage) else { throw ValidationError("--min-coverage must be between 0 and 1") }
         guard (0...1).contains(minGrounding) else { throw ValidationError("--min-grounding must be between 0 and 1") }
+        guard nearDuplicates > 0, nearDuplicates <= 1 else { throw ValidationError("--near-duplicates must be in (0, 1]") }
         guard let level = ICDLevel(name: icdLevel), level != .none else {
             throw ValidationError("--icd-level must be chapter, category or full")
         }
@@ -67,13 +71,15 @@ struct FilterCommand: ParsableCommand {
         } else if try Self.hasDeepICDRecords(run.merged("reasoning")) {
             throw ValidationError("DeepICD completions are checked against the lexicon's ICD-10-CM codes: pass --lexicon DIR")
         }
-        let summary = try FilterStage(filter: filter).run(run, input: run.merged("reasoning"),
-                                                          runName: (run.path as NSString).lastPathComponent)
+        var stage = FilterStage(filter: filter)
+        stage.nearDuplicateThreshold = nearDuplicates
+        let summary = try stage.run(run, input: run.merged("reasoning"), runName: (run.path as NSString).lastPathComponent)
         var manifest = try RunManifest(directory: run.path)
         var entry = RunManifest.Stage(status: "complete")
         entry.started = started
         entry.finished = RunManifest.now()
         entry.configuration = [("min_coverage", .number(minCoverage)), ("min_grounding", .number(minGrounding)),
+                               ("near_duplicates", .number(nearDuplicates)),
                                ("icd_level", .string(level.name)),
                                ("leak_phrases", .string(leakPhrases ?? "shipped")),
                                ("rules", .array(FilterRule.allCases.filter(filter.rules.contains).map { .string($0.rawValue) }))]
@@ -95,6 +101,9 @@ struct FilterCommand: ParsableCommand {
             let bands = FilterStage.bands.compactMap { band in total.grounding[band].map { "\(band): \($0)" } }
             print("  grounding of the chains (share of cited events and quoted values found in the context): "
                   + bands.joined(separator: ", ") + "; \(total.coveredButUngrounded) covered the targets but were not grounded")
+        }
+        if total.nearDuplicates > 0 {
+            print("  \(total.nearDuplicates) kept chains nearly copy an earlier kept chain (see near_duplicate_of in filter.jsonl)")
         }
         for (task, stats) in summary.byTask.sorted(by: { $0.key < $1.key }) {
             let top = stats.reasons.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: "; ")

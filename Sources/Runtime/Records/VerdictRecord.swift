@@ -6,6 +6,12 @@ import TGSupport
 public struct VerdictRecord: Sendable, Equatable {
     /// The verdict on one completion.
     public struct Verdict: Sendable, Equatable {
+        public static func == (lhs: Verdict, rhs: Verdict) -> Bool {
+            lhs.reasons == rhs.reasons && lhs.coverage == rhs.coverage && lhs.code == rhs.code && lhs.level == rhs.level
+                && lhs.grounding == rhs.grounding && lhs.nearDuplicate?.of == rhs.nearDuplicate?.of
+                && lhs.nearDuplicate?.similarity == rhs.nearDuplicate?.similarity
+        }
+
         /// Empty when the completion is kept.
         public var reasons: [String]
         /// Share of the target items in the final answer.
@@ -16,6 +22,10 @@ public struct VerdictRecord: Sendable, Equatable {
         public var level: String?
         /// What the chain's cited events and quoted values stand on.
         public var grounding: Grounding?
+        /// A kept chain that nearly copies an earlier kept chain (of this
+        /// sample or another): that chain (`ID#INDEX`) and the estimated
+        /// Jaccard similarity of their word 5-grams.
+        public var nearDuplicate: (of: String, similarity: Double)?
 
         public var kept: Bool { reasons.isEmpty }
 
@@ -33,6 +43,11 @@ public struct VerdictRecord: Sendable, Equatable {
             coverage = fields.has("coverage") ? try fields.double("coverage") : nil
             code = try fields.optionalString("code")
             level = try fields.optionalString("level")
+            if fields.has("near_duplicate_of") {
+                let near = try RecordFields(fields.value["near_duplicate_of"]!, file: fields.file, line: fields.line,
+                                            path: fields.name("near_duplicate_of"))
+                nearDuplicate = (try near.string("chain"), try near.double("similarity"))
+            }
             grounding = fields.has("grounding")
                 ? try Grounding(fields: RecordFields(fields.value["grounding"]!, file: fields.file, line: fields.line,
                                                      path: fields.name("grounding")))
@@ -48,6 +63,10 @@ public struct VerdictRecord: Sendable, Equatable {
             if let code { members.append(("code", .string(code))) }
             if let level { members.append(("level", .string(level))) }
             if let grounding { members.append(("grounding", grounding.json)) }
+            if let nearDuplicate {
+                members.append(("near_duplicate_of", .object([("chain", .string(nearDuplicate.of)),
+                                                               ("similarity", .number((nearDuplicate.similarity * 1000).rounded() / 1000))])))
+            }
             return .object(members)
         }
     }
