@@ -165,10 +165,17 @@ public struct ChainFilter: Sendable {
     /// `context`: the rendered context the model was given (for the
     /// grounding check; nil skips it).
     public func judge(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
-                      knowledge: [String], context: String? = nil) -> Verdict {
+                      knowledge: [String], context: String?) -> Verdict {
+        judge(text: text, finishReason: finishReason, format: format, targets: targets, targetCodes: targetCodes, knowledge: knowledge,
+              contextEvents: context.map(ContextEvents.init(rendered:)))
+    }
+
+    /// The same with the context's events read once for all of a sample's completions.
+    public func judge(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
+                      knowledge: [String], contextEvents: ContextEvents? = nil) -> Verdict {
         var verdict = judgeContent(text: text, finishReason: finishReason, format: format, targets: targets,
                                    targetCodes: targetCodes, knowledge: knowledge)
-        if rules.contains(.grounding), let context, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if rules.contains(.grounding), let contextEvents, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             // Sections: what the chain says before its answer.
             let claims: String
             if format == .sections {
@@ -177,7 +184,7 @@ public struct ChainFilter: Sendable {
             } else {
                 claims = text
             }
-            let grounding = Grounding.check(chain: claims, context: ContextEvents(rendered: context))
+            let grounding = Grounding.check(chain: claims, context: contextEvents)
             verdict.grounding = grounding
             if let score = grounding.score, score < minimumGrounding {
                 let shown = grounding.unsupported.prefix(2).joined(separator: "; ")

@@ -152,10 +152,11 @@ public struct FilterStage: Sendable {
             }
             var kept: [String] = []
             var judged: [VerdictRecord.Verdict] = []
+            let contextEvents = filter.rules.contains(.grounding) ? ContextEvents(rendered: asked.context) : nil
             for (index, completion) in asked.completions.enumerated() {
                 var verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
                                            targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge,
-                                           context: asked.context)
+                                           contextEvents: contextEvents)
                 stats.completions += 1
                 if let level = verdict.level { stats.levels[level.name, default: 0] += 1 }
                 if let grounding = verdict.grounding {
