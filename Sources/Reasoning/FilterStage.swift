@@ -73,6 +73,11 @@ public struct FilterStage: Sendable {
         public var usage = TokenUsage()
         /// Records of test-split patients: never training data.
         public var testSamples = 0
+        /// The kept examples' models and templates (name → SHA-256), and
+        /// the dataset file's size, for the dataset card.
+        public var models: [String: Int] = [:]
+        public var templates: [String: String] = [:]
+        public var datasetBytes = 0
 
         public var total: TaskStats {
             var total = TaskStats()
@@ -187,7 +192,11 @@ public struct FilterStage: Sendable {
             let example = DatasetRecord(id: id, task: task, instruction: asked.instruction, input: asked.context,
                                         targets: asked.targets, targetCodes: asked.targetCodes, graph: asked.graph, chains: kept,
                                         model: asked.model, usage: asked.usage, provenance: provenance)
-            try dataset.writeLine(example.json)
+            let line = example.json.jsonText
+            summary.datasetBytes += line.utf8.count + 1
+            summary.models[asked.model, default: 0] += 1
+            summary.templates[record.template] = asked.templateSHA256
+            try dataset.writeLine(line)
         }
         try dataset.commit()
         try verdicts.commit()

@@ -18,7 +18,8 @@ struct FilterCommand: ParsableCommand {
             (**Event Name [Event Time]**) are in its context at that time and of the values it quotes with a unit are \
             values of its context. A sample is kept \
             with at least one kept completion. Writes RUN/dataset.jsonl, RUN/filter.jsonl (every verdict with its reasons) \
-            and RUN/filter-stats.json.
+            and RUN/filter-stats.json, and RUN/README.md: a Hugging Face dataset card (`datasets.load_dataset(RUN)` \
+            reads dataset.jsonl through it).
             """)
 
     @Option(name: .customLong("run"), help: "Run folder (after `reason merge` or `reason import-batch`).")
@@ -87,6 +88,13 @@ struct FilterCommand: ParsableCommand {
         try entry.recordOutputs(PipelineStage.filter.outputs, in: run)
         entry.counts = summary.total.json
         manifest.set("filter", entry)
+        // The dataset card beside dataset.jsonl (written atomically).
+        let card = DatasetCard(runName: (run.path as NSString).lastPathComponent, summary: summary, manifest: manifest,
+                               minimumCoverage: minCoverage, minimumGrounding: minGrounding,
+                               rules: FilterRule.allCases.filter(filter.rules.contains).map(\.rawValue))
+        let cardFile = try JSONLinesWriter(path: run.path + "/README.md")
+        try cardFile.writeLine(card.text)
+        try cardFile.commit()
         try manifest.save()
         if json {
             print(summary.json.jsonText)

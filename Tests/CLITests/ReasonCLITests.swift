@@ -441,6 +441,57 @@ struct RequestLog {
         #expect(FileManager.default.fileExists(atPath: run + "/reasoning/chunk-0000-of-0001.done"))
     }
 
+    static let datasetsPython = LoopbackServer.repository.appendingPathComponent("Outputs/.tools/datasets-5.2.0/bin/python").path
+
+    /// A run answered by the fault server (half its answers invented) and
+    /// filtered: its run folder, the card's text and the examples' count.
+    static func filteredRun(_ small: SmallRun) throws -> (run: String, card: String, examples: Int) {
+        let run = try Self.evidenceRun(small, patients: 4)
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", ["--invent", "0.5"])
+        for arguments in [["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "gpt-4o",
+                           "--n", "2", "--template", "without-knowledge", "--quiet"], ["reason", "merge", "--run", run],
+                          ["filter", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let card = try String(contentsOfFile: run + "/README.md", encoding: .utf8)
+        let examples = try String(contentsOfFile: run + "/dataset.jsonl", encoding: .utf8).split(separator: "\n").count
+        return (run, card, examples)
+    }
+
+    /// `filter` writes a Hugging Face dataset card beside dataset.jsonl.
+    @Test func filterWritesADatasetCard() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let (_, card, examples) = try Self.filteredRun(small)
+        #expect(examples > 0 && card.hasPrefix("---\n") && card.contains("    path: dataset.jsonl\n"))
+        #expect(card.contains("    num_examples: \(examples)\n"))
+        #expect(card.contains("## Grounding") && card.contains("| 0-0.25 |"), "the inventing answers show in the distribution")
+        #expect(card.contains("## Licence notes"))
+    }
+
+    /// `datasets.load_dataset(RUN)` reads the examples through the card,
+    /// with the datasets package Pipelines/test-data.sh installs.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: datasetsPython),
+                   "Hugging Face datasets is not installed (bash Pipelines/test-data.sh)"))
+    func theDatasetCardLoadsTheDataset() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let (run, _, examples) = try Self.filteredRun(small)
+        var environment = ProcessInfo.processInfo.environment
+        environment["HF_HUB_OFFLINE"] = "1"
+        environment["HF_DATASETS_OFFLINE"] = "1"
+        environment["HF_HOME"] = small.folder + "/hf"
+        let load = try Shell.run([Self.datasetsPython, "-c", """
+            import sys, yaml, datasets
+            header = yaml.safe_load(open(sys.argv[1] + "/README.md").read().split("---")[1])
+            data = datasets.load_dataset(sys.argv[1], split="train")
+            print(len(data), header["dataset_info"]["splits"][0]["num_examples"], sorted(data.features["graph"]))
+            """, run], environment: environment)
+        #expect(load.status == 0, "\(load.errors)")
+        #expect(load.output.hasPrefix("\(examples) \(examples) ['pairs', 'paths']"), "\(load.output)")
+    }
+
     @Test func dryRunNeedsNoKeyTheLiveRunNeedsKeyAndPermission() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
