@@ -50,6 +50,8 @@ public struct Chain: Sendable, Equatable {
     public var kept: Bool?
     public var reasons: [String]
     public var coverage: Double?
+    /// What its cited events and quoted values stand on (filter's grounding).
+    public var grounding: Grounding?
 
     /// The events the chain cites in its extraction lines
     /// (`**Event Name [time]**: ...`), as (name, time) with the time as

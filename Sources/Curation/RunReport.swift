@@ -60,6 +60,7 @@ public struct RunReport {
         coverage(figures, into: &page)
         distributions(figures, into: &page)
         acceptance(filterStats, into: &page)
+        try grounding(filterStats, view: view, into: &page)
         try usage(manifest, view: view, into: &page)
         try exampleSection(view, figures: figures, into: &page)
         return page.html
@@ -129,6 +130,35 @@ public struct RunReport {
         }
         if !unanswered.isEmpty {
             page.add("<p>Samples without an answer: " + unanswered.map { "\(HTML.escape($0.0)) \($0.1)" }.joined(separator: ", ") + ".</p>")
+        }
+    }
+
+    /// The grounding scores' distribution and the least grounded chains,
+    /// their unsupported claims marked.
+    func grounding(_ stats: JSONValue?, view: RunView, into page: inout Page) throws {
+        guard let bands = stats?["total"]?["grounding"]?.objectValue, !bands.isEmpty else { return }
+        page.add("<h2>Grounding</h2>")
+        page.add("<p>Share of each chain's cited events (<code>**Event [time]**</code>) and quoted values found in its context. "
+                 + "\(Self.int(stats?["total"]?["covered_but_ungrounded"])) chains covered their targets, which is all EHR-R1's "
+                 + "filter asks, but were not grounded.</p>")
+        page.add(Charts.bars(bands.map { ($0.0, Int($0.1.doubleValue ?? 0)) }))
+        let worst = try view.leastGrounded(3)
+        guard !worst.isEmpty else { return }
+        page.add("<h3>The least grounded chains</h3>")
+        for entry in worst {
+            let example = try view.example(entry.id, complete: false)
+            guard example.chains.indices.contains(entry.chain) else { continue }
+            let chain = example.chains[entry.chain]
+            var text = HTML.escape(chain.text)
+            // What the check could not find, marked where the chain says it.
+            for claim in chain.grounding?.unsupported ?? [] {
+                guard let end = claim.range(of: ": no such") else { continue }
+                let written = HTML.escape(String(claim[..<end.lowerBound]))
+                text = text.replacingOccurrences(of: written, with: "<mark>\(written)</mark>")
+            }
+            page.add("<p><b>\(HTML.escape(entry.id))</b> (\(HTML.escape(example.task)), chain \(entry.chain + 1)): grounding "
+                     + String(format: "%.2f", entry.score) + "; " + HTML.escape((chain.grounding?.unsupported ?? []).joined(separator: "; "))
+                     + "</p><pre class=\"chain\">\(text)</pre>")
         }
     }
 

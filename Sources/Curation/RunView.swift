@@ -38,6 +38,19 @@ public final class RunView {
         tasks = Dictionary(taskSet.tasks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The chains with the lowest grounding scores: (sample id, chain index,
+    /// score), worst first, ties by id.
+    public func leastGrounded(_ count: Int) throws -> [(id: String, chain: Int, score: Double)] {
+        var found: [(id: String, chain: Int, score: Double)] = []
+        try verdicts.forEach { value in
+            let record = try VerdictRecord(json: value, file: run.path + "/filter.jsonl", line: nil)
+            for (index, verdict) in record.verdicts.enumerated() {
+                if let score = verdict.grounding?.score, score < 1 { found.append((record.id, index, score)) }
+            }
+        }
+        return Array(found.sorted { ($0.score, $0.id, $0.chain) < ($1.score, $1.id, $1.chain) }.prefix(count))
+    }
+
     /// Sample ids in the order of the sample index.
     public var sampleIDs: [String] { samples.order }
 
@@ -109,6 +122,7 @@ public final class RunView {
             example.chains[index].kept = verdict.kept
             example.chains[index].reasons = verdict.reasons
             example.chains[index].coverage = verdict.coverage
+            example.chains[index].grounding = verdict.grounding
         }
     }
 }

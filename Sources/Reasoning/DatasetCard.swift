@@ -178,7 +178,7 @@ public struct DatasetCard {
                   "| score | chains |", "|---|---:|"]
         for band in FilterStage.bands { if let count = total.grounding[band] { lines.append("| \(band) | \(count) |") } }
         lines += ["", "\(total.coveredButUngrounded) chains covered their targets (EHR-R1's filter would keep them) but were not "
-                  + "grounded; \(total.nearDuplicates) kept chains nearly copy an earlier one (`near_duplicate_of` in `filter.jsonl`).", "",
+                  + "grounded; \(total.nearDuplicates) kept chains nearly copy another (`near_duplicate_of` in `filter.jsonl`).", "",
                   "## Licence notes", "", Self.licenceNote(format: format), "",
                   "The knowledge behind the evidence graphs comes from the lexicon's sources; `lexicon info` lists them with "
                   + "their versions and licences.", "",

@@ -112,6 +112,21 @@ public struct FilterStage: Sendable {
         return reason
     }
 
+    /// Rewrites `filter.jsonl` with each marked chain's `near_duplicate_of`.
+    static func mark(_ marks: [String: NearDuplicates.Mark], in path: String) throws {
+        let reader = try LineReader(path: path)
+        let output = try JSONLinesWriter(path: path)
+        while let line = try reader.nextLine() {
+            guard !line.isEmpty else { continue }
+            var record = try VerdictRecord(json: try JSONValue.parse(line), file: path, line: reader.lineNumber)
+            for index in record.verdicts.indices {
+                if let mark = marks["\(record.id)#\(index)"] { record.verdicts[index].nearDuplicate = (mark.of, mark.similarity) }
+            }
+            try output.writeLine(record.json)
+        }
+        try output.commit()
+    }
+
     /// Sample id → split, from the run's sample index.
     static func splits(_ run: RunFolder) throws -> [String: Split] {
         Dictionary(try Sample.splits(in: run.samples).map { ($0.id, $0.split) }, uniquingKeysWith: { _, last in last })
@@ -159,7 +174,7 @@ public struct FilterStage: Sendable {
             var judged: [VerdictRecord.Verdict] = []
             let contextEvents = filter.rules.contains(.grounding) ? ContextEvents(rendered: asked.context) : nil
             for (index, completion) in asked.completions.enumerated() {
-                var verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
+                let verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
                                            targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge,
                                            contextEvents: contextEvents)
                 stats.completions += 1
@@ -173,10 +188,7 @@ public struct FilterStage: Sendable {
                 if verdict.kept {
                     stats.keptCompletions += 1
                     kept.append(completion.text)
-                    if let near = duplicates?.add(completion.text, name: "\(id)#\(index)") {
-                        verdict.nearDuplicate = near
-                        stats.nearDuplicates += 1
-                    }
+                    duplicates?.add(completion.text, name: "\(id)#\(index)", task: task)
                 } else {
                     for reason in verdict.reasons { stats.reasons[Self.reasonKey(reason), default: 0] += 1 }
                 }
@@ -200,6 +212,13 @@ public struct FilterStage: Sendable {
         }
         try dataset.commit()
         try verdicts.commit()
+        if let duplicates {
+            // Near copies are known once every chain is: mark them in a
+            // second pass over the verdicts.
+            let marks = duplicates.marks()
+            for mark in marks.values { summary.byTask[mark.task]?.nearDuplicates += 1 }
+            if !marks.isEmpty { try Self.mark(marks, in: run.path + "/filter.jsonl") }
+        }
         let stats = try JSONLinesWriter(path: run.path + "/filter-stats.json")
         try stats.writeLine(summary.json)
         try stats.commit()

@@ -111,7 +111,7 @@ struct FilterCommand: ParsableCommand {
                   + bands.joined(separator: ", ") + "; \(total.coveredButUngrounded) covered the targets but were not grounded")
         }
         if total.nearDuplicates > 0 {
-            print("  \(total.nearDuplicates) kept chains nearly copy an earlier kept chain (see near_duplicate_of in filter.jsonl)")
+            print("  \(total.nearDuplicates) kept chains nearly copy another kept chain (see near_duplicate_of in filter.jsonl)")
         }
         for (task, stats) in summary.byTask.sorted(by: { $0.key < $1.key }) {
             let top = stats.reasons.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: "; ")

@@ -463,8 +463,14 @@ struct RequestLog {
     @Test func filterWritesADatasetCard() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
-        let (_, card, examples) = try Self.filteredRun(small)
+        let (run, card, examples) = try Self.filteredRun(small)
         #expect(examples > 0 && card.hasPrefix("---\n") && card.contains("    path: dataset.jsonl\n"))
+        // The report shows the grounding and marks what the worst chains invented.
+        let report = try Thinkgraph.run(["report", "--run", run])
+        #expect(report.status == 0, "\(report.standardError)")
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(html.contains("<h2>Grounding</h2>") && html.contains("<mark>potassium 9.9 mmol/L</mark>") == false
+                && html.contains("<mark>9.9 mmol/L</mark>"), "the invented value is marked where the chain says it")
         #expect(card.contains("    num_examples: \(examples)\n"))
         #expect(card.contains("## Grounding") && card.contains("| 0-0.25 |"), "the inventing answers show in the distribution")
         #expect(card.contains("## Licence notes"))
