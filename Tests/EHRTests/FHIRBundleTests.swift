@@ -53,15 +53,7 @@ import TestSupport
     }
 
     static func importFolder(_ folder: String, mode: ImportMode = .strict) throws -> (ImportSummary, [Patient], String) {
-        let output = try JSONLinesWriter(path: folder + "/patients.jsonl")
-        let rejects = try RejectLog(mode: mode, path: folder + "/rejects.jsonl")
-        let summary = try FHIRImporter().run(directory: folder + "/export", output: output, rejects: rejects)
-        try rejects.commit()
-        try output.commit()
-        let reader = try TimelineReader(path: folder + "/patients.jsonl")
-        var patients: [Patient] = []
-        while let patient = try reader.next() { patients.append(patient) }
-        return (summary, patients, (try? String(contentsOfFile: folder + "/rejects.jsonl", encoding: .utf8)) ?? "")
+        try ImportHarness.run(in: folder, mode: mode) { output, rejects in try FHIRImporter().run(directory: folder + "/export", output: output, rejects: rejects) }
     }
 
     static func newFolder() -> String { NSTemporaryDirectory() + "tg-bundle-\(UUID().uuidString)" }
