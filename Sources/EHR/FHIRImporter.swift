@@ -171,25 +171,10 @@ public struct FHIRImporter {
             }
             progress?("\(name): \(reader.lineNumber) lines")
         }
-        try partitioner.forEachPatient({ patient in
-            guard !patient.events.isEmpty || !patient.statics.isEmpty else { return }
-            if !withRecord.contains(patient.id) {
-                summary.patientsWithoutRecord += 1
-                // Strict: data for a patient the export does not have is refused.
-                if rejects.mode == .strict {
-                    try rejects.reject(InputError(file: directory, field: "Patient/\(patient.id)",
-                                                  message: "resources refer to this patient, but no Patient resource has its id"),
-                                       kind: "unknown patient")
-                }
-            }
-            try output.write(patient)
-            summary.patients += 1
-            summary.events += patient.events.count
-        }, conflict: { conflict in
-            try rejects.reject(InputError(file: directory, field: conflict.source,
-                                          message: "patient \(conflict.patient): \(conflict.message)"), kind: "duplicate")
-        })
-        summary.countRejects(rejects)
+        // Strict: data for a patient the export does not have is refused.
+        try partitioner.writePatients(to: output, summary: &summary, withRecord: withRecord, rejects: rejects, file: directory) { id in
+            InputError(file: directory, field: "Patient/\(id)", message: "resources refer to this patient, but no Patient resource has its id")
+        }
         return summary
     }
 }

@@ -80,23 +80,9 @@ public struct OMOPImporter {
             progress?("note: \(state.summary.rowsByKind["note", default: 0]) rows")
         }
         var summary = state.summary
-        try partitioner.forEachPatient({ patient in
-            if !state.withRecord.contains(patient.id) {
-                summary.patientsWithoutRecord += 1
-                if rejects.mode == .strict {
-                    try rejects.reject(InputError(file: personFile, field: "person_id",
-                                                  message: "rows of other tables name person \(patient.id), which person lacks"),
-                                       kind: "unknown patient")
-                }
-            }
-            try output.write(patient)
-            summary.patients += 1
-            summary.events += patient.events.count
-        }, conflict: { conflict in
-            try rejects.reject(InputError(file: personFile, field: conflict.source,
-                                          message: "person \(conflict.patient): \(conflict.message)"), kind: "duplicate")
-        })
-        summary.countRejects(rejects)
+        try partitioner.writePatients(to: output, summary: &summary, withRecord: state.withRecord, rejects: rejects, file: personFile) { id in
+            InputError(file: personFile, field: "person_id", message: "rows of other tables name person \(id), which person lacks")
+        }
         return summary
     }
 

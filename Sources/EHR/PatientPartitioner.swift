@@ -100,6 +100,31 @@ public final class PatientPartitioner {
         public var message: String
     }
 
+    /// The last step of an import: every patient's timeline to `output`,
+    /// counted into `summary`. A patient whose data names no record of its
+    /// own (`withRecord` lacks it) is counted and, in strict mode, refused
+    /// with `unknown(id)`; a second record of one patient is a duplicate
+    /// named in `file`.
+    public func writePatients(to output: JSONLinesWriter, summary: inout ImportSummary, withRecord: Set<String>,
+                              rejects: RejectLog, file: String, unknown: (String) -> InputError) throws {
+        var counted = summary
+        try forEachPatient({ patient in
+            guard !patient.events.isEmpty || !patient.statics.isEmpty else { return }
+            if !withRecord.contains(patient.id) {
+                counted.patientsWithoutRecord += 1
+                if rejects.mode == .strict { try rejects.reject(unknown(patient.id), kind: "unknown patient") }
+            }
+            try output.write(patient)
+            counted.patients += 1
+            counted.events += patient.events.count
+        }, conflict: { conflict in
+            try rejects.reject(InputError(file: file, field: conflict.source,
+                                          message: "patient \(conflict.patient): \(conflict.message)"), kind: "duplicate")
+        })
+        counted.countRejects(rejects)
+        summary = counted
+    }
+
     /// Hands out every patient, partition by partition, patients ordered by
     /// id within a partition, events in time order (ties in arrival order).
     /// Events of the same name, time and admission without text are merged
