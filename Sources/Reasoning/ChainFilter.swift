@@ -225,6 +225,9 @@ public struct ChainFilter: Sendable {
                 .filter { !$0.isEmpty && !$0.hasPrefix("#") }
             if lines.count >= 4, Set(lines).count * 2 < lines.count {
                 verdict.reasons.append("repeats itself (\(Set(lines).count) distinct of \(lines.count) lines)")
+            } else if let loop = Self.longestLoop(lowered), loop >= 4 {
+                // A loop inside a line: the same run of eight words again and again.
+                verdict.reasons.append("repeats itself (a run of 8 words \(loop) times)")
             }
         }
         if rules.contains(.knowledgeCopy) {
@@ -287,6 +290,17 @@ public struct ChainFilter: Sendable {
             verdict.reasons.append(String(format: "final answer covers %d of %d targets (%.0f%% < %.0f%%)", covered, targets.count,
                                           share * 100, minimumCoverage * 100))
         }
+    }
+
+    /// How often the most frequent run of eight words comes back (nil for
+    /// a text of fewer words): a model stuck in a loop writes one sentence
+    /// over and over, within a line as well as across lines.
+    static func longestLoop(_ text: String) -> Int? {
+        let words = text.split { !$0.isLetter && !$0.isNumber }
+        guard words.count >= 8 else { return nil }
+        var counts: [String: Int] = [:]
+        for start in 0...(words.count - 8) { counts[words[start..<(start + 8)].joined(separator: " "), default: 0] += 1 }
+        return counts.values.max()
     }
 
     /// The text after the last "Final Results" (any case), else the whole text.

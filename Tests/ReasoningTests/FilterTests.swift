@@ -33,6 +33,12 @@ import Testing
         let loop = "## Extraction\n" + String(repeating: "**Event Name **: Carvedilol\n", count: 8) + "## Reasoning\nIt helps.\n## Final Results\n- Sodium\n- Potassium, serum\n- Creatinine\n"
         #expect(filter.judge(text: loop, finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: []).reasons
                 == ["repeats itself (5 distinct of 12 lines)"])
+        // A loop inside one line (as the demo's small model writes one).
+        let inline = "## Extraction\n" + String(repeating: "**You need to specify the event name and time for each extracted information**: ", count: 6)
+            + "\n## Reasoning\nIt helps.\n## Final Results\n- Sodium\n- Potassium, serum\n- Creatinine\n"
+        #expect(filter.judge(text: inline, finishReason: "stop", format: .sections, targets: targets, targetCodes: [], knowledge: []).reasons
+                == ["repeats itself (a run of 8 words 6 times)"])
+        #expect(ChainFilter.longestLoop(NearDuplicateTests.chain.lowercased()) == 1, "a faithful chain repeats no run of 8 words")
         let copied = filter.judge(text: sections("Sodium\nPotassium, serum\nCreatinine", reasoning: "Hyponatremia -> has_finding -> Sodium."),
                                   finishReason: "stop", format: .sections, targets: targets, targetCodes: [],
                                   knowledge: ["Hyponatremia -> has_finding -> Sodium"])
