@@ -93,8 +93,9 @@ public struct FHIRImporter {
         var withRecord = Set<String>()
         let hasBulkFiles = files.contains { Self.isBulkFile(($0 as NSString).lastPathComponent) }
 
-        /// Maps one resource; `place` names it in the file (a line or an
-        /// entry) and `source` in the timeline's provenance.
+        /// Maps one resource; `line` or `entry` names where it is in `file`
+        /// (an NDJSON line, a bundle's `entry[i]`), `source` names it in the
+        /// timeline's provenance.
         func take(_ resource: Result<JSONValue, FHIRMappingError>, type: String, id: String?, file: String,
                   line: Int?, entry: String?, source: String) throws {
             let mapped: FHIRMapper.Output
