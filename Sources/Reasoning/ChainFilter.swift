@@ -52,8 +52,6 @@ public enum ICD10Chapters {
 
 /// The filter's judgement of one completion.
 public struct Verdict: Equatable, Sendable {
-    public static func == (lhs: Verdict, rhs: Verdict) -> Bool { lhs.record == rhs.record }
-
     public var reasons: [String] = []
     /// Share of target items in the final answer (sections and answer formats).
     public var coverage: Double?
@@ -62,16 +60,12 @@ public struct Verdict: Equatable, Sendable {
     public var level: ICDLevel?
     /// The chain's cited events and quoted values against its context.
     public var grounding: Grounding?
-    /// An earlier kept chain this one nearly copies (set by the stage).
-    public var nearDuplicate: (of: String, similarity: Double)?
 
     public var kept: Bool { reasons.isEmpty }
 
     /// As `filter.jsonl` writes it.
     public var record: VerdictRecord.Verdict {
-        var record = VerdictRecord.Verdict(reasons: reasons, coverage: coverage, code: code, level: level?.name, grounding: grounding)
-        record.nearDuplicate = nearDuplicate
-        return record
+        VerdictRecord.Verdict(reasons: reasons, coverage: coverage, code: code, level: level?.name, grounding: grounding)
     }
 
     public var json: JSONValue { record.json }

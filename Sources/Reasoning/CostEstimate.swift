@@ -86,9 +86,15 @@ public struct CostEstimate: Sendable {
             // Per request: a fan-out pays the prompt once per request.
             calibrationServerPromptTokens += earlier.usage.promptTokens / earlier.usage.requests
             calibrationEstimatedPromptTokens += request.estimatedPromptTokens
-            calibrationCompletions += earlier.completions.count
-            calibrationCompletionTokens += earlier.usage.completionTokens
+            countCompletions(of: earlier)
         }
+    }
+
+    /// Takes an earlier answer's completions into the expected completion
+    /// length (`completionBasis`).
+    public mutating func countCompletions(of earlier: ReasoningRecord.Asked) {
+        calibrationCompletions += earlier.completions.count
+        calibrationCompletionTokens += earlier.usage.completionTokens
     }
 
     public var json: JSONValue {

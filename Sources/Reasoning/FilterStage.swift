@@ -10,7 +10,7 @@ import TGSupport
 public struct FilterStage: Sendable {
     public var filter: ChainFilter
     /// Least similarity at which a kept chain is marked as a near copy of
-    /// an earlier one (nil: not looked for).
+    /// another (nil: not looked for).
     public var nearDuplicateThreshold: Double? = 0.8
 
     public init(filter: ChainFilter) { self.filter = filter }
@@ -29,7 +29,7 @@ public struct FilterStage: Sendable {
         public var grounding: [String: Int] = [:]
         /// Completions EHR-R1's coverage rule keeps that grounding rejects.
         public var coveredButUngrounded = 0
-        /// Kept chains that nearly copy an earlier kept chain.
+        /// Kept chains marked as near copies of another kept chain.
         public var nearDuplicates = 0
 
         public var json: JSONValue {
@@ -120,7 +120,7 @@ public struct FilterStage: Sendable {
             guard !line.isEmpty else { continue }
             var record = try VerdictRecord(json: try JSONValue.parse(line), file: path, line: reader.lineNumber)
             for index in record.verdicts.indices {
-                if let mark = marks["\(record.id)#\(index)"] { record.verdicts[index].nearDuplicate = (mark.of, mark.similarity) }
+                if let mark = marks["\(record.id)#\(index)"] { record.verdicts[index].nearDuplicate = VerdictRecord.NearDuplicate(of: mark.of, similarity: mark.similarity) }
             }
             try output.writeLine(record.json)
         }

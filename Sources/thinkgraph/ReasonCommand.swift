@@ -186,8 +186,7 @@ struct ReasonRunCommand: AsyncParsableCommand {
             // run's earlier answers, else an assumption (as the dry run says).
             var estimate = CostEstimate()
             for (_, asked) in try ReasonStage.earlierAnswers(inputs.run) where asked.usage.requests > 0 {
-                estimate.calibrationCompletions += asked.completions.count
-                estimate.calibrationCompletionTokens += asked.usage.completionTokens
+                estimate.countCompletions(of: asked)
             }
             limit = SpendingLimit(dollars: budget, price: price,
                                   completionTokens: estimate.completionBasis(maxTokens: stage.parameters.maxTokens).perCompletion)

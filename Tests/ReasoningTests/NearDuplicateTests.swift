@@ -43,7 +43,7 @@ import Runtime
 
     @Test func theMarkIsWrittenAndReadInFilterRecords() throws {
         var verdict = VerdictRecord.Verdict(reasons: [])
-        verdict.nearDuplicate = ("s1#0", 0.9375)
+        verdict.nearDuplicate = VerdictRecord.NearDuplicate(of: "s1#0", similarity: 0.9375)
         let record = VerdictRecord(id: "s2", task: "labevents", verdicts: [verdict])
         #expect(record.json.jsonText.contains(#""near_duplicate_of":{"chain":"s1#0","similarity":0.938}"#))
         let read = try VerdictRecord(json: record.json, file: "filter.jsonl", line: 1)

@@ -4,13 +4,20 @@ import TGSupport
 /// one answered training sample, in the order of the reasoning record's
 /// completions.
 public struct VerdictRecord: Sendable, Equatable {
+    /// The kept chain another kept chain nearly copies (`ID#INDEX`), and the
+    /// estimated Jaccard similarity of their word 5-grams.
+    public struct NearDuplicate: Sendable, Equatable {
+        public var of: String
+        public var similarity: Double
+
+        public init(of: String, similarity: Double) {
+            self.of = of
+            self.similarity = similarity
+        }
+    }
+
     /// The verdict on one completion.
     public struct Verdict: Sendable, Equatable {
-        public static func == (lhs: Verdict, rhs: Verdict) -> Bool {
-            lhs.reasons == rhs.reasons && lhs.coverage == rhs.coverage && lhs.code == rhs.code && lhs.level == rhs.level
-                && lhs.grounding == rhs.grounding && lhs.nearDuplicate?.of == rhs.nearDuplicate?.of
-                && lhs.nearDuplicate?.similarity == rhs.nearDuplicate?.similarity
-        }
 
         /// Empty when the completion is kept.
         public var reasons: [String]
@@ -25,7 +32,7 @@ public struct VerdictRecord: Sendable, Equatable {
         /// A kept chain that nearly copies an earlier kept chain (of this
         /// sample or another): that chain (`ID#INDEX`) and the estimated
         /// Jaccard similarity of their word 5-grams.
-        public var nearDuplicate: (of: String, similarity: Double)?
+        public var nearDuplicate: NearDuplicate?
 
         public var kept: Bool { reasons.isEmpty }
 
@@ -46,7 +53,7 @@ public struct VerdictRecord: Sendable, Equatable {
             if fields.has("near_duplicate_of") {
                 let near = try RecordFields(fields.value["near_duplicate_of"]!, file: fields.file, line: fields.line,
                                             path: fields.name("near_duplicate_of"))
-                nearDuplicate = (try near.string("chain"), try near.double("similarity"))
+                nearDuplicate = NearDuplicate(of: try near.string("chain"), similarity: try near.double("similarity"))
             }
             grounding = fields.has("grounding")
                 ? try Grounding(fields: RecordFields(fields.value["grounding"]!, file: fields.file, line: fields.line,
