@@ -59,8 +59,8 @@ let package = Package(
         .target(name: "LLM", dependencies: ["CCurl", "TGSupport"]),
 
         // Stages 4 and 5: reasoning chains from a model, and the filter.
-        .target(name: "Reasoning", dependencies: ["EHR", "LLM", "Runtime", "TGSupport"],
-                resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt")]),
+        .target(name: "Reasoning", dependencies: ["EHR", "LLM", "Matcher", "Runtime", "TGSupport"],
+                resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt"), .copy("Resources/chain-triggers.tsv")]),
 
         // For curators: any example with its evidence (inspect) and the run report.
         .target(name: "Curation", dependencies: ["EHR", "LLM", "Runtime", "TGSupport"]),
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TGSupport"]),
-        .testTarget(name: "ReasoningTests", dependencies: ["Reasoning"]),
+        .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Lexicon", "Matcher", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.
         .testTarget(name: "CLITests", dependencies: ["thinkgraph", "TestSupport"]),

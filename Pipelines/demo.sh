@@ -145,7 +145,7 @@ fi
 "$thinkgraph" reason merge --run "$run"
 echo
 echo "stage 5 (filter):"
-"$thinkgraph" filter --run "$run"
+"$thinkgraph" filter --run "$run" --lexicon "$root/Lexicons/built/default"
 
 
 echo

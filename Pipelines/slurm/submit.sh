@@ -11,7 +11,7 @@
 #   bash Pipelines/slurm/submit.sh RUN --lexicon LEX [options]
 #
 # Options:
-#   --lexicon DIR             the lexicon (extract, evidence)
+#   --lexicon DIR             the lexicon (extract, evidence, and filter's concept check)
 #   --chunks N                array size of every chunked stage (default 4)
 #   --extract-chunks N, --cooccur-chunks N, --evidence-chunks N, --reason-chunks N
 #   --extract-options "..."   more options for a stage's workers (also
@@ -151,7 +151,9 @@ if (( ! submitted )) && [ "$recorded" = complete ]; then
   exit 0
 fi
 # shellcheck disable=SC2206
-previous="$(submit --job-name=tg-filter --output="$logs/filter-%j.log" "$here/step.sbatch" filter --run "$run" ${stage_options[filter]:-})"
+filter_lexicon=()
+[ -z "$lexicon" ] || filter_lexicon=(--lexicon "$lexicon")   # the grounding check's concept part
+previous="$(submit --job-name=tg-filter --output="$logs/filter-%j.log" "$here/step.sbatch" filter --run "$run" "${filter_lexicon[@]}" ${stage_options[filter]:-})"
 echo "filter: $previous"
 previous="$(submit --job-name=tg-report --output="$logs/report-%j.log" "$here/step.sbatch" report --run "$run")"
 echo "report: $previous"

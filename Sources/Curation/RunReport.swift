@@ -138,9 +138,11 @@ public struct RunReport {
     func grounding(_ stats: JSONValue?, view: RunView, into page: inout Page) throws {
         guard let bands = stats?["total"]?["grounding"]?.objectValue, !bands.isEmpty else { return }
         page.add("<h2>Grounding</h2>")
-        page.add("<p>Share of each chain's cited events (<code>**Event [time]**</code>) and quoted values found in its context. "
+        page.add("<p>Share of each chain's cited events (<code>**Event [time]**</code>), quoted values and, when the filter had "
+                 + "the lexicon, the concepts it states about the patient found in its context or knowledge paths. "
                  + "\(Self.int(stats?["total"]?["covered_but_ungrounded"])) chains covered their targets, which is all EHR-R1's "
-                 + "filter asks, but were not grounded.</p>")
+                 + "filter asks, but were not grounded; \(Self.int(stats?["total"]?["reasoning_backwards"])) state as a fact a "
+                 + "concept only the expected answer holds (reasoning backwards).</p>")
         page.add(Charts.bars(bands.map { ($0.0, Int($0.1.doubleValue ?? 0)) }))
         let worst = try view.leastGrounded(3)
         guard !worst.isEmpty else { return }
@@ -152,7 +154,7 @@ public struct RunReport {
             var text = HTML.escape(chain.text)
             // What the check could not find, marked where the chain says it.
             for claim in chain.grounding?.unsupported ?? [] {
-                guard let end = claim.range(of: ": no such") else { continue }
+                guard let end = claim.range(of: ": no such") ?? claim.range(of: ": only in the expected answer") else { continue }
                 let written = HTML.escape(String(claim[..<end.lowerBound]))
                 text = text.replacingOccurrences(of: written, with: "<mark>\(written)</mark>")
             }

@@ -168,6 +168,15 @@ public final class ConceptMatcher: Sendable {
         return mentions
     }
 
+    /// Every token of `text` with what the context rules say of it, so a
+    /// caller that finds phrases by other means (a target's own words)
+    /// weighs them as `match` weighs its mentions.
+    public func tokenContexts(_ text: String) -> [(token: Token, context: MentionContext)] {
+        let tokens = Tokenizer.tokenize(text)
+        guard !tokens.isEmpty else { return [] }
+        return Array(zip(tokens, context.contexts(tokens: tokens, sentences: SentenceSplitter.sentences(tokens))))
+    }
+
     private func accepts(_ types: [String]) -> Bool {
         guard let accepted = options.semanticTypes else { return true }
         if types.isEmpty { return !options.requireSemanticTypes }

@@ -130,6 +130,9 @@ public struct ChainFilter: Sendable {
     public var leakPhrases: [String]
     /// DeepICD: the codes that exist (the lexicon's ICD-10-CM), normalised.
     public var validCodes: Set<String>?
+    /// The concept part of the grounding check (nil: not made; it needs
+    /// the run's lexicon).
+    public var conceptCheck: ConceptCheck?
     /// DeepICD: the least agreement with the gold codes kept.
     public var minimumLevel = ICDLevel.category
     /// Least grounding score kept (share of cited events and quoted values
@@ -169,24 +172,48 @@ public struct ChainFilter: Sendable {
                       knowledge: [String], contextEvents: ContextEvents? = nil) -> Verdict {
         var verdict = judgeContent(text: text, finishReason: finishReason, format: format, targets: targets,
                                    targetCodes: targetCodes, knowledge: knowledge)
-        if rules.contains(.grounding), let contextEvents, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            // Sections: what the chain says before its answer.
-            let claims: String
-            if format == .sections {
-                let sections = Self.sections(of: text)
-                claims = [sections["extraction"], sections["reasoning"]].compactMap { $0 }.joined(separator: "\n")
-            } else {
-                claims = text
-            }
-            let grounding = Grounding.check(chain: claims, context: contextEvents)
-            verdict.grounding = grounding
-            if let score = grounding.score, score < minimumGrounding {
-                let shown = grounding.unsupported.prefix(2).joined(separator: "; ")
-                verdict.reasons.append(String(format: "grounding %.2f < %.2f", score, minimumGrounding)
-                                       + (shown.isEmpty ? "" : " (\(shown))"))
-            }
+        if rules.contains(.grounding), let contextEvents, let claims = Self.claims(of: text, format: format) {
+            ground(claims: claims, contextEvents: contextEvents, concepts: nil, into: &verdict)
         }
         return verdict
+    }
+
+    /// The same with the concept check too (`conceptCheck`, with what the
+    /// sample gave the model: `ConceptCheck.given`).
+    public func judge(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],
+                      knowledge: [String], contextEvents: ContextEvents, given: ConceptCheck.Given?) throws -> Verdict {
+        var verdict = judgeContent(text: text, finishReason: finishReason, format: format, targets: targets,
+                                   targetCodes: targetCodes, knowledge: knowledge)
+        if rules.contains(.grounding), let claims = Self.claims(of: text, format: format) {
+            var concepts: ConceptCheck.Result?
+            if let conceptCheck, let given { concepts = try conceptCheck.check(claims: claims, given: given) }
+            ground(claims: claims, contextEvents: contextEvents, concepts: concepts, into: &verdict)
+        }
+        return verdict
+    }
+
+    /// What a chain says before its answer (Extraction and Reasoning of the
+    /// sections format; the whole text of the others); nil for an empty text.
+    static func claims(of text: String, format: AnswerFormat) -> String? {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        guard format == .sections else { return text }
+        let sections = Self.sections(of: text)
+        return [sections["extraction"], sections["reasoning"]].compactMap { $0 }.joined(separator: "\n")
+    }
+
+    private func ground(claims: String, contextEvents: ContextEvents, concepts: ConceptCheck.Result?, into verdict: inout Verdict) {
+        var grounding = Grounding.check(chain: claims, context: contextEvents)
+        if let concepts {
+            grounding.concepts = concepts.asserted
+            grounding.conceptsSupported = concepts.supported
+            grounding.unsupported += concepts.backwards
+        }
+        verdict.grounding = grounding
+        if let score = grounding.score, score < minimumGrounding {
+            let shown = grounding.unsupported.prefix(2).joined(separator: "; ")
+            verdict.reasons.append(String(format: "grounding %.2f < %.2f", score, minimumGrounding)
+                                   + (shown.isEmpty ? "" : " (\(shown))"))
+        }
     }
 
     private func judgeContent(text: String, finishReason: String, format: AnswerFormat, targets: [String], targetCodes: [String],

@@ -174,11 +174,13 @@ public struct DatasetCard {
                          + String(format: "%.0f %%", rate) + " | \(stats.nearDuplicates) | \(top.replacingOccurrences(of: "|", with: "/")) |")
         }
         lines += ["", "## Grounding", "",
-                  "Share of a chain's cited events and quoted values found in its input, over all judged chains:", "",
+                  "Share of a chain's cited events, quoted values and (when checked) the concepts it states about the patient "
+                  + "found in its input, over all judged chains:", "",
                   "| score | chains |", "|---|---:|"]
         for band in FilterStage.bands { if let count = total.grounding[band] { lines.append("| \(band) | \(count) |") } }
         lines += ["", "\(total.coveredButUngrounded) chains covered their targets (EHR-R1's filter would keep them) but were not "
-                  + "grounded; \(total.nearDuplicates) kept chains nearly copy another (`near_duplicate_of` in `filter.jsonl`).", "",
+                  + "grounded; \(total.backwards) state as a fact a concept only the expected answer holds; "
+                  + "\(total.nearDuplicates) kept chains nearly copy another (`near_duplicate_of` in `filter.jsonl`).", "",
                   "## Licence notes", "", Self.licenceNote(format: format), "",
                   "The knowledge behind the evidence graphs comes from the lexicon's sources; `lexicon info` lists them with "
                   + "their versions and licences.", "",

@@ -31,6 +31,9 @@ public struct FilterStage: Sendable {
         public var coveredButUngrounded = 0
         /// Kept chains marked as near copies of another kept chain.
         public var nearDuplicates = 0
+        /// Completions that state as a fact a concept only the expected
+        /// answer holds (the concept check).
+        public var backwards = 0
 
         public var json: JSONValue {
             func counts(_ table: [String: Int]) -> JSONValue {
@@ -49,6 +52,7 @@ public struct FilterStage: Sendable {
                 members.append(("grounding", .object(FilterStage.bands.filter { grounding[$0] != nil }
                     .map { ($0, .integer(Int64(grounding[$0]!))) })))
                 members.append(("covered_but_ungrounded", .integer(Int64(coveredButUngrounded))))
+                members.append(("reasoning_backwards", .integer(Int64(backwards))))
             }
             return .object(members)
         }
@@ -93,6 +97,7 @@ public struct FilterStage: Sendable {
                 total.grounding.merge(stats.grounding, uniquingKeysWith: +)
                 total.coveredButUngrounded += stats.coveredButUngrounded
                 total.nearDuplicates += stats.nearDuplicates
+                total.backwards += stats.backwards
             }
             return total
         }
@@ -172,11 +177,15 @@ public struct FilterStage: Sendable {
             }
             var kept: [String] = []
             var judged: [VerdictRecord.Verdict] = []
-            let contextEvents = filter.rules.contains(.grounding) ? ContextEvents(rendered: asked.context) : nil
+            let grounding = filter.rules.contains(.grounding)
+            let contextEvents = ContextEvents(rendered: grounding ? asked.context : "")
+            let given = try filter.conceptCheck.flatMap { check in
+                grounding ? try check.given(context: asked.context, knowledge: asked.knowledge, targets: asked.targets) : nil
+            }
             for (index, completion) in asked.completions.enumerated() {
-                let verdict = filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
-                                           targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge,
-                                           contextEvents: contextEvents)
+                let verdict = try filter.judge(text: completion.text, finishReason: completion.finishReason, format: format,
+                                               targets: asked.targets, targetCodes: asked.targetCodes, knowledge: asked.knowledge,
+                                               contextEvents: contextEvents, given: given)
                 stats.completions += 1
                 if let level = verdict.level { stats.levels[level.name, default: 0] += 1 }
                 if let grounding = verdict.grounding {
@@ -184,6 +193,7 @@ public struct FilterStage: Sendable {
                     let ungrounded = verdict.reasons.contains { $0.hasPrefix("grounding ") }
                     let uncovered = verdict.reasons.contains { $0.hasPrefix("final answer covers") }
                     if ungrounded && !uncovered { stats.coveredButUngrounded += 1 }
+                    if grounding.unsupported.contains(where: { $0.hasSuffix(ConceptCheck.backwardsMark) }) { stats.backwards += 1 }
                 }
                 if verdict.kept {
                     stats.keptCompletions += 1

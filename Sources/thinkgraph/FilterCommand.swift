@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lexicon
+import Matcher
 import Reasoning
 import Runtime
 import TGSupport
@@ -15,8 +16,9 @@ struct FilterCommand: ParsableCommand {
             knowledge (phrases in --leak-phrases; a copied knowledge path counts). DeepICD completions need a code that \
             exists in the lexicon's ICD-10-CM and agrees with the gold codes at --icd-level or deeper. The grounding check \
             (rule grounding) keeps a chain only when at least --min-grounding of the events it cites \
-            (**Event Name [Event Time]**) are in its context at that time and of the values it quotes with a unit are \
-            values of its context. A sample is kept \
+            (**Event Name [Event Time]**) are in its context at that time, of the values it quotes with a unit are \
+            values of its context and, with --lexicon, of the concepts it states about the patient are in its context or \
+            knowledge paths (one only the expected answer holds is reasoning backwards). A sample is kept \
             with at least one kept completion. Writes RUN/dataset.jsonl, RUN/filter.jsonl (every verdict with its reasons) \
             and RUN/filter-stats.json, and RUN/README.md: a Hugging Face dataset card (`datasets.load_dataset(RUN)` \
             reads dataset.jsonl through it).
@@ -37,7 +39,7 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "Phrase list, one per line (default: the shipped list).")
     var leakPhrases: String?
 
-    @Option(help: "Lexicon folder (for DeepICD completions: codes must exist in its ICD-10-CM).")
+    @Option(help: "Lexicon folder, the one extract used: the grounding check's concept part matches chains with it, and DeepICD codes must exist in its ICD-10-CM.")
     var lexicon: String?
 
     @Option(help: "The checks: all (default), reference (EHR-R1's: coverage, ground-truth, header-variants) or a list of coverage, ground-truth, header-variants, finished, sections, leak-phrases, knowledge-copy, repetition, grounding.")
@@ -68,7 +70,11 @@ struct FilterCommand: ParsableCommand {
         filter.rules = try FilterRule.parse(rules)
         filter.minimumLevel = level
         if let lexicon {
-            filter.validCodes = Set(try LexiconStore(directory: lexicon).codes(source: "ICD10CM").map(LexiconStore.codeKey))
+            let store = try LexiconStore(directory: lexicon)
+            filter.validCodes = Set(try store.codes(source: "ICD10CM").map(LexiconStore.codeKey))
+            if filter.rules.contains(.grounding) {
+                filter.conceptCheck = try conceptCheck(store, run: run)
+            }
         } else if try Self.hasDeepICDRecords(run.merged("reasoning")) {
             throw ValidationError("DeepICD completions are checked against the lexicon's ICD-10-CM codes: pass --lexicon DIR")
         }
@@ -80,6 +86,7 @@ struct FilterCommand: ParsableCommand {
         entry.started = started
         entry.finished = RunManifest.now()
         entry.configuration = [("min_coverage", .number(minCoverage)), ("min_grounding", .number(minGrounding)),
+                               ("concept_check", .bool(filter.conceptCheck != nil)),
                                ("near_duplicates", .number(nearDuplicates)),
                                ("icd_level", .string(level.name)),
                                ("leak_phrases", .string(leakPhrases ?? "shipped")),
@@ -107,8 +114,14 @@ struct FilterCommand: ParsableCommand {
         }
         if !total.grounding.isEmpty {
             let bands = FilterStage.bands.compactMap { band in total.grounding[band].map { "\(band): \($0)" } }
-            print("  grounding of the chains (share of cited events and quoted values found in the context): "
+            let what = filter.conceptCheck == nil ? "cited events and quoted values" : "cited events, quoted values and asserted concepts"
+            print("  grounding of the chains (share of \(what) found in the context): "
                   + bands.joined(separator: ", ") + "; \(total.coveredButUngrounded) covered the targets but were not grounded")
+            if filter.conceptCheck == nil {
+                print("  concepts not checked: pass --lexicon (the lexicon extract used) to check what chains assert about the patient")
+            } else if total.backwards > 0 {
+                print("  \(total.backwards) chains state as a fact a concept only the expected answer holds (reasoning backwards)")
+            }
         }
         if total.nearDuplicates > 0 {
             print("  \(total.nearDuplicates) kept chains nearly copy another kept chain (see near_duplicate_of in filter.jsonl)")
@@ -125,5 +138,18 @@ struct FilterCommand: ParsableCommand {
             if String(decoding: line, as: UTF8.self).contains(#""format":"deepicd""#) { return true }
         }
         return false
+    }
+
+    /// The concept matcher extraction used: its lexicon, at the threshold
+    /// the extract stage recorded. A lexicon other than extract's is named.
+    private func conceptCheck(_ store: LexiconStore, run: RunFolder) throws -> ConceptCheck {
+        var options = ConceptMatcher.Options()
+        let extract = try RunManifest(directory: run.path).stage("extract")
+        if let threshold = extract?.configuration.first(where: { $0.0 == "threshold" })?.1.doubleValue { options.threshold = threshold }
+        if let recorded = extract?.configuration.first(where: { $0.0 == "lexicon" })?.1.stringValue, recorded != store.manifest.createdAt {
+            FileHandle.standardError.write(Data("filter: warning: \(store.directory) is not the lexicon extract used (built \(recorded)); "
+                .appending("the concept check matches with this one\n").utf8))
+        }
+        return try ConceptCheck(matcher: ConceptMatcher(lexicon: store, context: ContextRules.standard(), options: options))
     }
 }

@@ -476,6 +476,61 @@ struct RequestLog {
         #expect(card.contains("## Licence notes"))
     }
 
+    /// With the lexicon, the filter catches every chain that states as a
+    /// fact an expected item its context and knowledge lack, and no other:
+    /// the fault server writes "The patient has ITEM." into every answer.
+    @Test func theConceptCheckCatchesChainsThatStateTheAnswerAsAFact() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        // The training patients (p1, p3) get a last diagnosis their history lacks.
+        let timelines = try small.prepare(patients: 4, ontology: EvidenceCLITests.ontology)
+        var text = try String(contentsOfFile: timelines, encoding: .utf8)
+        for patient in [1, 3] {
+            text = text.replacingOccurrences(of: #""time":"2100-01-01 13:00:00","admission":"h\#(patient)","records":[{"items":{"long_title":"Pneumonia"}}"#,
+                                             with: #""time":"2100-01-01 13:00:00","admission":"h\#(patient)","records":[{"items":{"long_title":"Acute kidney injury"}}"#)
+        }
+        try #require(text.components(separatedBy: "Acute kidney injury").count == 3)
+        try text.write(toFile: timelines, atomically: true, encoding: .utf8)
+        let run = try small.makeRun("run", timelines: timelines)
+        for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run],
+                          ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run],
+                          ["evidence", "--run", run, "--lexicon", small.lexicon, "--threshold", "0", "--min-support", "1", "--quiet"],
+                          ["evidence", "merge", "--run", run]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", ["--backwards", "1"])
+        for arguments in [["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "gpt-4o",
+                           "--n", "1", "--template", "without-knowledge", "--quiet"], ["reason", "merge", "--run", run],
+                          ["filter", "--run", run, "--lexicon", small.lexicon, "--min-grounding", "0"]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        func words(_ text: String) -> String {
+            " " + text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ") + " "
+        }
+        let verdicts = Dictionary(uniqueKeysWithValues: try Self.records(run + "/filter.jsonl").map { ($0["id"] as! String, $0) })
+        var expected = 0, caught = 0, wrong: [String] = []
+        for record in try Self.records(run + "/reasoning.jsonl") where record["status"] as? String == "ok" {
+            let id = record["id"] as! String
+            let text = ((record["completions"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+            guard let stated = text.range(of: "The patient has "), let end = text[stated.upperBound...].range(of: ".\n") else { continue }
+            let item = String(text[stated.upperBound..<end.lowerBound])
+            let given = words((record["context"] as? String ?? "") + "\n" + ((record["knowledge"] as? [String]) ?? []).joined(separator: "\n"))
+            let backwards = !given.contains(words(item))
+            let grounding = ((verdicts[id]?["verdicts"] as? [[String: Any]])?.first?["grounding"] as? [String: Any]) ?? [:]
+            let marked = ((grounding["unsupported"] as? [String]) ?? []).contains { $0.hasPrefix(item) && $0.contains("reasoning backwards") }
+            if backwards { expected += 1 }
+            if marked { caught += 1 }
+            if backwards != marked { wrong.append("\(id): \(item) (in the record: \(!backwards))") }
+            #expect((grounding["concepts"] as? Int ?? 0) >= 1, "\(id): the stated item is a claim")
+        }
+        #expect(wrong.isEmpty, "\(wrong)")
+        #expect(expected > 0 && caught == expected && expected < verdicts.count, "\(caught) of \(expected); \(verdicts.count) judged")
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/filter-stats.json"))) as? [String: Any]
+        #expect((stats?["total"] as? [String: Any])?["reasoning_backwards"] as? Int == expected)
+    }
+
     /// `datasets.load_dataset(RUN)` reads the examples through the card,
     /// with the datasets package Pipelines/test-data.sh installs.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: datasetsPython),

@@ -115,7 +115,7 @@ struct SlurmCLITests {
         for arguments in [["extract", "--run", run, "--lexicon", lexicon, "--quiet"], ["extract", "merge", "--run", run],
                           ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run],
                           ["evidence", "--run", run, "--lexicon", lexicon, "--quiet"] + evidenceOptions, ["evidence", "merge", "--run", run],
-                          ["reason", "--run", run, "--quiet"] + reason, ["reason", "merge", "--run", run], ["filter", "--run", run]] {
+                          ["reason", "--run", run, "--quiet"] + reason, ["reason", "merge", "--run", run], ["filter", "--run", run, "--lexicon", lexicon]] {
             let result = try Thinkgraph.run(arguments)
             try #require(result.status == 0, "\(arguments): \(result.standardError)")
         }
@@ -219,7 +219,7 @@ struct SlurmCLITests {
         }
         let reference = try LoopbackServer.faults(log: small.folder + "/reference.jsonl", [])
         for arguments in [["reason", "--run", local, "--quiet"] + Self.reasonOptions(reference), ["reason", "merge", "--run", local],
-                          ["filter", "--run", local]] {
+                          ["filter", "--run", local, "--lexicon", small.lexicon]] {
             let result = try Thinkgraph.run(arguments)
             try #require(result.status == 0, "\(arguments): \(result.standardError)")
         }

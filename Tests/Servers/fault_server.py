@@ -36,6 +36,8 @@ parser.add_argument("--delay", type=float, default=0.0, help="seconds before eve
 parser.add_argument("--refuse-grammar", action="store_true", help="answer a request with a grammar with a 400, as a server without GBNF")
 parser.add_argument("--invent", type=float, default=0.0,
                     help="share of answers (chosen by the request's hash) that cite an event and quote a value the prompt lacks")
+parser.add_argument("--backwards", type=float, default=0.0,
+                    help="share of answers (chosen by the request's hash) whose Extraction states the first expected item as a fact")
 args = parser.parse_args()
 
 script = [fault for fault in args.script.split(",") if fault]
@@ -151,6 +153,8 @@ class Handler(BaseHTTPRequestHandler):
             citation = cited_event(request.get("messages", []))
             if int(key, 16) % 1000 < args.invent * 1000:
                 citation = "**Laboratory Test Events [2100-01-01 08:00]**: potassium 9.9 mmol/L, glucose 612 mg/dL."
+            if answer and int(key[::-1], 16) % 1000 < args.backwards * 1000:
+                citation += "\nThe patient has " + answer[0].lstrip("- ").strip() + "."
             content = ("## Extraction\n" + citation + "\n\n## Reasoning\n"
                        "The findings point to the listed items.\n\n## Final Results\n" + "\n".join(answer))
             finish = "stop"
