@@ -11,7 +11,8 @@
 # Cohort: Benchmarks/gen_mimic.py --full (patients, one admission each,
 # labevents, diagnoses_icd, prescriptions, discharge notes for NOTE_SHARE of
 # the patients), gzipped as PhysioNet ships it. Needs the release binary and
-# the default lexicon (see BENCHMARKS.md).
+# the default lexicon (see BENCHMARKS.md). The run is compact (import
+# --compact); COMPACT=0 measures the plain layout.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 patients="${1:?patients}"; labs="${2:?lab rows}"; share="${3:-0.3}"
@@ -71,7 +72,10 @@ record() {  # name seconds rss_kib note
 }
 
 total_start=$(date +%s.%N)
-stage import "$tg" import mimic --hosp "$cohort/hosp" --note "$cohort/note" --run "$run" --quiet --json
+# A compact run (gzipped records, one copy after each merge) unless COMPACT=0.
+compact=(--compact)
+[ "${COMPACT:-1}" = 0 ] && compact=()
+stage import "$tg" import mimic --hosp "$cohort/hosp" --note "$cohort/note" --run "$run" --quiet --json "${compact[@]}"
 stage samples "$tg" samples --run "$run" --json
 chunked extract extract --lexicon "$lexicon"
 chunked cooccur cooccur

@@ -103,7 +103,7 @@ for stage in extract cooccur evidence reasoning; do
   command="$stage"; [ "$stage" = reasoning ] && command=reason
   recorded="$(field "$stage" "s.get('recorded') or ''")"
   count="$(field "$stage" "s.get('chunks') or ''")"
-  if (( ! submitted )) && [ "$recorded" = complete ] && [ -e "$run/$stage.jsonl" -o -e "$run/$stage.sqlite" ]; then
+  if (( ! submitted )) && [ "$recorded" = complete ] && [ -e "$run/$stage.jsonl" -o -e "$run/$stage.jsonl.gz" -o -e "$run/$stage.sqlite" ]; then
     echo "$command: complete"
   else
     running="$(field "$stage" "','.join(map(str, s.get('running', [])))")"

@@ -17,7 +17,7 @@ struct StageRecords {
             return
         }
         let folder = run.chunkDirectory(stage)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz") }.sorted()
         indexes = try names.map { try RecordIndex(path: folder + "/" + $0) }
     }
 

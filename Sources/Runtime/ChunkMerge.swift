@@ -50,6 +50,15 @@ public struct ChunkMerge {
         return (count, files)
     }
 
+    /// Whether a compact run's merge took this directory's chunks already:
+    /// `merged` exists, every chunk has its marker and none its file.
+    public static func wasMergedAndRemoved(in directory: String, suffix: String, merged: String) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: merged) else { return false }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        guard !names.contains(where: { $0.hasPrefix("chunk-") && $0.hasSuffix(suffix) }) else { return false }
+        return names.contains { $0.hasPrefix("chunk-") && $0.hasSuffix(".done") }
+    }
+
     /// What a completion marker records of its finished chunk file: its
     /// size and SHA-256.
     public static func seal(of file: String) throws -> [(String, JSONValue)] {

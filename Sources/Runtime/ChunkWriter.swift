@@ -14,6 +14,11 @@ import TGSupport
 /// goes on at the end. Finishing writes a completion marker beside the
 /// file (`NAME.done`) that `merge` requires. An exclusive lock (`NAME.lock`)
 /// refuses a second worker on the same chunk.
+///
+/// A path ending in `.jsonl.gz` (a compact run) is written as gzip members
+/// of whole lines (`GzipBlocks`), one or more per checkpoint; a torn last
+/// member is cut off on open like a torn line. A chunk whose file a merge
+/// removed (its marker kept) is complete and is not written again.
 public final class ChunkWriter {
     public let path: String
     public let saveEvery: Int
@@ -28,6 +33,8 @@ public final class ChunkWriter {
 
     private var descriptor: Int32
     private let lock: ChunkLock
+    private let compressed: Bool
+    private var packed: [UInt8] = []
     private var buffer: [UInt8] = []
     private var pending = 0
 
@@ -41,11 +48,13 @@ public final class ChunkWriter {
         return RunManifest.format(date)
     }
 
-    static func metaPath(for path: String) -> String {
-        (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".meta"
-    }
-    public static func markerPath(for path: String) -> String {
-        (path.hasSuffix(".jsonl") ? String(path.dropLast(6)) : path) + ".done"
+    static func metaPath(for path: String) -> String { stem(of: path) + ".meta" }
+    public static func markerPath(for path: String) -> String { stem(of: path) + ".done" }
+
+    /// The chunk's name without `.jsonl` or `.jsonl.gz`.
+    static func stem(of path: String) -> String {
+        for suffix in [".jsonl.gz", ".jsonl"] where path.hasSuffix(suffix) { return String(path.dropLast(suffix.count)) }
+        return path
     }
 
     /// `fingerprint` names the inputs and configuration the chunk is made
@@ -55,7 +64,23 @@ public final class ChunkWriter {
     public init(path: String, saveEvery: Int = 100, fingerprint: String = "") throws {
         self.path = path
         self.saveEvery = max(1, saveEvery)
+        compressed = path.hasSuffix(".gz")
         lock = try ChunkLock(path: path)
+        // Finished, and its file removed by the merge that took its records.
+        if access(Self.markerPath(for: path), F_OK) == 0, access(path, F_OK) != 0 {
+            descriptor = -1
+            resumed = 0
+            truncatedBytes = 0
+            return
+        }
+        if compressed {
+            let (ids, keep, torn) = try Self.readBackMembers(path)
+            writtenIDs = ids
+            resumed = ids.count
+            truncatedBytes = torn
+            descriptor = try Self.openForAppend(path, fingerprint: fingerprint, keep: keep, torn: torn)
+            return
+        }
         // Read back what an earlier run wrote. Every line but the last must
         // be a record; the last is torn if the file does not end with a
         // newline or the line is not a record, and is cut off.
@@ -88,6 +113,15 @@ public final class ChunkWriter {
                 throw pendingError
             }
         }
+        descriptor = try Self.openForAppend(path, fingerprint: fingerprint, keep: keep, torn: torn)
+        writtenIDs = ids
+        resumed = ids.count
+        truncatedBytes = torn
+    }
+
+    /// Checks (or records) the chunk's fingerprint and opens its file for
+    /// writing at `keep`, cutting off a torn end.
+    private static func openForAppend(_ path: String, fingerprint: String, keep: Int, torn: Int) throws -> Int32 {
         let metaPath = Self.metaPath(for: path)
         if let recorded = try? String(contentsOfFile: metaPath, encoding: .utf8), access(path, F_OK) == 0 {
             guard recorded == fingerprint else {
@@ -103,15 +137,38 @@ public final class ChunkWriter {
                 throw InputError(file: metaPath, message: "cannot write: \(error.localizedDescription)")
             }
         }
-        descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw InputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
         }
         if torn > 0 { _ = ftruncate(descriptor, off_t(keep)) }
         _ = lseek(descriptor, off_t(keep), SEEK_SET)
-        writtenIDs = ids
-        resumed = ids.count
-        truncatedBytes = torn
+        return descriptor
+    }
+
+    /// A compressed chunk's ids, the bytes to keep (its whole members) and
+    /// the bytes of a torn last member.
+    private static func readBackMembers(_ path: String) throws -> (Set<String>, Int, Int) {
+        var information = stat()
+        guard stat(path, &information) == 0, information.st_size > 0 else { return ([], 0, 0) }
+        var ids = Set<String>()
+        var line = 0
+        let torn = try GzipBlocks.forEachMember(in: path) { _, _, bytes in
+            let lines = bytes.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < lines.count {
+                let end = lines[start...].firstIndex(of: 0x0A) ?? lines.count
+                line += 1
+                guard let id = Self.id(of: UnsafeBufferPointer(rebasing: lines[start..<end])) else {
+                    throw InputError(file: path, line: line,
+                                     message: "not a complete JSON record with an \"id\" (damaged chunk file; remove it to redo the chunk)")
+                }
+                ids.insert(id)
+                start = end + 1
+            }
+        }
+        let size = Int(information.st_size)
+        return (ids, torn ?? size, torn.map { size - $0 } ?? 0)
     }
 
     deinit {
@@ -137,6 +194,11 @@ public final class ChunkWriter {
 
     /// Writes buffered records and syncs them to disk.
     public func checkpoint() throws {
+        if compressed, !buffer.isEmpty {
+            packed.removeAll(keepingCapacity: true)
+            try buffer.withUnsafeBytes { try GzipBlocks.compress($0, into: &packed) }
+            swap(&buffer, &packed)
+        }
         var written = 0
         while written < buffer.count {
             let count = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
@@ -167,7 +229,13 @@ public final class ChunkWriter {
         guard output >= 0 else { throw InputError(file: temporary, message: "cannot write: \(String(cString: strerror(errno)))") }
         var removed: [String] = []
         var kept: [UInt8] = []
+        let compressed = self.compressed
         func flush() throws {
+            if compressed, !kept.isEmpty {
+                var packed: [UInt8] = []
+                try kept.withUnsafeBytes { try GzipBlocks.compress($0, into: &packed) }
+                kept = packed
+            }
             var written = 0
             while written < kept.count {
                 let count = kept.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, $0.count - written) }

@@ -8,8 +8,17 @@ import TGSupport
 ///     RUN/samples.jsonl        sample index (samples)
 ///     RUN/STAGE/chunk-IIII-of-NNNN.jsonl (+ .done, .lock)   a chunked stage's workers
 ///     RUN/STAGE.jsonl          the stage's merged output (STAGE merge)
+///
+/// A compact run (`import --compact`, for cohorts of MIMIC-IV's size) keeps
+/// the timelines, the samples and the extract and evidence records gzipped
+/// (`.jsonl.gz`, gzip members of whole lines that stages still read by
+/// record), and a merge removes the chunk files it took (their markers
+/// stay). The files keep their names in `run.json`; only their paths
+/// gain `.gz`.
 public struct RunFolder: Sendable {
     public let path: String
+    /// The run keeps its large files gzipped (its timelines are).
+    public let isCompact: Bool
 
     public init(_ path: String) throws {
         var isDirectory: ObjCBool = false
@@ -17,16 +26,30 @@ public struct RunFolder: Sendable {
             throw UsageError("\(path): no run folder (create one with `thinkgraph import ... --run \(path)`)")
         }
         self.path = path
+        isCompact = FileManager.default.fileExists(atPath: path + "/" + RunFile.patients.name + ".gz")
     }
 
-    public var patients: String { path + "/patients.jsonl" }
-    public var samples: String { path + "/samples.jsonl" }
-    public func chunkDirectory(_ stage: String) -> String { path + "/" + stage }
-    public func merged(_ stage: String) -> String { path + "/" + stage + ".jsonl" }
-    public func chunkFile(_ stage: String, _ chunk: Chunk) -> String { chunkDirectory(stage) + "/" + chunk.name + ".jsonl" }
+    /// The stages whose records a compact run gzips (the large ones).
+    public static let compressedStages: Set<String> = ["extract", "evidence"]
 
-    /// The path of a run file.
-    public func path(of file: RunFile) -> String { path + "/" + file.name }
+    public var patients: String { path(of: .patients) }
+    public var samples: String { path(of: .samples) }
+    public func chunkDirectory(_ stage: String) -> String { path + "/" + stage }
+    public func merged(_ stage: String) -> String { path + "/" + stage + chunkSuffix(stage) }
+    public func chunkFile(_ stage: String, _ chunk: Chunk) -> String { chunkDirectory(stage) + "/" + chunk.name + chunkSuffix(stage) }
+
+    /// What a chunked stage's files end in: `.jsonl`, or `.jsonl.gz` for
+    /// the large stages of a compact run (cooccur's `.sqlite` aside).
+    public func chunkSuffix(_ stage: String) -> String {
+        if stage == "cooccur" { return ".sqlite" }
+        return isCompact && Self.compressedStages.contains(stage) ? ".jsonl.gz" : ".jsonl"
+    }
+
+    /// The path of a run file (gzipped in a compact run when it is large).
+    public func path(of file: RunFile) -> String { path + "/" + file.name + (isCompact && file.compressible ? ".gz" : "") }
+
+    /// The path of the file `run.json` names `name`.
+    public func path(ofNamed name: String) -> String { RunFile.named(name).map { path(of: $0) } ?? path + "/" + name }
 
     /// Verifies every input of `stage` (`verify`), in the order the stage
     /// lists them; returns their checksums.
@@ -61,7 +84,7 @@ public struct RunFolder: Sendable {
         // And what the producer read must still be there: a patients.jsonl
         // imported again under finished samples makes them stale.
         for (input, recorded) in manifest.stage(producer)?.inputs ?? [] {
-            let current = path + "/" + input
+            let current = path(ofNamed: input)
             guard FileManager.default.fileExists(atPath: current) else { continue }
             if try Self.checksums.of(current) != recorded {
                 throw UsageError("\(full): made by `\(command)` from \(input) as it was before it was written again; "

@@ -59,7 +59,7 @@ public enum RunStatus {
                 status.recorded = entry.status
                 status.counts = entry.counts
             }
-            if let suffix = stage.chunkSuffix { try chunks(of: stage, suffix: suffix, in: run, into: &status) }
+            if stage.chunkSuffix != nil { try chunks(of: stage, suffix: run.chunkSuffix(stage.rawValue), in: run, into: &status) }
             return status
         }
     }
@@ -88,7 +88,9 @@ public enum RunStatus {
             let marker = directory + "/" + chunk.name + ".done"
             let failure = directory + "/" + chunk.name + ".failed"
             let state: StageStatus.ChunkState
-            if FileManager.default.fileExists(atPath: marker), FileManager.default.fileExists(atPath: output) {
+            // A compact run's merge removes the chunk files it took; their markers stay.
+            let merged = run.isCompact && FileManager.default.fileExists(atPath: run.merged(stage.rawValue))
+            if FileManager.default.fileExists(atPath: marker), merged || FileManager.default.fileExists(atPath: output) {
                 state = .done
                 status.records += recordsInMarker(marker) ?? 0
             } else if ChunkLock.isHeld(path: output) {

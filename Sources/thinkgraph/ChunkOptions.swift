@@ -113,8 +113,13 @@ enum StageMerge {
         let stage = pipelineStage.rawValue
         let run = try RunFolder(runFolder)
         let started = RunManifest.now()
-        let files = try ChunkMerge.completeChunks(in: run.chunkDirectory(stage))
-        let (configuration, counts) = try ChunkMerge.agreement(of: files)
+        let suffix = run.chunkSuffix(stage)
+        if run.isCompact, try ChunkMerge.wasMergedAndRemoved(in: run.chunkDirectory(stage), suffix: suffix, merged: run.merged(stage)) {
+            print("\(stage): already merged into \(run.merged(stage)) (a compact run's merge removes the chunk files it took)")
+            return
+        }
+        let files = try ChunkMerge.completeChunks(in: run.chunkDirectory(stage), suffix: suffix)
+        let (configuration, counts) = try ChunkMerge.agreement(of: files, suffix: suffix)
         let summary = try ChunkMerge.merge(files, into: run.merged(stage))
         var manifest = try RunManifest(directory: run.path)
         var entry = RunManifest.Stage(status: "complete")
@@ -130,6 +135,11 @@ enum StageMerge {
             + counts.map { ($0.0, .integer($0.1)) })
         manifest.set(stage, entry)
         try manifest.save()
+        // A compact run keeps one copy: the merged file holds every record
+        // of the sealed chunks, whose markers stay for `status` and resume.
+        if run.isCompact {
+            for file in files { try FileManager.default.removeItem(atPath: file) }
+        }
         if json {
             print(entry.counts.jsonText)
         } else {

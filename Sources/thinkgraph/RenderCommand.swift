@@ -49,8 +49,9 @@ struct RenderCommand: ParsableCommand {
             if let stale = try RunManifest(directory: runFolder).staleness() {
                 throw UsageError("\(runFolder): \(stale)")
             }
-            let found = try Self.findSample(sample, in: "\(runFolder)/samples.jsonl")
-            let patient = try Self.findPatient(found.patient, in: "\(runFolder)/patients.jsonl")
+            let folder = try RunFolder(runFolder)
+            let found = try Self.findSample(sample, in: folder.samples)
+            let patient = try Self.findPatient(found.patient, in: folder.patients)
             rendered = TimelineRenderer(format: try TaskSet.forRun(runFolder).format).render(found, of: patient, maxTokens: maxTokens)
         } else {
             let candidate = try Self.findPatient(patient!, in: patients!)

@@ -64,7 +64,7 @@ struct SamplesCommand: ParsableCommand {
         let index = SampleIndex(builder: SampleBuilder(tasks: taskSet.tasks, seed: seed, testFraction: testFraction),
                                 caps: try parseCaps(taskSet))
         let caps = index.caps
-        let output = try JSONLinesWriter(path: "\(run)/samples.jsonl")
+        let output = try JSONLinesWriter(path: folder.samples)
         let counts = try index.write(patients: patients, to: output)
         // The task file goes beside the samples: later stages render
         // contexts and read tasks as the samples were made.
@@ -102,7 +102,7 @@ struct SamplesCommand: ParsableCommand {
                       + String(format: "%8d%8d%11d  ", entry.train, entry.test, counts.available[task.name] ?? 0)
                       + rules.map { String(removed[$0] ?? 0).leftPadded(to: $0.rawValue.count) }.joined(separator: "  "))
             }
-            print("\(counts.total) samples from \(counts.patients) patients -> \(run)/samples.jsonl")
+            print("\(counts.total) samples from \(counts.patients) patients -> \(folder.samples)")
         }
     }
 

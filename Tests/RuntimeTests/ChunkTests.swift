@@ -130,3 +130,66 @@ import TGSupport
         #expect(throws: UsageError.self) { try ChunkMerge.merge(directory: folder + "/stage", into: folder + "/x.jsonl") }
     }
 }
+
+/// A compact run's chunks: gzip members written at each checkpoint, a torn
+/// member cut off on resume, records read back by id.
+@Suite struct CompressedChunkTests {
+    let folder = NSTemporaryDirectory() + "tg-gzchunks-\(UUID().uuidString)"
+
+    func record(_ id: String) -> JSONValue { .object([("id", .string(id)), ("text", .string(String(repeating: "w", count: 300)))]) }
+
+    @Test func resumesAfterATornMemberAndReadsRecordsBack() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/chunk-0000-of-0001.jsonl.gz"
+        do {
+            let writer = try ChunkWriter(path: path, saveEvery: 10)
+            for index in 0..<35 { try writer.write(record("r\(index)"), id: "r\(index)") }
+            try writer.checkpoint()
+        }
+        // Killed mid-write: half a member at the end.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue
+        var extra: [UInt8] = []
+        let tail = Array((0..<5).map { #"{"id":"lost\#($0)"}"# + "\n" }.joined().utf8)
+        try tail.withUnsafeBytes { try GzipBlocks.member($0, into: &extra) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(extra.prefix(extra.count / 2)))
+        try handle.close()
+
+        let resumed = try ChunkWriter(path: path, saveEvery: 10)
+        #expect(resumed.resumed == 35 && resumed.truncatedBytes == extra.count / 2)
+        #expect(resumed.contains("r34") && !resumed.contains("lost0"))
+        for index in 35..<50 { try resumed.write(record("r\(index)"), id: "r\(index)") }
+        try resumed.finish()
+        #expect(try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue > size)
+        #expect(FileManager.default.fileExists(atPath: folder + "/chunk-0000-of-0001.done"))
+
+        let index = try RecordIndex(path: path)
+        #expect(index.order == (0..<50).map { "r\($0)" })
+        for id in ["r0", "r49", "r17", "r3"] { #expect(try index.record(id)?["id"]?.stringValue == id) }
+        // The merge of a compressed chunk writes a compressed file alike.
+        let merged = folder + "/merged.jsonl.gz"
+        let summary = try ChunkMerge.merge(try ChunkMerge.completeChunks(in: folder, suffix: ".jsonl.gz"), into: merged)
+        #expect(summary.records == 50)
+        #expect(try RecordIndex(path: merged).record("r42")?["text"] == record("r42")["text"])
+    }
+
+    @Test func aChunkWhoseFileAMergeRemovedIsCompleteAndNotRecreated() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/chunk-0000-of-0001.jsonl.gz"
+        do {
+            let writer = try ChunkWriter(path: path)
+            try writer.write(record("a"), id: "a")
+            try writer.finish()
+        }
+        try FileManager.default.removeItem(atPath: path)
+        let again = try ChunkWriter(path: path)
+        #expect(again.isComplete)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try ChunkMerge.wasMergedAndRemoved(in: folder, suffix: ".jsonl.gz", merged: path) == false, "no merged file")
+        try Data().write(to: URL(fileURLWithPath: folder + "/merged.jsonl.gz"))
+        #expect(try ChunkMerge.wasMergedAndRemoved(in: folder, suffix: ".jsonl.gz", merged: folder + "/merged.jsonl.gz"))
+    }
+}

@@ -17,6 +17,8 @@ public struct RunFile: Sendable, Equatable, CustomStringConvertible {
     public let format: Int
 
     public var description: String { name }
+    /// A compact run gzips it (`RunFolder.isCompact`).
+    public var compressible: Bool { [Self.patients.name, Self.samples.name, Self.extract.name, Self.evidence.name].contains(name) }
 
     /// One patient timeline per line (`Patient`).
     public static let patients = RunFile(name: "patients.jsonl", producer: .import, format: 1)
