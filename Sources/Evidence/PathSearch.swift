@@ -82,14 +82,22 @@ public struct PathSearch: Sendable {
     /// reason two drugs are given together), once per path. The reference forbids every
     /// step back, which on UMLS keeps hierarchy siblings (up to a parent,
     /// down to another child) out; with this set, only hierarchy labels
-    /// (`isa`, `inverse_isa`, PAR, CHD, RB, RN) still may not step back.
+    /// (`isa`, `inverse_isa`, PAR, CHD, RB, RN) and phenotype annotations
+    /// (`neverReturn`) still may not step back.
     public var allowsClinicalReturn = false {
         didSet {
             returnAllowed = graph.labels.map { label in
                 allowsClinicalReturn && !PathSearch.broaderLabels.contains(label) && !PathSearch.narrowerLabels.contains(label)
+                    && !PathSearch.neverReturn.contains(label)
             }
         }
     }
+    /// Clinical labels that may not step back even so: HPO's disease
+    /// annotations. A symptom, a syndrome that has it, and another symptom
+    /// of that syndrome ("fever, a phenotype of X-linked agammaglobulinemia,
+    /// which has recurrent urinary tract infections") joins two findings
+    /// through a rare disease the patient does not have.
+    public static let neverReturn: Set<String> = ["has_phenotype", "inverse_has_phenotype"]
     private var returnAllowed: [Bool] = []
     /// Label ids never followed.
     public var skipped: Set<Int> {
@@ -221,8 +229,10 @@ public struct PathSearch: Sendable {
     /// relation (the path steps straight back), unless that is a clinical
     /// return `allowsClinicalReturn` permits, once: one shared disease
     /// explains two drugs; a second return wanders from disease to disease.
+    /// A path through one node twice (a loop around it) is refused too.
     func undoes(nodes: [Int], labels: [Int]) -> Bool {
         guard nodes.count == labels.count + 1 else { return false }
+        if nodes.count > 3, Set(nodes).count < nodes.count { return true }
         var returns = 0
         for index in labels.indices.dropFirst() {
             if let back = reverseLabel(from: nodes[index], to: nodes[index + 1], label: labels[index]), back == labels[index - 1] {

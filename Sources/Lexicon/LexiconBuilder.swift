@@ -16,13 +16,18 @@ public struct LexiconSources: Sendable {
     /// Drug-name dictionaries (the drug-named-entity-recognition pickle):
     /// other names of the drugs the other sources have.
     public var drugNames: [String]
+    /// HPO's disease annotations (`phenotype.hpoa`): disease → phenotype
+    /// relations between the diseases and HPO terms the other sources have.
+    public var hpoAnnotations: [String]
 
-    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = [], synthea: [String] = [], drugNames: [String] = []) {
+    public init(umls: String? = nil, obo: [String] = [], icd10cm: [String] = [], synthea: [String] = [], drugNames: [String] = [],
+                hpoAnnotations: [String] = []) {
         self.umls = umls
         self.obo = obo
         self.icd10cm = icd10cm
         self.synthea = synthea
         self.drugNames = drugNames
+        self.hpoAnnotations = hpoAnnotations
     }
 
     var isEmpty: Bool { umls == nil && obo.isEmpty && icd10cm.isEmpty && synthea.isEmpty }
@@ -70,7 +75,7 @@ public struct LexiconBuilder: Sendable {
     @discardableResult
     public func build(into destination: String) throws -> LexiconManifest {
         guard !sources.isEmpty else {
-            throw UsageError("no sources: give at least one of --umls, --obo, --icd10cm, --synthea (--drug-names only joins names to their drugs)")
+            throw UsageError("no sources: give at least one of --umls, --obo, --icd10cm, --synthea (--drug-names and --hpo-annotations only add to what those give)")
         }
         try checkInputsExist()
         let staged = try StagedDirectory(destination: destination, replacingExisting: options.replaceExisting,
@@ -93,7 +98,7 @@ public struct LexiconBuilder: Sendable {
                 throw InputError(file: umls, message: "missing: --umls takes a folder holding MRCONSO.RRF")
             }
         }
-        for file in sources.obo + sources.icd10cm + sources.synthea + sources.drugNames where !fileManager.fileExists(atPath: file) {
+        for file in sources.obo + sources.icd10cm + sources.synthea + sources.drugNames + sources.hpoAnnotations where !fileManager.fileExists(atPath: file) {
             throw InputError(file: file, message: "missing file")
         }
     }
@@ -136,6 +141,7 @@ public struct LexiconBuilder: Sendable {
         var icd = try sources.icd10cm.map { try ICD10CMImporter(path: $0) }
         var synthea = try sources.synthea.map { try SyntheaImporter(directory: $0) }
         var drugNames = try sources.drugNames.map { try DrugNamesImporter(path: $0) }
+        var annotations = try sources.hpoAnnotations.map { try HPOAnnotationsImporter(path: $0) }
         // An empty or wrong file is an error, not a lexicon without its terms.
         for importer in obo where importer.document.terms.isEmpty {
             throw InputError(file: importer.document.file.path, message: "no [Term] stanzas: an empty file or not an OBO ontology")
@@ -170,6 +176,10 @@ public struct LexiconBuilder: Sendable {
         for index in obo.indices { try obo[index].importFacts(into: writer) }
         for index in icd.indices { try icd[index].importFacts(into: writer) }
         for index in synthea.indices { try synthea[index].importFacts(into: writer) }
+        for index in annotations.indices {
+            progress?("HPO annotations: \(annotations[index].counts["rows"] ?? 0) rows")
+            try annotations[index].importFacts(into: writer)
+        }
 
         progress?("indexing")
         let counts = try writer.finish()
@@ -195,6 +205,10 @@ public struct LexiconBuilder: Sendable {
         }
         for importer in drugNames {
             sourceRecords.append(.init(kind: "drug-names", name: "drug names", files: [importer.record], counts: importer.counts))
+        }
+        for importer in annotations {
+            let name = "HPO annotations" + (importer.version.map { " " + $0 } ?? "")
+            sourceRecords.append(.init(kind: "hpo-annotations", name: name, files: [importer.record], counts: importer.counts))
         }
         return (counts, sourceRecords)
     }

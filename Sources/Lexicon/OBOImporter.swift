@@ -41,12 +41,12 @@ struct OBOImporter {
             let cui = writer.concept(forCode: term.id, in: source) ?? umlsXref ?? term.id
             if writer.hasConcept(cui) { mergedWithUMLS += 1 }
             conceptOfTerm[term.id] = cui
-            for (prefix, target) in [("ICD10CM:", "ICD10CM"), ("SNOMEDCT", "SNOMEDCT")] {
-                let codes = term.xrefs.filter { $0.hasPrefix(prefix) }
+            for (prefixes, target) in Self.joinedCodes {
+                let codes = term.xrefs.filter { xref in prefixes.contains { xref.hasPrefix($0) } }
                 guard codes.count == 1, let colon = codes[0].firstIndex(of: ":") else { continue }
                 let code = String(codes[0][codes[0].index(after: colon)...]).trimmingCharacters(in: .whitespaces)
                 guard !code.isEmpty, !code.contains("-") else { continue }
-                if writer.claim(code: code, in: target, for: cui) { counts[target == "ICD10CM" ? "icd10cmCodesJoined" : "snomedCodesJoined", default: 0] += 1 }
+                if writer.claim(code: code, in: target, for: cui) { counts[(target == "SNOMEDCT" ? "snomed" : target.lowercased()) + "CodesJoined", default: 0] += 1 }
             }
             try writer.addTerm(cui: cui, text: name, source: source, termType: "PT", code: term.id,
                                isPreferred: true, nameRank: LexiconWriter.NameRank.sourcePreferred)
@@ -93,6 +93,13 @@ struct OBOImporter {
         counts["isAUnresolved"] = unresolvedParents
         counts["relationships"] = relationships
     }
+
+    /// Xref prefixes whose single code a term files under its concept, and
+    /// the source that code belongs to: ICD-10-CM and SNOMED CT codes of
+    /// patient data, OMIM and Orphanet ids of HPO's disease annotations.
+    static let joinedCodes: [([String], String)] = [
+        (["ICD10CM:"], "ICD10CM"), (["SNOMEDCT"], "SNOMEDCT"), (["OMIM:", "MIM:"], "OMIM"), (["ORDO:", "Orphanet:", "ORPHA:"], "ORPHA"),
+    ]
 
     /// The CUI of a `UMLS:C0020538` or `UMLS_CUI:C0020538` xref.
     static func umlsCUI(_ xref: String) -> String? {

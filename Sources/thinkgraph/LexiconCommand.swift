@@ -31,6 +31,10 @@ struct LexiconCommand: ParsableCommand {
                 help: "The drug-named-entity-recognition dictionary (drug_ner_dictionary.pkl): other names (INN, USAN, brands) of the drugs the other sources have (repeatable).")
         var drugNames: [String] = []
 
+        @Option(name: .customLong("hpo-annotations"),
+                help: "HPO's disease annotations (phenotype.hpoa): disease has_phenotype relations between the diseases the other sources have (OMIM / Orphanet xrefs) and HPO terms; occasional phenotypes left out (repeatable).")
+        var hpoAnnotations: [String] = []
+
         @Option(help: "UMLS languages to keep, comma-separated.")
         var lang = "ENG"
 
@@ -59,7 +63,8 @@ struct LexiconCommand: ParsableCommand {
             options.normalizer = TermNormalizer(lowercase: lowercase, asciiTransliteration: ascii)
             options.replaceExisting = force
             let builder = LexiconBuilder(
-                sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm, synthea: synthea, drugNames: drugNames), options: options,
+                sources: LexiconSources(umls: umls, obo: obo, icd10cm: icd10cm, synthea: synthea, drugNames: drugNames,
+                                        hpoAnnotations: hpoAnnotations), options: options,
                 progress: output.progressReporter(label: "lexicon"))
             let manifest = try builder.build(into: out)
             print("built \(out): \(manifest.counts.concepts) concepts, \(manifest.counts.strings) strings, \(manifest.counts.relations) relations"

@@ -337,6 +337,25 @@ import TGSupport
         #expect(search.search(from: 5, to: 6).path == nil)
     }
 
+    @Test func aPhenotypeAnnotationIsNeverSteppedBack() throws {
+        // Syndrome 1 has phenotypes 0 and 2; drug 3 treats syndrome 1.
+        let labels = ["has_phenotype", "inverse_has_phenotype", "may_treat", "inverse_may_treat"]
+        var edges: [(from: Int, to: Int, label: Int)] = []
+        for (phenotype, syndrome) in [(0, 1), (2, 1)] { edges += [(phenotype, syndrome, 0), (syndrome, phenotype, 1)] }
+        edges += [(1, 3, 2), (3, 1, 3)]
+        let path = NSTemporaryDirectory() + "tg-graph-\(UUID().uuidString)"
+        try RelationGraph.write(nodes: 4, edges: edges, labels: labels, to: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var search = PathSearch(graph: try RelationGraph(path: path))
+        search.allowsClinicalReturn = true
+        // Symptom -> syndrome -> another of its symptoms: not a reason (nor
+        // the loop out to the drug and back).
+        #expect(search.search(from: 0, to: 2).path == nil)
+        // Symptom -> syndrome -> a drug for it: a reason.
+        #expect(search.search(from: 0, to: 3).path?.nodes == [0, 1, 3])
+        #expect(RelationWords.phrase("inverse_has_phenotype") == "has phenotype" && RelationWords.phrase("has_phenotype") == "is a phenotype of")
+    }
+
     @Test func groupingsAndCodingNotesAreNamed() {
         #expect(PathSearch.isICDGrouping("ICD10CM:chapter-14") && PathSearch.isICDGrouping("ICD10CM:N17-N19"))
         #expect(!PathSearch.isICDGrouping("ICD10CM:N18.9") && !PathSearch.isICDGrouping("C0022661"))
