@@ -19,11 +19,20 @@ public final class PatientPartitioner {
     public let partitions: Int
     private var files: [UnsafeMutablePointer<FILE>?]
     private var encoder = FragmentEncoder()
+    /// Partitions are written as gzip members (a compact run: the scratch
+    /// space of a MIMIC-IV-sized import would be ten times the input).
+    public let compressed: Bool
+    /// Fragments not yet compressed, by partition.
+    private var pending: [[UInt8]]
+    /// Uncompressed bytes per member (times the partitions: the memory held).
+    static let memberSize = 1 << 17
 
     /// Partition files (see `FragmentCodec`) live in a fresh temporary folder inside `scratch`,
-    /// removed when the partitioner goes.
-    public init(scratch: String, partitions: Int) throws {
+    /// removed when the partitioner goes (each as soon as its patients are out).
+    public init(scratch: String, partitions: Int, compressed: Bool = false) throws {
         self.partitions = max(1, min(partitions, 512))
+        self.compressed = compressed
+        pending = Array(repeating: [], count: compressed ? max(1, min(partitions, 512)) : 0)
         Debris.sweep(scratch)
         var template = Array("\(scratch)/.thinkgraph-partitions-\(Debris.tag)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
@@ -49,7 +58,8 @@ public final class PatientPartitioner {
             return $0 + ($1.hasSuffix(".gz") ? size * gzipRatio : size)
         }
         let outputFolder = output.contains("/") ? String(output[..<output.lastIndex(of: "/")!]) : "."
-        return try PatientPartitioner(scratch: scratch ?? outputFolder, partitions: partitionCount(inputBytes: inputBytes))
+        return try PatientPartitioner(scratch: scratch ?? outputFolder, partitions: partitionCount(inputBytes: inputBytes),
+                                      compressed: output.hasSuffix(".gz"))
     }
 
     /// A partition count that keeps each partition near `target` bytes.
@@ -85,10 +95,25 @@ public final class PatientPartitioner {
             }
             files[index] = file
         }
-        let written = encoder.bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, files[index]) }
-        guard written == encoder.bytes.count else {
+        guard compressed else { return try write(encoder.bytes, to: index) }
+        pending[index].append(contentsOf: encoder.bytes)
+        if pending[index].count >= Self.memberSize { try flush(index) }
+    }
+
+    private func write(_ bytes: [UInt8], to index: Int) throws {
+        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, files[index]) }
+        guard written == bytes.count else {
             throw InputError(file: path(index), message: "write failed: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Writes a partition's pending fragments as one gzip member.
+    private func flush(_ index: Int) throws {
+        guard compressed, !pending[index].isEmpty else { return }
+        var member: [UInt8] = []
+        try pending[index].withUnsafeBytes { try GzipBlocks.member($0, into: &member) }
+        pending[index].removeAll(keepingCapacity: false)
+        try write(member, to: index)
     }
 
     /// What went wrong with one patient's fragments (a resource seen twice,
@@ -132,6 +157,7 @@ public final class PatientPartitioner {
     /// twice for one patient (a duplicated resource or row) is reported to
     /// `conflict` and kept once.
     public func forEachPatient(_ body: (Patient) throws -> Void, conflict: (Conflict) throws -> Void) throws {
+        for index in 0..<partitions where files[index] != nil { try flush(index) }
         for file in files { if let file { fclose(file) } }
         files = Array(repeating: nil, count: partitions)
         for index in 0..<partitions {
@@ -139,7 +165,9 @@ public final class PatientPartitioner {
             var patients: [String: Patient] = [:]
             var sources: [String: Set<String>] = [:]
             var staticSources: [String: String] = [:]
-            let contents = try Self.readWhole(path(index))
+            let contents = compressed ? try Self.inflateWhole(path(index)) : try Self.readWhole(path(index))
+            // Its patients are in memory now: the scratch space shrinks as the timelines grow.
+            unlink(path(index))
             try contents.withUnsafeBufferPointer { buffer in
                 var decoder = FragmentDecoder(buffer)
                 while true {
@@ -179,6 +207,13 @@ public final class PatientPartitioner {
                 try body(patient)
             }
         }
+    }
+
+    static func inflateWhole(_ path: String) throws -> [UInt8] {
+        var contents: [UInt8] = []
+        let torn = try GzipBlocks.forEachMember(in: path) { _, _, bytes in contents.append(contentsOf: bytes) }
+        guard torn == nil else { throw InputError(file: path, message: "corrupted partition file (was it changed during the import?)") }
+        return contents
     }
 
     static func readWhole(_ path: String) throws -> [UInt8] {

@@ -92,6 +92,8 @@ extension FHIRFixture {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let partitioner = try PatientPartitioner(scratch: folder, partitions: 7)
         let other = try PatientPartitioner(scratch: folder, partitions: 1)
+        // A compact run's import writes its partitions as gzip members.
+        let packed = try PatientPartitioner(scratch: folder, partitions: 7, compressed: true)
         var events: [(String, Event)] = []
         for patient in 0..<40 {
             for minute in stride(from: 50, to: 0, by: -7) {
@@ -103,13 +105,17 @@ extension FHIRFixture {
         for (patient, event) in events {
             try partitioner.add(patient: patient, event: event)
             try other.add(patient: patient, event: event)
+            try packed.add(patient: patient, event: event)
         }
-        var first: [String: Patient] = [:], second: [String: Patient] = [:]
+        #expect(Set((try FileManager.default.contentsOfDirectory(atPath: partitioner.directory))).count > 1)
+        var first: [String: Patient] = [:], second: [String: Patient] = [:], third: [String: Patient] = [:]
         try partitioner.forEachPatient({ first[$0.id] = $0 }, conflict: { _ in Issue.record("conflict") })
         try other.forEachPatient({ second[$0.id] = $0 }, conflict: { _ in Issue.record("conflict") })
-        #expect(first.count == 40 && first == second)
+        try packed.forEachPatient({ third[$0.id] = $0 }, conflict: { _ in Issue.record("conflict") })
+        #expect(first.count == 40 && first == second && first == third)
         #expect(first["p3"]!.events.map(\.time) == first["p3"]!.events.map(\.time).sorted())
-        #expect(Set((try FileManager.default.contentsOfDirectory(atPath: partitioner.directory))).count > 1)
+        // Each partition goes once its patients are out.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: partitioner.directory).isEmpty)
     }
 
     @Test func lenientModeRecordsEveryRejectWithItsReason() throws {
