@@ -62,12 +62,16 @@ let package = Package(
         .target(name: "Reasoning", dependencies: ["EHR", "LLM", "Matcher", "Runtime", "TGSupport"],
                 resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt"), .copy("Resources/chain-triggers.tsv")]),
 
+        // Instruction data from the same patients: template questions over events.
+        .target(name: "Instruct", dependencies: ["EHR", "Runtime", "TGSupport"],
+                resources: [.copy("Resources/qa-templates.json")]),
+
         // For curators: any example with its evidence (inspect) and the run report.
         .target(name: "Curation", dependencies: ["EHR", "LLM", "Runtime", "TGSupport"]),
 
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Cooccurrence", "Curation", "EHR", "Evidence", "Extraction", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
+            "Cooccurrence", "Curation", "EHR", "Evidence", "Extraction", "Instruct", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
             "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -82,6 +86,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TGSupport"]),
+        .testTarget(name: "InstructTests", dependencies: ["Instruct", "EHR", "TGSupport"]),
         .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Lexicon", "Matcher", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.

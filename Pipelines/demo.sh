@@ -166,8 +166,14 @@ echo "  ... (the whole example: $run/logs/inspect-example.txt)"
 "$thinkgraph" report --run "$run"
 
 echo
+echo "instruction data from the same patients (template questions, answers from the record):"
+"$thinkgraph" instruct templates --run "$run"
+head -2 "$run/instruct-templates.jsonl"
+
+echo
 echo "demo: timelines $run/patients.jsonl, samples $run/samples.jsonl, concepts $run/extract.jsonl,"
 echo "      co-occurrence $run/cooccur.sqlite, evidence $run/evidence.jsonl, reasoning $run/reasoning.jsonl,"
-echo "      verdicts $run/filter.jsonl, statistics $run/filter-stats.json, manifest $run/run.json"
+echo "      verdicts $run/filter.jsonl, statistics $run/filter-stats.json, manifest $run/run.json,"
+echo "      instruction pairs $run/instruct-templates.jsonl"
 echo "the dataset: $run/dataset.jsonl ($kept examples)"
 echo "the report:  $run/report.html"

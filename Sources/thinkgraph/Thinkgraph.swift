@@ -7,7 +7,7 @@ struct Thinkgraph: AsyncParsableCommand {
         commandName: "thinkgraph",
         abstract: "Turn electronic health records into thinking-graph reasoning datasets.",
         version: "0.1.0",
-        subcommands: [LexiconCommand.self, SimStringCommand.self, MatchCommand.self, ImportCommand.self, RenderCommand.self, SamplesCommand.self, ExtractCommand.self, CooccurCommand.self, EvidenceCommand.self, ReasonCommand.self, FilterCommand.self, ExportCommand.self, InspectCommand.self, ReportCommand.self, StatusCommand.self])
+        subcommands: [LexiconCommand.self, SimStringCommand.self, MatchCommand.self, ImportCommand.self, RenderCommand.self, SamplesCommand.self, ExtractCommand.self, CooccurCommand.self, EvidenceCommand.self, ReasonCommand.self, FilterCommand.self, InstructCommand.self, ExportCommand.self, InspectCommand.self, ReportCommand.self, StatusCommand.self])
 }
 
 /// Options every long-running command shares.

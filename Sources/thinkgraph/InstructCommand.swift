@@ -1,0 +1,106 @@
+import ArgumentParser
+import EHR
+import Foundation
+import Instruct
+import Runtime
+import TGSupport
+
+struct InstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instruct",
+        abstract: "Instruction data from the run's patients (MIMIC-Instr's kinds).",
+        subcommands: [InstructTemplatesCommand.self])
+}
+
+struct InstructTemplatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "templates",
+        abstract: "Question/answer pairs made from each patient's events by templates; answers computed from the record.",
+        discussion: """
+            Reads RUN/patients.jsonl; writes RUN/instruct-templates.jsonl (one pair per line: id, patient, split, template, \
+            kind, question, answer, the events it reads) and RUN/instruct-templates-stats.json. Templates: the shipped file \
+            (print it with --print-default-templates, edit, pass --templates FILE). Per template and patient, --per-template \
+            questions are chosen by a generator seeded with --seed, the patient and the template. Patients keep the split \
+            of their samples (the samples stage's seed and test fraction); --split train (default) leaves test patients out.
+            """)
+
+    @Option(name: .customLong("run"), help: "Run folder (after `thinkgraph samples`).")
+    var runFolder: String?
+
+    @Option(help: "Template file (default: the shipped qa-templates.json).")
+    var templates: String?
+
+    @Option(help: "Questions per template and patient.")
+    var perTemplate = 1
+
+    @Option(help: "Seed of the choice of events.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Patients taken: train, test or all.")
+    var split: SplitSelection = .train
+
+    @Flag(help: "Print the shipped template file and exit.")
+    var printDefaultTemplates = false
+
+    @Flag(help: "Run even if RUN/patients.jsonl changed since it was imported.")
+    var force = false
+
+    @Flag(help: "Print the counts as one JSON line.")
+    var json = false
+
+    func validate() throws {
+        if printDefaultTemplates { return }
+        guard runFolder != nil else { throw ValidationError("--run is required") }
+        guard perTemplate > 0 else { throw ValidationError("--per-template must be at least 1") }
+    }
+
+    func run() throws {
+        if printDefaultTemplates {
+            print(try QATemplateSet.shippedText(), terminator: "")
+            return
+        }
+        let run = try RunFolder(runFolder!)
+        let started = RunManifest.now()
+        let checksum = try run.verify(.patients, force: force)
+        let set = try QATemplateSet.load(templates)
+        var manifest = try RunManifest(directory: run.path)
+        // The samples' split: the same patients are test patients here.
+        let samples = manifest.stage("samples")?.configuration ?? []
+        let sampleSeed = samples.first { $0.0 == "seed" }?.1.doubleValue.map { UInt64($0) } ?? 42
+        let testFraction = samples.first { $0.0 == "test_fraction" }?.1.doubleValue ?? 0.1
+        var generator = TemplateQA(templates: set.templates)
+        generator.seed = seed
+        generator.perTemplate = perTemplate
+        var stage = TemplateQAStage(generator: generator, splits: SampleBuilder(tasks: [], seed: sampleSeed, testFraction: testFraction))
+        stage.split = split
+        let output = run.path + "/instruct-templates.jsonl"
+        let summary = try stage.run(patients: run.patients, output: output, templatesFile: set.source)
+        let stats = try JSONLinesWriter(path: run.path + "/instruct-templates-stats.json")
+        try stats.writeLine(summary.json)
+        try stats.commit()
+        var entry = RunManifest.Stage(status: "complete")
+        entry.started = started
+        entry.finished = RunManifest.now()
+        let templatesSHA256 = try templates.map { try sha256OfFile(atPath: $0) } ?? "shipped"
+        entry.configuration = [("templates", .string(set.source)), ("templates_sha256", .string(templatesSHA256)),
+                               ("per_template", .integer(Int64(perTemplate))), ("seed", .integer(Int64(seed))),
+                               ("split", .string(split.rawValue)), ("split_seed", .integer(Int64(sampleSeed))),
+                               ("test_fraction", .number(testFraction))]
+        entry.inputs = [("patients.jsonl", checksum)]
+        entry.counts = summary.json
+        manifest.set("instruct_templates", entry)
+        try manifest.save()
+        if json {
+            print(summary.json.jsonText)
+            return
+        }
+        print("instruct templates: \(summary.pairs) pairs from \(summary.patients) patients -> \(output)")
+        for name in set.templates.map(\.name) {
+            print("  \(name): \(summary.byTemplate[name] ?? 0) pairs, \(summary.patientsWithout[name] ?? 0) patients without one")
+        }
+        if !summary.eventsMissing.isEmpty {
+            print("  no patient has the events of: " + summary.eventsMissing.joined(separator: ", "))
+        }
+        if summary.patientsLeftOut > 0 { print("  \(summary.patientsLeftOut) patients of the other split left out (--split)") }
+    }
+}
