@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "TGSupportTests", dependencies: ["TGSupport"]),
+        .testTarget(name: "TGSupportTests", dependencies: ["TGSupport", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["TGSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "MatcherTests", dependencies: ["Matcher", "Lexicon", "SimString", "TestSupport"]),
         .testTarget(name: "SimStringTests", dependencies: ["SimString", "TestSupport"]),

@@ -7,19 +7,7 @@ import TestSupport
 /// chunk files they took, and the run still resumes, reports its status
 /// and reads records by id.
 @Suite struct CompactRunCLITests {
-    /// `gzip -dc PATH`.
-    static func inflated(_ path: String) throws -> String {
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-dc", path]
-        let out = Pipe()
-        gzip.standardOutput = out
-        try gzip.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        try #require(gzip.terminationStatus == 0, "gzip -dc \(path)")
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func inflated(_ path: String) throws -> String { try Gunzip.text(of: path) }
 
     static func size(_ path: String) throws -> Int {
         try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue

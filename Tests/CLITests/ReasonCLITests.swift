@@ -75,8 +75,11 @@ struct RequestLog {
 
 @Suite(.serialized) struct ReasonCLITests {
     /// A run through evidence on the small ontology.
-    static func evidenceRun(_ small: SmallRun, patients: Int = 4) throws -> String {
-        let run = try small.makeRun("run", timelines: try small.prepare(patients: patients, ontology: EvidenceCLITests.ontology))
+    /// `edit` may change the timelines' text before the import.
+    static func evidenceRun(_ small: SmallRun, patients: Int = 4, edit: (String) throws -> String = { $0 }) throws -> String {
+        let timelines = try small.prepare(patients: patients, ontology: EvidenceCLITests.ontology)
+        try edit(try String(contentsOfFile: timelines, encoding: .utf8)).write(toFile: timelines, atomically: true, encoding: .utf8)
+        let run = try small.makeRun("run", timelines: timelines)
         for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run],
                           ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run],
                           ["evidence", "--run", run, "--lexicon", small.lexicon, "--threshold", "0", "--min-support", "1", "--quiet"],
@@ -483,21 +486,14 @@ struct RequestLog {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
         // The training patients (p1, p3) get a last diagnosis their history lacks.
-        let timelines = try small.prepare(patients: 4, ontology: EvidenceCLITests.ontology)
-        var text = try String(contentsOfFile: timelines, encoding: .utf8)
-        for patient in [1, 3] {
-            text = text.replacingOccurrences(of: #""time":"2100-01-01 13:00:00","admission":"h\#(patient)","records":[{"items":{"long_title":"Pneumonia"}}"#,
-                                             with: #""time":"2100-01-01 13:00:00","admission":"h\#(patient)","records":[{"items":{"long_title":"Acute kidney injury"}}"#)
-        }
-        try #require(text.components(separatedBy: "Acute kidney injury").count == 3)
-        try text.write(toFile: timelines, atomically: true, encoding: .utf8)
-        let run = try small.makeRun("run", timelines: timelines)
-        for arguments in [["extract", "--run", run, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", run],
-                          ["cooccur", "--run", run, "--quiet"], ["cooccur", "merge", "--run", run],
-                          ["evidence", "--run", run, "--lexicon", small.lexicon, "--threshold", "0", "--min-support", "1", "--quiet"],
-                          ["evidence", "merge", "--run", run]] {
-            let result = try Thinkgraph.run(arguments)
-            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        let run = try Self.evidenceRun(small, patients: 4) { timelines in
+            var text = timelines
+            for patient in [1, 3] {
+                text = text.replacingOccurrences(of: #""time":"2100-01-01 13:00:00","admission":"h\#(patient)","records":[{"items":{"long_title":"Pneumonia"}}"#,
+                                                 with: #""time":"2100-01-01 13:00:00","admission":"h\#(patient)","records":[{"items":{"long_title":"Acute kidney injury"}}"#)
+            }
+            try #require(text.components(separatedBy: "Acute kidney injury").count == 3)
+            return text
         }
         let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", ["--backwards", "1"])
         for arguments in [["reason", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "gpt-4o",

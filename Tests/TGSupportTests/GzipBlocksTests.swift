@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TGSupport
+import TestSupport
 
 /// Gzip members of whole lines: what JSONLinesWriter writes for `.gz`,
 /// what `gzip -d` and LineReader read whole and RecordIndex by record.
@@ -39,15 +40,7 @@ import Testing
         #expect(inflated == Array(text.utf8))
         #expect(members > 3)
         // Plain gzip to other tools, and much smaller than the text.
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-dc", path]
-        let out = Pipe()
-        gzip.standardOutput = out
-        try gzip.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        #expect(gzip.terminationStatus == 0 && String(decoding: data, as: UTF8.self) == text)
+        #expect(try Gunzip.text(of: path) == text)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).intValue
         #expect(size * 5 < text.utf8.count)
         // LineReader reads it as any gzip file.
