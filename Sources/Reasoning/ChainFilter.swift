@@ -192,13 +192,23 @@ public struct ChainFilter: Sendable {
         return verdict
     }
 
-    /// What a chain says before its answer (Extraction and Reasoning of the
-    /// sections format; the whole text of the others); nil for an empty text.
+    /// What a chain says before its answer: Extraction and Reasoning of
+    /// the sections format, the text before "Therefore, the answer is" of
+    /// the answer format, the `<think>` part of DeepICD's (the whole text
+    /// when the marker is missing); nil for an empty text. The answer
+    /// itself names the targets and is no claim about the record.
     static func claims(of text: String, format: AnswerFormat) -> String? {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
-        guard format == .sections else { return text }
-        let sections = Self.sections(of: text)
-        return [sections["extraction"], sections["reasoning"]].compactMap { $0 }.joined(separator: "\n")
+        switch format {
+        case .sections:
+            let sections = Self.sections(of: text)
+            return [sections["extraction"], sections["reasoning"]].compactMap { $0 }.joined(separator: "\n")
+        case .answer:
+            guard let range = text.range(of: "therefore, the answer is", options: [.caseInsensitive, .backwards]) else { return text }
+            return String(text[..<range.lowerBound])
+        case .deepicd:
+            return Self.tagged("think", in: text) ?? text
+        }
     }
 
     private func ground(claims: String, contextEvents: ContextEvents, concepts: ConceptCheck.Result?, into verdict: inout Verdict) {

@@ -154,3 +154,23 @@ extension ConceptCheckTests {
         #expect(predicted.asserted == 0 && predicted.backwards.isEmpty)
     }
 }
+
+extension ConceptCheckTests {
+    /// The answer names the targets; only what comes before it is checked.
+    @Test func theAnswerItselfIsNoClaim() throws {
+        let fixture = try Fixture()
+        var filter = ChainFilter(leakPhrases: [])
+        filter.conceptCheck = fixture.check
+        let given = try fixture.check.given(context: Self.context, knowledge: [], targets: Self.targets)
+        func judge(_ text: String, _ format: AnswerFormat) throws -> Grounding {
+            try #require(try filter.judge(text: text, finishReason: "stop", format: format, targets: Self.targets, targetCodes: [],
+                                          knowledge: [], contextEvents: ContextEvents(rendered: Self.context), given: given).grounding)
+        }
+        let honest = try judge("Fever and headache with pneumonia. Therefore, the answer is congestive heart failure, pneumonia.", .answer)
+        #expect(honest.concepts == 3 && honest.conceptsSupported == 3, "\(honest.unsupported)")
+        let backwards = try judge("The patient has congestive heart failure. Therefore, the answer is congestive heart failure.", .answer)
+        #expect(backwards.concepts == 1 && backwards.conceptsSupported == 0)
+        let icd = try judge("<think>Fever and headache.</think><diagnosis>I50.9</diagnosis> congestive heart failure", .deepicd)
+        #expect(icd.concepts == 2 && icd.conceptsSupported == 2)
+    }
+}
