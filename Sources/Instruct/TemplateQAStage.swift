@@ -46,12 +46,13 @@ public struct TemplateQAStage: Sendable {
         let writer = try JSONLinesWriter(path: output)
         var summary = Summary()
         var eventSeen = Set<String>()
-        var fieldsSeen: [String: Set<String>] = [:]
+        // Fields not seen yet, by template: a patient is looked at only until every field was.
+        var fieldsPending = Dictionary(uniqueKeysWithValues: generator.templates.map { ($0.name, Set($0.fields)) })
         for template in generator.templates { summary.byTemplate[template.name] = 0 }
         while let patient = try reader.next() {
-            for template in generator.templates {
+            for template in generator.templates where !fieldsPending[template.name]!.isEmpty || !eventSeen.contains(template.name) {
                 if patient.events.contains(where: { $0.name == template.event }) { eventSeen.insert(template.name) }
-                fieldsSeen[template.name, default: []].formUnion(TemplateQA.fieldsSeen(template, in: patient))
+                fieldsPending[template.name]!.subtract(TemplateQA.fieldsSeen(fieldsPending[template.name]!, of: template.event, in: patient))
             }
             let side = splits.split(of: patient.id)
             guard split.admits(side) else {
@@ -73,7 +74,7 @@ public struct TemplateQAStage: Sendable {
                 summary.eventsMissing.append(template.name)
                 continue
             }
-            let missing = template.fields.filter { !fieldsSeen[template.name, default: []].contains($0) }
+            let missing = template.fields.filter { fieldsPending[template.name]!.contains($0) }
             guard missing.isEmpty else {
                 throw InputError(file: templatesFile, field: "templates[\(index)]",
                                  message: "template \"\(template.name)\": no \(template.event) event of \(patients) has the field "
