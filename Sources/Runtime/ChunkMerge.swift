@@ -77,6 +77,12 @@ public struct ChunkMerge {
             guard let file = files[index] else { return true }
             return !FileManager.default.fileExists(atPath: String(file.dropLast(suffix.count)) + ".done")
         }
+        // A marker without its file: the worker would skip the chunk as done.
+        func stem(_ index: Int) -> String { String(format: "chunk-%04d-of-%04d", index, count) }
+        if let orphan = missing.first(where: { files[$0] == nil && FileManager.default.fileExists(atPath: directory + "/" + stem($0) + ".done") }) {
+            throw UsageError("\(directory): chunk \(orphan)'s file is gone but its completion marker is there; "
+                + "remove \(stem(orphan)).done and run chunk \(orphan) again")
+        }
         guard missing.isEmpty else { throw Missing(directory: directory, count: count, missing: missing) }
         for index in 0..<count {
             let file = files[index]!

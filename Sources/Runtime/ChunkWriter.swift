@@ -66,8 +66,9 @@ public final class ChunkWriter {
         self.saveEvery = max(1, saveEvery)
         compressed = path.hasSuffix(".gz")
         lock = try ChunkLock(path: path)
-        // Finished, and its file removed by the merge that took its records.
-        if access(Self.markerPath(for: path), F_OK) == 0, access(path, F_OK) != 0 {
+        // Finished, and its file removed by the merge that took its records
+        // (compact runs only: elsewhere a missing file is an error merge names).
+        if compressed, access(Self.markerPath(for: path), F_OK) == 0, access(path, F_OK) != 0 {
             descriptor = -1
             resumed = 0
             truncatedBytes = 0

@@ -193,3 +193,22 @@ import TGSupport
         #expect(try ChunkMerge.wasMergedAndRemoved(in: folder, suffix: ".jsonl.gz", merged: folder + "/merged.jsonl.gz"))
     }
 }
+
+extension CompressedChunkTests {
+    /// Outside a compact run, a finished chunk whose file was deleted is
+    /// named by merge with the way out (its marker), not skipped forever.
+    @Test func aMarkerWithoutItsFileIsNamed() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for index in 0..<2 {
+            let writer = try ChunkWriter(path: folder + "/chunk-000\(index)-of-0002.jsonl")
+            try writer.write(record("r\(index)"), id: "r\(index)")
+            try writer.finish()
+        }
+        try FileManager.default.removeItem(atPath: folder + "/chunk-0001-of-0002.jsonl")
+        #expect(throws: UsageError.self) { try ChunkMerge.completeChunks(in: folder) }
+        do { _ = try ChunkMerge.completeChunks(in: folder) } catch {
+            #expect("\(error)".contains("remove chunk-0001-of-0002.done and run chunk 1 again"), "\(error)")
+        }
+    }
+}
