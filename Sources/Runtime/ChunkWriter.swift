@@ -154,19 +154,13 @@ public final class ChunkWriter {
         guard stat(path, &information) == 0, information.st_size > 0 else { return ([], 0, 0) }
         var ids = Set<String>()
         var line = 0
-        let torn = try GzipBlocks.forEachMember(in: path) { _, _, bytes in
-            let lines = bytes.bindMemory(to: UInt8.self)
-            var start = 0
-            while start < lines.count {
-                let end = lines[start...].firstIndex(of: 0x0A) ?? lines.count
-                line += 1
-                guard let id = Self.id(of: UnsafeBufferPointer(rebasing: lines[start..<end])) else {
-                    throw InputError(file: path, line: line,
-                                     message: "not a complete JSON record with an \"id\" (damaged chunk file; remove it to redo the chunk)")
-                }
-                ids.insert(id)
-                start = end + 1
+        let torn = try GzipBlocks.forEachLine(in: path) { _, _, _, bytes in
+            line += 1
+            guard let id = Self.id(of: bytes) else {
+                throw InputError(file: path, line: line,
+                                 message: "not a complete JSON record with an \"id\" (damaged chunk file; remove it to redo the chunk)")
             }
+            ids.insert(id)
         }
         let size = Int(information.st_size)
         return (ids, torn ?? size, torn.map { size - $0 } ?? 0)

@@ -47,15 +47,8 @@ public struct RecordIndex {
             order.append(id)
         }
         if path.hasSuffix(".gz") {
-            let torn = try GzipBlocks.forEachMember(in: path) { offset, length, bytes in
-                var start = 0
-                let lines = bytes.bindMemory(to: UInt8.self)
-                while start < lines.count {
-                    let end = lines[start...].firstIndex(of: 0x0A) ?? lines.count
-                    try add(UnsafeBufferPointer(rebasing: lines[start..<end]),
-                            Location(offset: offset, length: end - start, memberLength: length, lineOffset: start))
-                    start = end + 1
-                }
+            let torn = try GzipBlocks.forEachLine(in: path) { offset, length, lineOffset, bytes in
+                try add(bytes, Location(offset: offset, length: bytes.count, memberLength: length, lineOffset: lineOffset))
             }
             if let torn { throw InputError(file: path, message: "ends in a torn gzip member at byte \(torn) (the file was cut short)") }
             members = MemberCache()

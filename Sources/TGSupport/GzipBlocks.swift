@@ -136,6 +136,25 @@ public enum GzipBlocks {
         }
         return inflater.started ? memberStart : nil
     }
+
+    /// Every line of a file of members in order: `body(member offset,
+    /// member length, the line's offset in its member, the line without
+    /// its newline)`. Returns the offset of a torn last member, as
+    /// `forEachMember`.
+    @discardableResult
+    public static func forEachLine(in path: String,
+                                   _ body: (_ offset: Int, _ length: Int, _ lineOffset: Int, _ line: UnsafeBufferPointer<UInt8>) throws -> Void)
+        throws -> Int? {
+        try forEachMember(in: path) { offset, length, bytes in
+            let lines = bytes.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < lines.count {
+                let end = lines[start...].firstIndex(of: 0x0A) ?? lines.count
+                try body(offset, length, start, UnsafeBufferPointer(rebasing: lines[start..<end]))
+                start = end + 1
+            }
+        }
+    }
 }
 
 /// Inflates gzip members fed to it piece by piece.
