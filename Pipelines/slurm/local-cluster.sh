@@ -64,6 +64,17 @@ stop() {
 start() {
   if cluster_up; then echo "export SLURM_CONF=$conf"; return; fi
   stop
+  # A port held by any socket (a listener, or an outgoing connection's
+  # local end) would leave a daemon unable to bind: say so before starting.
+  if command -v ss >/dev/null; then
+    local held
+    held="$(ss -Htan "( sport = :$port or sport = :$((port + 1)) )" 2>/dev/null || true)"
+    if [ -n "$held" ]; then
+      echo "local-cluster: port $port or $((port + 1)) is in use; choose others with THINKGRAPH_SLURM_PORT:" >&2
+      echo "$held" >&2
+      exit 1
+    fi
+  fi
   bash "$here/../apt-install.sh" munge slurmctld slurmd slurm-client >&2
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir/munge"

@@ -47,6 +47,31 @@ final class LoopbackServer {
                                             "--log", log] + options)
     }
 
+    /// Two consecutive TCP ports free on every address, below the kernel's
+    /// ephemeral range (32768 and up) so that no outgoing connection of a
+    /// test running meanwhile can take the second one before the daemons
+    /// bind it (a port from `freePort()` is ephemeral, and its neighbour
+    /// may be any connection's: the Slurm cluster once met one).
+    static func freePortPair() -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_000)
+            if isFree(port) && isFree(port + 1) { return port }
+        }
+        return 6817
+    }
+
+    /// Whether `port` can be bound on every address now.
+    static func isFree(_ port: Int) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = INADDR_ANY
+        address.sin_port = UInt16(port).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } } == 0
+    }
+
     /// A free TCP port on loopback.
     static func freePort() -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -22,7 +22,7 @@ final class LocalCluster {
     init() throws {
         var environment = ProcessInfo.processInfo.environment
         environment["THINKGRAPH_SLURM_DIR"] = folder
-        environment["THINKGRAPH_SLURM_PORT"] = String(LoopbackServer.freePort())
+        environment["THINKGRAPH_SLURM_PORT"] = String(LoopbackServer.freePortPair())
         let started = try Shell.run(["bash", Self.script, "start"], environment: environment)
         guard started.status == 0, let line = started.output.split(separator: "\n").first, line.hasPrefix("export SLURM_CONF=") else {
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "local cluster: \(started.errors)"])
