@@ -66,12 +66,16 @@ let package = Package(
         .target(name: "Instruct", dependencies: ["EHR", "Runtime", "TGSupport"],
                 resources: [.copy("Resources/qa-templates.json")]),
 
+        // LLM4EHR's ICU prediction tasks: 48 h mortality and 24 h phenotyping episodes.
+        .target(name: "ICUTasks", dependencies: ["EHR", "TGSupport"],
+                resources: [.copy("Resources/llm4ehr-variables.tsv"), .copy("Resources/llm4ehr-phenotypes.tsv")]),
+
         // For curators: any example with its evidence (inspect) and the run report.
         .target(name: "Curation", dependencies: ["EHR", "LLM", "Runtime", "TGSupport"]),
 
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "thinkgraph", dependencies: [
-            "Cooccurrence", "Curation", "EHR", "Evidence", "Extraction", "Instruct", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
+            "Cooccurrence", "Curation", "EHR", "Evidence", "Extraction", "ICUTasks", "Instruct", "Lexicon", "LLM", "Matcher", "Reasoning", "Runtime", "SimString",
             "TGSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TGSupport"]),
         .testTarget(name: "InstructTests", dependencies: ["Instruct", "EHR", "TGSupport"]),
+        .testTarget(name: "ICUTasksTests", dependencies: ["ICUTasks", "EHR", "TGSupport"]),
         .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Lexicon", "Matcher", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),
         // Runs the built executable as a separate process.

@@ -26,6 +26,9 @@ public struct CodeMaps: Sendable {
     }
 
     private var labels: [System: [String: String]] = [:]
+    /// CCS category numbers ("2", "108"), from the HCUP files (a user's
+    /// `.tsv` map names labels only).
+    private var categories: [System: [String: String]] = [:]
     /// The files read, for provenance.
     public private(set) var files: [String] = []
 
@@ -33,6 +36,8 @@ public struct CodeMaps: Sendable {
 
     public var isEmpty: Bool { labels.values.allSatisfy(\.isEmpty) }
     public func count(_ system: System) -> Int { labels[system]?.count ?? 0 }
+    /// Codes of `system` with a CCS category number.
+    public func categoryCount(_ system: System) -> Int { categories[system]?.count ?? 0 }
 
     /// A code as the maps key it: no dots or spaces, upper case; NDCs
     /// padded to 11 digits (MIMIC drops leading zeros).
@@ -47,6 +52,15 @@ public struct CodeMaps: Sendable {
     }
 
     public func label(_ code: String, _ system: System) -> String? { labels[system]?[Self.key(code, system)] }
+
+    /// The CCS category number of a diagnosis or procedure code, where an
+    /// HCUP file gave one.
+    public func category(_ code: String, _ system: System) -> String? { categories[system]?[Self.key(code, system)] }
+
+    /// The diagnosis system of an ICD version ("9", "10").
+    public static func diagnosisSystem(icdVersion: String) -> System? {
+        switch icdVersion { case "9": return .icd9Diagnosis; case "10": return .icd10Diagnosis; default: return nil }
+    }
 
     /// The maps in `folder` (see the type's comment); an error names the
     /// file, line and field of anything it cannot read.
@@ -77,8 +91,9 @@ public struct CodeMaps: Sendable {
         return maps
     }
 
-    private mutating func set(_ code: String, _ label: String, _ system: System) {
+    private mutating func set(_ code: String, _ label: String, _ system: System, category: String? = nil) {
         labels[system, default: [:]][Self.key(code, system)] = label
+        if let category { categories[system, default: [:]][Self.key(code, system)] = category }
     }
 
     private static func unquoted(_ text: String) -> String {
@@ -90,19 +105,22 @@ public struct CodeMaps: Sendable {
     mutating func readHCUP(_ path: String, codeColumn: String, system: System) throws {
         let csv = try CSVReader(path: path)
         let columns = try csv.columns([codeColumn, "'CCS CATEGORY DESCRIPTION'"])
+        // The category's number, where the file has it (HCUP's do).
+        let numberColumn = csv.header.firstIndex(of: "'CCS CATEGORY'")
         while let row = try csv.next() {
             let code = Self.unquoted(row[columns[0]]), label = Self.unquoted(row[columns[1]])
+            let category = numberColumn.map { Self.unquoted(row[$0]) } ?? ""
             guard !code.isEmpty else { throw InputError(file: path, line: csv.recordLine, field: codeColumn, message: "empty") }
             guard !label.isEmpty else {
                 throw InputError(file: path, line: csv.recordLine, field: "'CCS CATEGORY DESCRIPTION'", message: "empty")
             }
-            set(code, label, system)
+            set(code, label, system, category: category.isEmpty ? nil : category)
         }
     }
 
     mutating func readGrouper(_ path: String, system: System) throws {
         let reader = try LineReader(path: path)
-        var category: String?
+        var category: (number: String, name: String)?
         var codes = 0
         while let bytes = try reader.nextLine() {
             guard let line = decodeUTF8(bytes) else {
@@ -115,9 +133,12 @@ public struct CodeMaps: Sendable {
                 guard parts.count == 2, Int(parts[0]) != nil else {
                     throw InputError(file: path, line: reader.lineNumber, field: "category", message: "expected a number and a name")
                 }
-                category = parts[1].trimmingCharacters(in: .whitespaces)
+                category = (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
             } else if first == " ", let category {
-                for code in line.split(separator: " ") { set(String(code), category, system); codes += 1 }
+                for code in line.split(separator: " ") {
+                    set(String(code), category.name, system, category: category.number)
+                    codes += 1
+                }
             }
         }
         guard codes > 0 else { throw InputError(file: path, message: "no category with codes (not a CCS grouper file?)") }

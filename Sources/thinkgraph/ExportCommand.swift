@@ -9,7 +9,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write parts of a run for use elsewhere.",
-        subcommands: [ExportEvalCommand.self])
+        subcommands: [ExportEvalCommand.self, ExportLLM4EHRCommand.self])
 }
 
 struct ExportEvalCommand: ParsableCommand {

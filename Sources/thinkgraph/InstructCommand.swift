@@ -65,13 +65,11 @@ struct InstructTemplatesCommand: ParsableCommand {
         let set = try QATemplateSet.load(templates)
         var manifest = try RunManifest(directory: run.path)
         // The samples' split: the same patients are test patients here.
-        let samples = manifest.stage("samples")?.configuration ?? []
-        let sampleSeed = samples.first { $0.0 == "seed" }?.1.doubleValue.map { UInt64($0) } ?? 42
-        let testFraction = samples.first { $0.0 == "test_fraction" }?.1.doubleValue ?? 0.1
+        let splits = SampleSplits(manifest)
         var generator = TemplateQA(templates: set.templates)
         generator.seed = seed
         generator.perTemplate = perTemplate
-        var stage = TemplateQAStage(generator: generator, splits: SampleBuilder(tasks: [], seed: sampleSeed, testFraction: testFraction))
+        var stage = TemplateQAStage(generator: generator, splits: splits.builder)
         stage.split = split
         let output = run.path + "/instruct-templates.jsonl"
         let summary = try stage.run(patients: run.patients, output: output, templatesFile: set.source)
@@ -84,8 +82,8 @@ struct InstructTemplatesCommand: ParsableCommand {
         let templatesSHA256 = try templates.map { try sha256OfFile(atPath: $0) } ?? "shipped"
         entry.configuration = [("templates", .string(set.source)), ("templates_sha256", .string(templatesSHA256)),
                                ("per_template", .integer(Int64(perTemplate))), ("seed", .integer(Int64(seed))),
-                               ("split", .string(split.rawValue)), ("split_seed", .integer(Int64(sampleSeed))),
-                               ("test_fraction", .number(testFraction))]
+                               ("split", .string(split.rawValue)), ("split_seed", .integer(Int64(splits.seed))),
+                               ("test_fraction", .number(splits.testFraction))]
         entry.inputs = [("patients.jsonl", checksum)]
         entry.counts = summary.json
         manifest.set("instruct_templates", entry)

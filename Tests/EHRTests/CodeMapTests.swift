@@ -28,6 +28,21 @@ import TestSupport
         return folder
     }
 
+    @Test func hcupFilesGiveCategoryNumbersAndUserMapsNone() throws {
+        let maps = try Self.folder(["ccs_dx_icd10cm_2019_1.csv": Self.hcupDiagnoses, "CCS-SingleDiagnosisGrouper.txt": Self.grouper,
+                                    "own.tsv": "system\tcode\tlabel\nICD10-DX\tA419\tSepsis\n"])
+        defer { try? FileManager.default.removeItem(atPath: maps) }
+        let loaded = try CodeMaps.load(folder: maps)
+        #expect(loaded.category("G31.83", .icd10Diagnosis) == "653")
+        #expect(loaded.category("5724", .icd9Diagnosis) == "151")
+        #expect(loaded.category("78959", .icd9Diagnosis) == "155")
+        #expect(loaded.label("A419", .icd10Diagnosis) == "Sepsis")
+        #expect(loaded.category("A419", .icd10Diagnosis) == nil)
+        #expect(loaded.categoryCount(.icd10Diagnosis) == 1 && loaded.categoryCount(.icd9Diagnosis) == 3)
+        #expect(CodeMaps.diagnosisSystem(icdVersion: "9") == .icd9Diagnosis)
+        #expect(CodeMaps.diagnosisSystem(icdVersion: "11") == nil)
+    }
+
     @Test func importAddsCategoriesThatTheMappedTasksPredict() throws {
         let maps = try Self.folder(["ccs_dx_icd10cm_2019_1.csv": Self.hcupDiagnoses, "CCS-SingleDiagnosisGrouper.txt": Self.grouper,
                                     "atc.tsv": "system\tcode\tlabel\nNDC\t51079007320\tHigh-ceiling diuretics\n"])
