@@ -67,7 +67,7 @@ let package = Package(
                 resources: [.copy("Resources/qa-templates.json")]),
 
         // LLM4EHR's ICU prediction tasks: 48 h mortality and 24 h phenotyping episodes.
-        .target(name: "ICUTasks", dependencies: ["EHR", "TGSupport"],
+        .target(name: "ICUTasks", dependencies: ["EHR", "Runtime", "TGSupport"],
                 resources: [.copy("Resources/llm4ehr-variables.tsv"), .copy("Resources/llm4ehr-phenotypes.tsv")]),
 
         // For curators: any example with its evidence (inspect) and the run report.

@@ -19,6 +19,8 @@ public struct LLM4EHRStage: Sendable {
     public var tasks: [ICUTask] = ICUTask.allCases
     /// Events whose text is not a note of the input (see `StayWindow`).
     public var excludedNotes: Set<String> = ["discharge"]
+    /// Where the episodes go as reasoning samples too (`LLM4EHRSamples`).
+    public var samplesOutput: String?
 
     public init(variables: ICUVariableSet, phenotypes: PhenotypeSet, codeMaps: CodeMaps, splits: SampleBuilder) {
         self.variables = variables
@@ -73,13 +75,19 @@ public struct LLM4EHRStage: Sendable {
         public var patientsLeftOut = 0
         public var tasks: [ICUTask: TaskCounts] = [:]
         public var variables: [String] = []
+        /// The samples written, when `samplesOutput` is set.
+        public var samples: LLM4EHRSamples?
 
         public func json(phenotypes: PhenotypeSet) -> JSONValue {
             .object([("patients", .integer(Int64(patients))), ("patients_with_icu_stays", .integer(Int64(patientsWithStays))),
                      ("icu_stays", .integer(Int64(stays))), ("patients_left_out", .integer(Int64(patientsLeftOut))),
                      ("variables", .array(variables.map { .string($0) })),
                      ("phenotypes", .array(phenotypes.phenotypes.map { .string($0.name) })),
-                     ("tasks", .object(ICUTask.allCases.compactMap { task in tasks[task].map { (task.rawValue, $0.json(task, phenotypes: phenotypes)) } }))])
+                     ("tasks", .object(ICUTask.allCases.compactMap { task in tasks[task].map { (task.rawValue, $0.json(task, phenotypes: phenotypes)) } }))]
+                    + (samples.map { samples in
+                        [("samples", .object([("written", .integer(Int64(samples.samples))),
+                                              ("skipped", .object(samples.skipped.keys.sorted().map { ($0, .integer(Int64(samples.skipped[$0]!))) }))]))]
+                    } ?? []))
         }
     }
 
@@ -102,6 +110,8 @@ public struct LLM4EHRStage: Sendable {
         let reader = try TimelineReader(path: patients)
         var writers: [ICUTask: JSONLinesWriter] = [:]
         var summary = Summary()
+        let samplesWriter = try samplesOutput.map { try JSONLinesWriter(path: $0) }
+        var samples = LLM4EHRSamples()
         summary.variables = variables.variables.map(\.name)
         for task in tasks {
             writers[task] = try JSONLinesWriter(path: Self.file(of: task, in: folder))
@@ -124,6 +134,9 @@ public struct LLM4EHRStage: Sendable {
                     switch episode(task, stay: stay, of: patient, context: context, split: side, counts: &summary.tasks[task]!) {
                     case .success(let episode):
                         try writers[task]!.writeLine(episode.json(phenotypes: phenotypes))
+                        if let samplesWriter, let sample = samples.sample(of: episode, in: patient, phenotypes: phenotypes, maps: codeMaps) {
+                            try samplesWriter.writeLine(sample.json)
+                        }
                     case .failure(let rule):
                         summary.tasks[task]!.excluded[rule.rawValue, default: 0] += 1
                     }
@@ -135,6 +148,10 @@ public struct LLM4EHRStage: Sendable {
                              + "LLM4EHR's tasks need MIMIC-IV's icu module (import mimic --icu FOLDER)")
         }
         for task in tasks { try writers[task]!.commit() }
+        if let samplesWriter {
+            try samplesWriter.commit()
+            summary.samples = samples
+        }
         return summary
     }
 

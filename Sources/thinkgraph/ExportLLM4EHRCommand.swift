@@ -44,6 +44,9 @@ struct ExportLLM4EHRCommand: ParsableCommand {
     @Option(name: .customLong("exclude-notes"), help: "Events whose text is not an input note (repeat; default: discharge, whose summary states the outcome).")
     var excludedNotes: [String] = []
 
+    @Option(help: "Also write the episodes as reasoning samples into this new run folder (the run's patients, the LLM4EHR tasks), for extract, cooccur, evidence, reason and filter there.")
+    var samplesRun: String?
+
     @Option(help: "Patients taken: train, test or all (the default; each line says its split).")
     var split: SplitSelection = .all
 
@@ -81,7 +84,10 @@ struct ExportLLM4EHRCommand: ParsableCommand {
         if !tasks.isEmpty { stage.tasks = ICUTask.allCases.filter(tasks.contains) }
         if !excludedNotes.isEmpty { stage.excludedNotes = Set(excludedNotes) }
         let folder = out ?? run.path + "/llm4ehr"
+        let derived = try samplesRun.map { try LLM4EHRSamples.startRun(at: $0, from: run, tasks: stage.tasks, phenotypes: phenotypeSet) }
+        stage.samplesOutput = derived?.samples
         let summary = try stage.run(patients: run.patients, folder: folder)
+        if let derived { try recordSamples(in: derived, from: run, splits: splits, checksum: checksum, started: started, summary: summary) }
         let counts = summary.json(phenotypes: phenotypeSet)
         let stats = try JSONLinesWriter(path: folder + "/stats.json")
         try stats.writeLine(counts)
@@ -119,5 +125,26 @@ struct ExportLLM4EHRCommand: ParsableCommand {
             print(line + (excluded.isEmpty ? "" : "; left out: " + excluded.joined(separator: ", ")))
         }
         if summary.patientsLeftOut > 0 { print("  \(summary.patientsLeftOut) patients of the other split left out (--split)") }
+        if let derived, let samples = summary.samples {
+            let skipped = samples.skipped.keys.sorted().map { "\($0) \(samples.skipped[$0]!)" }
+            print("  \(samples.samples) reasoning samples -> \(derived.samples)" + (skipped.isEmpty ? "" : "; left out: " + skipped.joined(separator: ", ")))
+        }
+    }
+
+    /// The new run's samples record, as `samples` would write it.
+    private func recordSamples(in derived: RunFolder, from run: RunFolder, splits: SampleSplits, checksum: String, started: String,
+                               summary: LLM4EHRStage.Summary) throws {
+        var manifest = try RunManifest(directory: derived.path)
+        var entry = RunManifest.Stage(status: "complete")
+        entry.started = started
+        entry.finished = RunManifest.now()
+        entry.configuration = [("tasks", .string("(llm4ehr tasks, from export llm4ehr --run \(run.path))")),
+                               ("task_names", .array(ICUTask.allCases.filter { summary.tasks[$0] != nil }.map { .string(LLM4EHRSamples.taskName($0)) })),
+                               ("seed", .integer(Int64(splits.seed))), ("test_fraction", .number(splits.testFraction))]
+        entry.inputs = [("patients.jsonl", checksum)]
+        try entry.recordOutputs(PipelineStage.samples.outputs, in: derived)
+        entry.counts = .object([("samples", .integer(Int64(summary.samples?.samples ?? 0)))])
+        manifest.set("samples", entry)
+        try manifest.save()
     }
 }

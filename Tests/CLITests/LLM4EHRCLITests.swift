@@ -55,7 +55,8 @@ import TestSupport
         let (cohort, run) = try Self.cohort(small)
         let samples = try Thinkgraph.run(["samples", "--run", run, "--test-fraction", "0.3", "--json"])
         try #require(samples.status == 0, "\(samples.standardError)")
-        let exported = try Thinkgraph.run(["export", "llm4ehr", "--run", run, "--code-maps", Self.codeMaps, "--json"])
+        let exported = try Thinkgraph.run(["export", "llm4ehr", "--run", run, "--code-maps", Self.codeMaps, "--json",
+                                           "--samples-run", small.folder + "/icu-run"])
         try #require(exported.status == 0, "\(exported.standardError)")
 
         // The record, read here.
@@ -103,6 +104,45 @@ import TestSupport
                 #expect((episode["text_data"] as! [String]) == notes.map { $0["text"]! })
             }
         }
+        // The same episodes as reasoning samples in a run of their own: the
+        // context is the window (and the admission), the target the discharge's diagnoses.
+        let icuRun = small.folder + "/icu-run"
+        let patients = Dictionary(uniqueKeysWithValues: try InstructCLITests.jsonLines(icuRun + "/patients.jsonl").map { ($0["patient"] as! String, $0["events"] as! [[String: Any]]) })
+        let reasoningSamples = try InstructCLITests.jsonLines(icuRun + "/samples.jsonl")
+        var episodesByName: [String: [String: Any]] = [:]
+        for task in ["ihm", "pheno"] {
+            for episode in try InstructCLITests.jsonLines(run + "/llm4ehr/\(task).jsonl") { episodesByName["llm4ehr_\(task):" + (episode["patient"] as! String)] = episode }
+        }
+        #expect(reasoningSamples.count > 10)
+        for sample in reasoningSamples {
+            let task = sample["task"] as! String, patient = sample["patient"] as! String
+            let episode = try #require(episodesByName[task + ":" + patient])
+            let events = try #require(patients[patient])
+            let end = Self.seconds(episode["intime"] as! String) + Double(episode["hours"] as! Int) * 3600
+            for index in sample["context_events"] as! [Int] where events[index]["name"] as? String != "admissions" {
+                #expect(Self.seconds(events[index]["time"] as! String) < end, "\(sample["id"]!): a context event after the window")
+            }
+            #expect(events[sample["target_event"] as! Int]["name"] as? String == "diagnoses_icd")
+            if task == "llm4ehr_ihm" {
+                #expect(sample["targets"] as? [String] == [(episode["label"] as! Int) == 1 ? "died in hospital" : "survived to discharge"])
+            } else {
+                #expect(((sample["targets"] as? [String]) ?? []).count <= (episode["label"] as! [Int]).reduce(0, +))
+            }
+        }
+        // The later stages take the new run as any other.
+        let obo = try small.write("mini.obo", TestOntology.clinical)
+        for arguments in [["lexicon", "build", "--out", small.lexicon, "--obo", obo, "--quiet"],
+                          ["extract", "--run", icuRun, "--lexicon", small.lexicon, "--quiet"], ["extract", "merge", "--run", icuRun],
+                          ["cooccur", "--run", icuRun, "--quiet"], ["cooccur", "merge", "--run", icuRun],
+                          ["evidence", "--run", icuRun, "--lexicon", small.lexicon, "--quiet"], ["evidence", "merge", "--run", icuRun]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let dryRun = try Thinkgraph.run(["reason", "--run", icuRun, "--dry-run", "--model", "gpt-4o", "--template", "ehr-r1-without-knowledge"])
+        #expect(dryRun.status == 0, "\(dryRun.standardError)")
+        let requests = try String(contentsOfFile: icuRun + "/reason-requests/chunk-0000-of-0001.jsonl", encoding: .utf8)
+        #expect(requests.contains("first 48 hours of this ICU stay") && requests.contains("first 24 hours of this ICU stay"))
+
         let stats = try #require(try JSONSerialization.jsonObject(with: Data(exported.standardOutput.utf8)) as? [String: Any])
         let ihm = try #require((stats["tasks"] as? [String: Any])?["ihm"] as? [String: Any])
         #expect((ihm["deaths"] as? Int ?? 0) > 0, "some stays end in death")
@@ -116,6 +156,11 @@ import TestSupport
         let bare = try Thinkgraph.run(["export", "llm4ehr", "--run", run, "--task", "ihm"])
         #expect(bare.status != 0 && bare.standardError.contains("no ICU stays") && bare.standardError.contains("--icu"))
         #expect(!FileManager.default.fileExists(atPath: run + "/llm4ehr/ihm.jsonl"))
+        let occupied = try small.write("occupied/samples.jsonl".replacingOccurrences(of: "/", with: "-"), "")
+        try FileManager.default.createDirectory(atPath: small.folder + "/occupied", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: occupied, toPath: small.folder + "/occupied/samples.jsonl")
+        let taken = try Thinkgraph.run(["export", "llm4ehr", "--run", run, "--task", "ihm", "--samples-run", small.folder + "/occupied"])
+        #expect(taken.status != 0 && taken.standardError.contains("already a run folder with samples"))
         let noMaps = try Thinkgraph.run(["export", "llm4ehr", "--run", run])
         #expect(noMaps.status != 0 && noMaps.standardError.contains("--code-maps"))
         let variables = try small.write("variables.tsv", "variable\tnormal\toutlier_low\tvalid_low\tvalid_high\toutlier_high\tconversion\tsources\n"
