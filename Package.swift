@@ -63,8 +63,8 @@ let package = Package(
                 resources: [.copy("Resources/prompts"), .copy("Resources/leak-phrases.txt"), .copy("Resources/chain-triggers.tsv")]),
 
         // Instruction data from the same patients: template questions over events.
-        .target(name: "Instruct", dependencies: ["EHR", "Runtime", "TGSupport"],
-                resources: [.copy("Resources/qa-templates.json")]),
+        .target(name: "Instruct", dependencies: ["EHR", "LLM", "Reasoning", "Runtime", "TGSupport"],
+                resources: [.copy("Resources/qa-templates.json"), .copy("Resources/notes-qa-prompt.txt")]),
 
         // LLM4EHR's ICU prediction tasks: 48 h mortality and 24 h phenotyping episodes.
         .target(name: "ICUTasks", dependencies: ["EHR", "Runtime", "TGSupport"],
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TGSupport"]),
         .testTarget(name: "EHRTests", dependencies: ["EHR", "TGSupport", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TGSupport"]),
-        .testTarget(name: "InstructTests", dependencies: ["Instruct", "EHR", "TGSupport"]),
+        .testTarget(name: "InstructTests", dependencies: ["Instruct", "EHR", "Reasoning", "Runtime", "TGSupport"]),
         .testTarget(name: "ICUTasksTests", dependencies: ["ICUTasks", "EHR", "TGSupport"]),
         .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Lexicon", "Matcher", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "SQLiteDB", "SimString", "TGSupport"]),

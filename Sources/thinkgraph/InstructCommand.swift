@@ -5,11 +5,11 @@ import Instruct
 import Runtime
 import TGSupport
 
-struct InstructCommand: ParsableCommand {
+struct InstructCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "instruct",
         abstract: "Instruction data from the run's patients (MIMIC-Instr's kinds).",
-        subcommands: [InstructTemplatesCommand.self])
+        subcommands: [InstructTemplatesCommand.self, InstructNotesCommand.self, InstructNotesMergeCommand.self, InstructNotesFilterCommand.self])
 }
 
 struct InstructTemplatesCommand: ParsableCommand {

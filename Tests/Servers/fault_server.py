@@ -75,6 +75,27 @@ def cited_event(messages):
     return f"**{events[-1][0]} [{events[-1][1]}]**: noted." if events else "The record was read."
 
 
+def notes_pairs(messages):
+    """For `instruct notes` prompts (a "# Discharge Summary #" section): one
+    pair of each kind the filter tells apart, as JSON lines after a line
+    that is no pair: faithful (cites the last event), invented (an event
+    that never happened), copied (twelve words of the note), uncited, and a
+    repeated question."""
+    text = messages[-1]["content"] if messages else ""
+    note = text.split("# Discharge Summary #\n", 1)[1].split("\n# Task #", 1)[0]
+    words = re.findall(r"[A-Za-z0-9]+", note)
+    copied = " ".join(words[:12]) if len(words) >= 12 else "no note words"
+    citation = cited_event(messages).replace(": noted.", "")
+    pairs = [
+        {"question": "What was the last event recorded before the note?", "answer": f"The last one was {citation}."},
+        {"question": "What did the potassium show?", "answer": "**Laboratory Test Events [1999-01-01 08:00]** showed potassium 9.9 mmol/L."},
+        {"question": "How was the stay summarised?", "answer": f"{citation}: {copied}."},
+        {"question": "How is the patient?", "answer": "Stable."},
+        {"question": "What was the last event recorded before the note?", "answer": f"Again {citation}."},
+    ]
+    return "Here are the pairs:\n" + "\n".join(json.dumps(pair) for pair in pairs)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -157,6 +178,8 @@ class Handler(BaseHTTPRequestHandler):
                 citation += "\nThe patient has " + answer[0].lstrip("- ").strip() + "."
             content = ("## Extraction\n" + citation + "\n\n## Reasoning\n"
                        "The findings point to the listed items.\n\n## Final Results\n" + "\n".join(answer))
+            if "# Discharge Summary #" in (request.get("messages") or [{}])[-1].get("content", ""):
+                content = notes_pairs(request.get("messages", []))
             finish = "stop"
             if fault == "length":
                 content, finish = content[: len(content) // 2], "length"
