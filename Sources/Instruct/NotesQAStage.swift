@@ -128,45 +128,37 @@ public struct NotesQAStage: Sendable {
         chunkRun.choose(among: ids, progressLabel: "instruct notes \(chunk)", quiet: quiet)
         var pending: [(NotesQA.Item, Patient, Split)] = []
         reader = try TimelineReader(path: run.patients)
-        let window = max(1, client.settings.concurrency * 2)
-        try await withThrowingTaskGroup(of: JSONValue.self) { group in
-            var inFlight = 0
-            func record(_ value: JSONValue) throws {
-                guard let id = value["id"]?.stringValue else { return }
-                // Cut short by cancellation: nothing recorded, a later run asks.
-                if value["error"]?["kind"]?.stringValue == ChatFailure.cancelled.kind { return }
-                try chunkRun.write(value, id: id)
-                summary.notes += 1
-                switch value["status"]?.stringValue {
-                case "ok": summary.ok += 1
-                case "too_long": summary.tooLong += 1
-                default: summary.failed += 1
-                }
-                summary.usage = summary.usage + TokenUsage(json: value["usage"])
-                summary.attempts += Int(value["attempts"]?.doubleValue ?? 0)
-            }
-            while let patient = try reader.next() {
+        /// The next note to ask about, reading patients as needed.
+        func next() throws -> (NotesQA.Item, Patient, Split)? {
+            while pending.isEmpty, let patient = try reader.next() {
                 let side = splits.split(of: patient.id)
                 guard split.admits(side) else { continue }
                 for item in NotesQA.items(of: patient, noteEvents: noteEvents) where chosen.contains(item.id) && chunkRun.owns(item.id) {
                     if chunkRun.isWritten(item.id) {
                         chunkRun.skipWritten()
-                        continue
+                    } else {
+                        pending.append((item, patient, side))
                     }
-                    pending.append((item, patient, side))
-                }
-                while !pending.isEmpty {
-                    if inFlight >= window, let value = try await group.next() {
-                        inFlight -= 1
-                        try record(value)
-                    }
-                    let (item, patient, side) = pending.removeFirst()
-                    group.addTask { await self.ask(item, of: patient, split: side, client: client) }
-                    inFlight += 1
                 }
             }
-            while let value = try await group.next() { try record(value) }
+            return pending.isEmpty ? nil : pending.removeFirst()
         }
+        try await askInWindow(window: client.settings.concurrency * 2, next: next, ask: { item in
+            await self.ask(item.0, of: item.1, split: item.2, client: client)
+        }, record: { value in
+            guard let id = value["id"]?.stringValue else { return }
+            // Cut short by cancellation: nothing recorded, a later run asks.
+            if value["error"]?["kind"]?.stringValue == ChatFailure.cancelled.kind { return }
+            try chunkRun.write(value, id: id)
+            summary.notes += 1
+            switch value["status"]?.stringValue {
+            case "ok": summary.ok += 1
+            case "too_long": summary.tooLong += 1
+            default: summary.failed += 1
+            }
+            summary.usage = summary.usage + TokenUsage(json: value["usage"])
+            summary.attempts += Int(value["attempts"]?.doubleValue ?? 0)
+        })
         try Task.checkCancellation()
         summary.resumed = chunkRun.resumed
         try chunkRun.finish(configuration: configuration, summary: summary.json)

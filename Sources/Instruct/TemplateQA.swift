@@ -26,6 +26,9 @@ public struct TemplateQA: Sendable {
         /// The events the answer reads (indexes into the patient's events).
         public var events: [Int]
         public var admission: String?
+        /// The values the template put in the question (item names, times,
+        /// admissions): a paraphrase must keep each of them.
+        public var slots: [String] = []
 
         public func json(split: Split) -> JSONValue {
             var members: [(String, JSONValue)] = [
@@ -34,6 +37,7 @@ public struct TemplateQA: Sendable {
                 ("events", .array(events.map { .integer(Int64($0)) })),
             ]
             if let admission { members.append(("admission", .string(admission))) }
+            members.append(("slots", .array(slots.map { .string($0) })))
             return .object(members)
         }
     }
@@ -107,8 +111,9 @@ public struct TemplateQA: Sendable {
 
     typealias Candidate = (inout SplitMix64) -> Pair
 
-    static func pair(question: String, answer: String, events: [Int], admission: String?) -> Pair {
-        Pair(id: "", patient: "", template: "", kind: "", question: question, answer: answer, events: events, admission: admission)
+    static func pair(_ template: QATemplate, _ values: [String: String], answer: String, events: [Int], admission: String?) -> Pair {
+        Pair(id: "", patient: "", template: "", kind: "", question: template.ask(values), answer: answer, events: events, admission: admission,
+             slots: values.keys.sorted().map { values[$0]! })
     }
 
     /// Every question `template` can ask of `patient`, each a closure that
@@ -139,7 +144,7 @@ public struct TemplateQA: Sendable {
                 let same = byKey[key]!
                 guard Set(same.map(\.valueWithUnit)).count == 1 else { return nil }
                 let reading = same[0]
-                return { _ in pair(question: template.ask(["item": reading.item, "time": reading.time.description]),
+                return { _ in pair(template, ["item": reading.item, "time": reading.time.description],
                                    answer: reading.valueWithUnit, events: [reading.event], admission: reading.admission) }
             }
         case .firstValue, .lastValue:
@@ -150,14 +155,14 @@ public struct TemplateQA: Sendable {
                 // Two different values at the first (or last) time: no single answer.
                 let tied = list.filter { $0.time == end.time }
                 guard Set(tied.map(\.valueWithUnit)).count == 1 else { return nil }
-                return { _ in pair(question: template.ask(["item": end.item, "admission": end.admission!]),
+                return { _ in pair(template, ["item": end.item, "admission": end.admission!],
                                    answer: "\(end.valueWithUnit) at \(end.time)", events: [end.event], admission: end.admission) }
             }
         case .count:
             return groupOrder.map { key -> Candidate in
                 { _ in
                     let list = sorted(groups[key]!)
-                    return pair(question: template.ask(["item": list[0].item, "admission": list[0].admission!]),
+                    return pair(template, ["item": list[0].item, "admission": list[0].admission!],
                                 answer: String(list.count), events: list.map(\.event), admission: list[0].admission)
                 }
             }
@@ -170,7 +175,7 @@ public struct TemplateQA: Sendable {
                     let list = sorted(groups[key]!)
                     let flagged = list.filter { template.isAbnormal($0.flag) }
                     let answer = flagged.isEmpty ? "None" : flagged.map { "\($0.valueWithUnit) at \($0.time)" }.joined(separator: "; ")
-                    return pair(question: template.ask(["item": list[0].item, "admission": list[0].admission!]),
+                    return pair(template, ["item": list[0].item, "admission": list[0].admission!],
                                 answer: answer, events: flagged.map(\.event), admission: list[0].admission)
                 }
             }
@@ -183,7 +188,7 @@ public struct TemplateQA: Sendable {
                     let inside = readings.filter { $0.time >= start && $0.time < end }
                     var seen = Set<String>()
                     let items = inside.map(\.item).filter { seen.insert($0.lowercased()).inserted }.sorted { $0.lowercased() < $1.lowercased() }
-                    return pair(question: template.ask(["start": start.description, "end": end.description]),
+                    return pair(template, ["start": start.description, "end": end.description],
                                 answer: items.joined(separator: "; "), events: Array(Set(inside.map(\.event))).sorted(), admission: nil)
                 }
             }
@@ -206,7 +211,7 @@ public struct TemplateQA: Sendable {
                         candidates.append { generator in
                             let swapped = generator.next() & 1 == 1
                             let (a, b) = swapped ? (y, x) : (x, y)
-                            return pair(question: template.ask(["a": a.item, "b": b.item, "admission": admission]),
+                            return pair(template, ["a": a.item, "b": b.item, "admission": admission],
                                         answer: "\(earlier.item) (first at \(earlier.time))", events: [x.event, y.event].sorted(),
                                         admission: admission)
                         }
@@ -226,7 +231,7 @@ public struct TemplateQA: Sendable {
                     let list = byAdmission[admission]!
                     var seen = Set<String>()
                     let items = list.map(\.item).filter { seen.insert($0.lowercased()).inserted }.sorted { $0.lowercased() < $1.lowercased() }
-                    return pair(question: template.ask(["admission": admission]), answer: items.joined(separator: "; "),
+                    return pair(template, ["admission": admission], answer: items.joined(separator: "; "),
                                 events: Array(Set(list.map(\.event))).sorted(), admission: admission)
                 }
             }
