@@ -2,6 +2,7 @@ import ArgumentParser
 import EHR
 import Foundation
 import Instruct
+import LLM
 import Runtime
 import TGSupport
 
@@ -12,7 +13,7 @@ struct InstructCommand: AsyncParsableCommand {
         subcommands: [InstructTemplatesCommand.self, InstructNotesCommand.self, InstructNotesMergeCommand.self, InstructNotesFilterCommand.self])
 }
 
-struct InstructTemplatesCommand: ParsableCommand {
+struct InstructTemplatesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "templates",
         abstract: "Question/answer pairs made from each patient's events by templates; answers computed from the record.",
@@ -39,6 +40,17 @@ struct InstructTemplatesCommand: ParsableCommand {
     @Option(help: "Patients taken: train, test or all.")
     var split: SplitSelection = .train
 
+    @Flag(help: "Ask the model (--model, the endpoint options) to word each question otherwise; answers stay as the record gives them. A paraphrase that loses a value the template put in (an item, a time, an admission) is not used.")
+    var paraphrase = false
+
+    @Option(help: "Model that paraphrases (with --paraphrase).")
+    var model = "gpt-4o"
+
+    @Option(help: "Sampling temperature of the paraphrases.")
+    var temperature = 0.7
+
+    @OptionGroup var endpoint: EndpointOptions
+
     @Flag(help: "Print the shipped template file and exit.")
     var printDefaultTemplates = false
 
@@ -54,7 +66,7 @@ struct InstructTemplatesCommand: ParsableCommand {
         guard perTemplate > 0 else { throw ValidationError("--per-template must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
         if printDefaultTemplates {
             print(try QATemplateSet.shippedText(), terminator: "")
             return
@@ -72,10 +84,21 @@ struct InstructTemplatesCommand: ParsableCommand {
         var stage = TemplateQAStage(generator: generator, splits: splits.builder)
         stage.split = split
         let output = run.path + "/instruct-templates.jsonl"
+        // Where paraphrases would go is checked (key, egress) before anything is made.
+        let resolved = paraphrase ? try endpoint.resolve() : nil
         let summary = try stage.run(patients: run.patients, output: output, templatesFile: set.source)
-        let stats = try JSONLinesWriter(path: run.path + "/instruct-templates-stats.json")
-        try stats.writeLine(summary.json)
-        try stats.commit()
+        var paraphrased: ParaphraseStage.Summary?
+        if let resolved {
+            let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
+            do {
+                paraphrased = try await ParaphraseStage(parameters: ChatParameters(model: model, temperature: temperature))
+                    .run(run, pairsFile: output, client: client, saveEvery: 100, quiet: json)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        }
         var entry = RunManifest.Stage(status: "complete")
         entry.started = started
         entry.finished = RunManifest.now()
@@ -85,11 +108,20 @@ struct InstructTemplatesCommand: ParsableCommand {
                                ("split", .string(split.rawValue)), ("split_seed", .integer(Int64(splits.seed))),
                                ("test_fraction", .number(splits.testFraction))]
         entry.inputs = [("patients.jsonl", checksum)]
-        entry.counts = summary.json
+        var counts = summary.json
+        if let paraphrased, case .object(var members) = counts {
+            members.append(("paraphrase", paraphrased.json))
+            counts = .object(members)
+            entry.configuration += [("paraphrase_model", .string(model)), ("paraphrase_temperature", .number(temperature))]
+        }
+        let stats = try JSONLinesWriter(path: run.path + "/instruct-templates-stats.json")
+        try stats.writeLine(counts)
+        try stats.commit()
+        entry.counts = counts
         manifest.set("instruct_templates", entry)
         try manifest.save()
         if json {
-            print(summary.json.jsonText)
+            print(counts.jsonText)
             return
         }
         print("instruct templates: \(summary.pairs) pairs from \(summary.patients) patients -> \(output)")
@@ -100,5 +132,10 @@ struct InstructTemplatesCommand: ParsableCommand {
             print("  no patient has the events of: " + summary.eventsMissing.joined(separator: ", "))
         }
         if summary.patientsLeftOut > 0 { print("  \(summary.patientsLeftOut) patients of the other split left out (--split)") }
+        if let paraphrased {
+            let kept = paraphrased.kept.keys.sorted().map { "\($0) \(paraphrased.kept[$0]!)" }
+            print("  paraphrased by \(model): \(paraphrased.used) of \(paraphrased.pairs) questions (\(paraphrased.asked) asked now, "
+                  + "\(paraphrased.resumed) earlier)" + (kept.isEmpty ? "" : "; the template's wording kept: " + kept.joined(separator: ", ")))
+        }
     }
 }

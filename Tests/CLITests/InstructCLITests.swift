@@ -183,4 +183,47 @@ import TestSupport
         let result = try Thinkgraph.run(["instruct", "templates", "--run", run, "--templates", file, "--split", "all"])
         #expect(result.status == 0 && result.standardOutput.contains("no patient has the events of: t"), "\(result.standardOutput)")
     }
+
+    /// `--paraphrase` against the fault server (one paraphrase in three
+    /// loses the question's values): answers stay as they were, and a
+    /// question is reworded only where every value the template put in is
+    /// still there. Run again, nothing is asked twice.
+    @Test func paraphrasesKeepTheAnswersAndTheQuestionsValues() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.run(small, patients: 6)
+        let plain = try Thinkgraph.run(["instruct", "templates", "--run", run, "--split", "all"])
+        try #require(plain.status == 0, "\(plain.standardError)")
+        let original = Dictionary(uniqueKeysWithValues: try Self.jsonLines(run + "/instruct-templates.jsonl").map { ($0["id"] as! String, $0) })
+        let log = small.folder + "/requests.jsonl"
+        let server = try LoopbackServer.faults(log: log, [])
+        let arguments = ["instruct", "templates", "--run", run, "--split", "all", "--paraphrase", "--model", "fault",
+                         "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--json"]
+        let first = try Thinkgraph.run(arguments)
+        try #require(first.status == 0, "\(first.standardError)")
+        let pairs = try Self.jsonLines(run + "/instruct-templates.jsonl")
+        #expect(pairs.count == original.count && RequestLog(path: log).delivered == original.count)
+        var reworded = 0
+        for pair in pairs {
+            let before = try #require(original[pair["id"] as! String])
+            #expect(pair["answer"] as? String == before["answer"] as? String)
+            let question = pair["question"] as! String
+            if let template = pair["template_question"] as? String {
+                reworded += 1
+                #expect(template == before["question"] as? String && question != template)
+                for slot in pair["slots"] as! [String] { #expect(question.lowercased().contains(slot.lowercased()), "\(question) lost \(slot)") }
+            } else {
+                #expect(question == before["question"] as? String)
+            }
+        }
+        #expect(reworded > 0 && reworded < pairs.count, "\(reworded) of \(pairs.count)")
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(first.standardOutput.utf8)) as? [String: Any])
+        let paraphrase = try #require(stats["paraphrase"] as? [String: Any])
+        #expect(paraphrase["paraphrased"] as? Int == reworded)
+        #expect((paraphrase["template_question_kept"] as? [String: Int])?["lost_value"] == pairs.count - reworded)
+        // Again: the answers are on disk, nothing is asked.
+        let second = try Thinkgraph.run(arguments)
+        #expect(second.status == 0 && RequestLog(path: log).delivered == original.count)
+        #expect(try Self.jsonLines(run + "/instruct-templates.jsonl").map { $0["question"] as! String } == pairs.map { $0["question"] as! String })
+    }
 }

@@ -178,8 +178,13 @@ class Handler(BaseHTTPRequestHandler):
                 citation += "\nThe patient has " + answer[0].lstrip("- ").strip() + "."
             content = ("## Extraction\n" + citation + "\n\n## Reasoning\n"
                        "The findings point to the listed items.\n\n## Final Results\n" + "\n".join(answer))
-            if "# Discharge Summary #" in (request.get("messages") or [{}])[-1].get("content", ""):
+            last = (request.get("messages") or [{}])[-1].get("content", "")
+            if "# Discharge Summary #" in last:
                 content = notes_pairs(request.get("messages", []))
+            elif last.startswith("Rewrite the question below"):
+                # A paraphrase: one in three loses the question's values.
+                question = last.rsplit("Question: ", 1)[-1].strip()
+                content = "What was measured?" if int(key, 16) % 3 == 0 else "Could you tell me: " + question
             finish = "stop"
             if fault == "length":
                 content, finish = content[: len(content) // 2], "length"
