@@ -23,8 +23,7 @@ public enum BatchFiles {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var summary = ExportSummary()
         let prompts = try JSONLinesWriter(path: folder + "/prompts.jsonl")
-        var part: JSONLinesWriter?
-        var partRequests = 0, partBytes = 0
+        let input = BatchInputWriter(folder: folder)
         let chosen = Set(try stage.chosenIDs(inputs, seed: seed))
         try inputs.forEachEvidence { evidence in
             guard chosen.contains(evidence.id) else { return }
@@ -41,26 +40,15 @@ public enum BatchFiles {
             }
             let budget = stage.initialBudget(for: &prepared)
             let (request, context, dropped) = stage.request(for: prepared, budget: budget)
-            let line = JSONValue.object([("custom_id", .string(evidence.id)), ("method", .string("POST")),
-                                         ("url", .string("/v1/chat/completions")), ("body", request.body())]).jsonText
-            if part == nil || partRequests >= maxRequestsPerFile || partBytes + line.utf8.count + 1 > maxBytesPerFile {
-                try part?.commit()
-                let name = folder + String(format: "/input-%04d.jsonl", summary.files.count + 1)
-                part = try JSONLinesWriter(path: name)
-                summary.files.append(name)
-                partRequests = 0
-                partBytes = 0
-            }
-            try part!.writeLine(line)
-            partRequests += 1
-            partBytes += line.utf8.count + 1
+            try input.add(customID: evidence.id, body: request.body())
             var pending = ChatOutcome()
             pending.failure = nil
             try prompts.writeLine(stage.record(prepared, context: context, budget: budget, dropped: dropped, outcome: pending,
                                                status: .pending, endpoint: Endpoint(provider: .openai, baseURL: Endpoint.openAIDefaultBase)).json)
             summary.requests += 1
         }
-        try part?.commit()
+        try input.commit()
+        summary.files = input.files
         try prompts.commit()
         return summary
     }
@@ -132,8 +120,9 @@ public enum BatchFiles {
         return summary
     }
 
-    /// One output line as a result record: the prompt's record, answered.
-    static func record(from line: JSONValue, prompt: ReasoningRecord, wanted: Int) -> ReasoningRecord {
+    /// What one Batch API output line says: the completions and their
+    /// usage, or why there are none.
+    public static func outcome(of line: JSONValue) -> ChatOutcome {
         var choices: [ChatChoice] = []
         var usage = TokenUsage()
         var failure: ChatFailure?
@@ -154,6 +143,18 @@ public enum BatchFiles {
         } else {
             failure = .rejected(status: 0, message: "neither response nor error")
         }
+        var outcome = ChatOutcome()
+        outcome.choices = choices
+        outcome.usage = usage
+        outcome.failure = failure
+        outcome.attempts = 1
+        return outcome
+    }
+
+    /// One output line as a result record: the prompt's record, answered.
+    static func record(from line: JSONValue, prompt: ReasoningRecord, wanted: Int) -> ReasoningRecord {
+        let outcome = outcome(of: line)
+        let (choices, usage, failure) = (outcome.choices, outcome.usage, outcome.failure)
         var record = prompt
         guard var asked = prompt.asked else { return prompt }
         record.status = choices.count >= wanted ? .ok : (choices.isEmpty ? (failure?.kind == "context_too_long" ? .tooLong : .failed) : .partial)
@@ -165,4 +166,34 @@ public enum BatchFiles {
         record.asked = asked
         return record
     }
+}
+
+/// The Batch API input files of an export: requests (`custom_id`, POST,
+/// `/v1/chat/completions`, body) cut into parts within the API's limits,
+/// `input-0001.jsonl`, `input-0002.jsonl` ... in `folder`.
+public final class BatchInputWriter {
+    public let folder: String
+    public private(set) var files: [String] = []
+    private var part: JSONLinesWriter?
+    private var partRequests = 0, partBytes = 0
+
+    public init(folder: String) { self.folder = folder }
+
+    public func add(customID: String, body: JSONValue) throws {
+        let line = JSONValue.object([("custom_id", .string(customID)), ("method", .string("POST")),
+                                     ("url", .string("/v1/chat/completions")), ("body", body)]).jsonText
+        if part == nil || partRequests >= BatchFiles.maxRequestsPerFile || partBytes + line.utf8.count + 1 > BatchFiles.maxBytesPerFile {
+            try part?.commit()
+            let name = folder + String(format: "/input-%04d.jsonl", files.count + 1)
+            part = try JSONLinesWriter(path: name)
+            files.append(name)
+            partRequests = 0
+            partBytes = 0
+        }
+        try part!.writeLine(line)
+        partRequests += 1
+        partBytes += line.utf8.count + 1
+    }
+
+    public func commit() throws { try part?.commit() }
 }
