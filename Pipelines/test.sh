@@ -12,6 +12,8 @@ bash Pipelines/setup.sh
 if ! command -v simstring >/dev/null 2>&1 && ! bash Pipelines/apt-install.sh simstring-bin; then
   echo "test: simstring-bin unavailable; the C++ comparison tests will be skipped" >&2
 fi
+# curl, with which a test plays the Batch API against the fault server.
+command -v curl >/dev/null 2>&1 || bash Pipelines/apt-install.sh curl
 # Headless Chromium, which the report test renders the HTML report with.
 if ! command -v chromium >/dev/null 2>&1 && ! bash Pipelines/apt-install.sh chromium; then
   echo "test: chromium unavailable; the report rendering test will be skipped" >&2

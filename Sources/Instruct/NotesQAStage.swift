@@ -86,18 +86,42 @@ public struct NotesQAStage: Sendable {
             status = total.choices.isEmpty ? "failed" : "ok"
             break
         }
+        return record(item, of: patient, split: split, status: status, host: client.endpoint.host, context: context,
+                      budgets: (contextTokens, noteTokens), outcome: total)
+    }
+
+    /// A note's record: what was asked (the context as sent), what came
+    /// back, what it cost.
+    func record(_ item: NotesQA.Item, of patient: Patient, split: Split, status: String, host: String, context: String,
+                budgets: (context: Int, note: Int), outcome: ChatOutcome) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .string(item.id)), ("patient", .string(patient.id)), ("admission", .string(item.admission)),
             ("note_event", .integer(Int64(item.noteIndex))), ("split", .string(split.rawValue)), ("status", .string(status)),
-            ("model", .string(parameters.model)), ("host", .string(client.endpoint.host)), ("prompt_sha256", .string(prompt.sha256)),
-            ("context", .string(context)), ("context_budget", .integer(Int64(contextTokens))), ("note_budget", .integer(Int64(noteTokens))),
-            ("completions", .array(total.choices.map(\.json))), ("usage", total.usage.json),
-            ("attempts", .integer(Int64(total.attempts))), ("seconds", .number((total.seconds * 1000).rounded() / 1000)),
+            ("model", .string(parameters.model)), ("host", .string(host)), ("prompt_sha256", .string(prompt.sha256)),
+            ("context", .string(context)), ("context_budget", .integer(Int64(budgets.context))), ("note_budget", .integer(Int64(budgets.note))),
+            ("completions", .array(outcome.choices.map(\.json))), ("usage", outcome.usage.json),
+            ("attempts", .integer(Int64(outcome.attempts))), ("seconds", .number((outcome.seconds * 1000).rounded() / 1000)),
         ]
-        if let failure = total.failure, total.choices.isEmpty {
+        if let failure = outcome.failure, outcome.choices.isEmpty {
             members.append(("error", .object([("kind", .string(failure.kind)), ("message", .string(failure.message))])))
         }
         return .object(members)
+    }
+
+    /// The ids asked about: every note of the chosen split, in file order,
+    /// or the `limit` with the smallest seeded hashes.
+    func chosenIDs(_ run: RunFolder, seed: UInt64) throws -> [String] {
+        var ids: [String] = []
+        let reader = try TimelineReader(path: run.patients)
+        while let patient = try reader.next() {
+            guard split.admits(splits.split(of: patient.id)) else { continue }
+            ids += NotesQA.items(of: patient, noteEvents: noteEvents).map(\.id)
+        }
+        if let limit, limit < ids.count {
+            let kept = Set(ids.sorted { StableHash.of("\(seed):\($0)") < StableHash.of("\(seed):\($1)") }.prefix(limit))
+            ids = ids.filter { kept.contains($0) }
+        }
+        return ids
     }
 
     /// Runs one chunk over the timelines at `run.patients`.
@@ -113,21 +137,11 @@ public struct NotesQAStage: Sendable {
             summary.resumed = chunkRun.writer.resumed
             return summary
         }
-        // Every note of the chosen split, in file order; then the limit.
-        var ids: [String] = []
-        var reader = try TimelineReader(path: run.patients)
-        while let patient = try reader.next() {
-            guard split.admits(splits.split(of: patient.id)) else { continue }
-            ids += NotesQA.items(of: patient, noteEvents: noteEvents).map(\.id)
-        }
-        if let limit, limit < ids.count {
-            let kept = Set(ids.sorted { StableHash.of("\(seed):\($0)") < StableHash.of("\(seed):\($1)") }.prefix(limit))
-            ids = ids.filter { kept.contains($0) }
-        }
+        let ids = try chosenIDs(run, seed: seed)
         let chosen = Set(ids)
         chunkRun.choose(among: ids, progressLabel: "instruct notes \(chunk)", quiet: quiet)
         var pending: [(NotesQA.Item, Patient, Split)] = []
-        reader = try TimelineReader(path: run.patients)
+        let reader = try TimelineReader(path: run.patients)
         /// The next note to ask about, reading patients as needed.
         func next() throws -> (NotesQA.Item, Patient, Split)? {
             while pending.isEmpty, let patient = try reader.next() {

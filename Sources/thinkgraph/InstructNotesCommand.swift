@@ -58,6 +58,12 @@ struct InstructNotesCommand: AsyncParsableCommand {
     @Flag(help: "Ask again about the notes recorded as failed or too long.")
     var retryFailed = false
 
+    @Flag(help: "Write the requests as OpenAI Batch API input files to RUN/notes-batch/ instead of asking live (upload them yourself).")
+    var exportBatch = false
+
+    @Option(help: "Read Batch API output files (repeat) into RUN/notes-qa.jsonl, for notes-filter.")
+    var importBatch: [String] = []
+
     @Flag(help: "Print the shipped prompt and exit.")
     var printDefaultPrompt = false
 
@@ -81,9 +87,16 @@ struct InstructNotesCommand: AsyncParsableCommand {
             return
         }
         let run = try RunFolder(runFolder!)
+        if !importBatch.isEmpty {
+            let summary = try NotesQAStage.importBatch(importBatch, run: run)
+            print("instruct notes: imported \(summary.imported) answers (\(summary.ok) ok, \(summary.failed) failed), kept \(summary.kept) "
+                  + "earlier records, \(summary.unknown) unknown ids -> \(run.merged(NotesQAStage.stageName))")
+            return
+        }
         let checksum = try run.verify(.patients, force: force)
         let manifest = try RunManifest(directory: run.path)
-        let resolved = try endpoint.resolve()
+        // Nothing is sent by an export: no key or egress permission needed.
+        let resolved = try endpoint.resolve(sending: !exportBatch)
         var stage = NotesQAStage(prompt: try NotesQAPrompt.load(prompt),
                                  parameters: ChatParameters(model: model, temperature: temperature, n: n, maxTokens: maxTokens),
                                  format: try TaskSet.forRun(run.path).format, splits: SampleSplits(manifest).builder)
@@ -93,6 +106,12 @@ struct InstructNotesCommand: AsyncParsableCommand {
         stage.maxNoteTokens = maxNoteTokens
         stage.limit = limit
         if !noteEvents.isEmpty { stage.noteEvents = Set(noteEvents) }
+        if exportBatch {
+            let (requests, files) = try stage.exportBatch(run, seed: chunking.seed)
+            print("instruct notes: \(requests) requests in \(files.count) Batch API file(s)")
+            for file in files { print(file) }
+            return
+        }
         let chunk = try chunking.chunk()
         let client = ChatClient(endpoint: resolved.endpoint, settings: resolved.settings)
         let summary: NotesQAStage.Summary

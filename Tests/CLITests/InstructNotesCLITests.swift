@@ -75,6 +75,41 @@ import TestSupport
         }
     }
 
+    /// The Batch API way: the exported requests, each answered by the fault
+    /// server over HTTP as the Batch API would (one an error), read back;
+    /// the filter then judges them as the live answers.
+    @Test func batchExportAndImportFeedTheFilter() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.run(small)
+        let exported = try Thinkgraph.run(["instruct", "notes", "--run", run, "--export-batch", "--limit", "5"])
+        #expect(exported.status == 0, "\(exported.standardError)")
+        let inputs = try InstructCLITests.jsonLines(run + "/notes-batch/input-0001.jsonl")
+        #expect(inputs.count == 5 && inputs.allSatisfy { $0["url"] as? String == "/v1/chat/completions" })
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", [])
+        var lines: [String] = []
+        for (index, input) in inputs.enumerated() {
+            let id = input["custom_id"] as! String
+            guard index > 0 else {
+                lines.append(#"{"id":"batch_req_0","custom_id":"\#(id)","response":null,"error":{"code":"server_error","message":"failed"}}"#)
+                continue
+            }
+            let body = try small.write("body.json", String(decoding: try JSONSerialization.data(withJSONObject: input["body"]!), as: UTF8.self))
+            let answered = try Shell.run(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@" + body,
+                                          "http://127.0.0.1:\(server.announced)/v1/chat/completions"])
+            try #require(answered.status == 0 && answered.output.hasPrefix("{"), "\(answered.errors)")
+            lines.append(#"{"id":"batch_req_\#(index)","custom_id":"\#(id)","response":{"status_code":200,"request_id":"r","body":\#(answered.output)},"error":null}"#)
+        }
+        let output = try small.write("batch_output.jsonl", lines.joined(separator: "\n") + "\n")
+        let imported = try Thinkgraph.run(["instruct", "notes", "--run", run, "--import-batch", output])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        let records = try InstructCLITests.jsonLines(run + "/notes-qa.jsonl")
+        #expect(records.filter { $0["status"] as? String == "ok" }.count == 4 && records.filter { $0["status"] as? String == "failed" }.count == 1)
+        let filtered = try Thinkgraph.run(["instruct", "notes-filter", "--run", run, "--json"])
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(filtered.standardOutput.utf8)) as? [String: Any])
+        #expect(stats["kept"] as? Int == 4 && stats["notes_answered"] as? Int == 4, "\(filtered.standardOutput)")
+    }
+
     @Test func aBadPromptFileStopsBeforeAnythingIsAsked() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
