@@ -125,6 +125,7 @@ rm -rf "$run/reasoning" "$run/reasoning.jsonl"
 base="${THINKGRAPH_BASE_URL:-}"
 model="${THINKGRAPH_MODEL:-smollm2-135m}"
 reason_options=(--context-window "$window" --max-tokens "$max_tokens" --concurrency 1 --constrain sections)
+notes_options=(--concurrency 1)
 if [ -z "$base" ]; then
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   echo "stage 4 (reasoning) against the local model, llama.cpp on 127.0.0.1:$port:"
@@ -139,10 +140,16 @@ else
   echo "stage 4 (reasoning) against $base:"
   reason_options=(--concurrency 8)
   [ -n "${THINKGRAPH_ALLOW_REMOTE:-}" ] && reason_options+=(--allow-remote "$THINKGRAPH_ALLOW_REMOTE")
+  notes_options=("${reason_options[@]}")
 fi
 "$thinkgraph" reason --run "$run" --base-url "$base" --model "$model" --require-graph --limit "$samples" \
   --n "$chains" "${reason_options[@]}"
 "$thinkgraph" reason merge --run "$run"
+# Instruction following from notes (MIMIC-Instr), while the server is up:
+# question/answer pairs about a few discharge notes' admissions.
+"$thinkgraph" instruct notes --run "$run" --base-url "$base" --model "$model" --limit "${DEMO_NOTES:-3}" --pairs 3 \
+  --max-context-tokens 600 --max-note-tokens 400 --max-tokens 160 "${notes_options[@]}" --quiet
+"$thinkgraph" instruct notes-merge --run "$run" > /dev/null
 echo
 echo "stage 5 (filter):"
 "$thinkgraph" filter --run "$run" --lexicon "$root/Lexicons/built/default"
@@ -169,11 +176,13 @@ echo
 echo "instruction data from the same patients (template questions, answers from the record):"
 "$thinkgraph" instruct templates --run "$run"
 head -2 "$run/instruct-templates.jsonl"
+echo "instruction data from discharge notes (the model's pairs about the admission's events, kept when they stand on them):"
+"$thinkgraph" instruct notes-filter --run "$run"
 
 echo
 echo "demo: timelines $run/patients.jsonl, samples $run/samples.jsonl, concepts $run/extract.jsonl,"
 echo "      co-occurrence $run/cooccur.sqlite, evidence $run/evidence.jsonl, reasoning $run/reasoning.jsonl,"
 echo "      verdicts $run/filter.jsonl, statistics $run/filter-stats.json, manifest $run/run.json,"
-echo "      instruction pairs $run/instruct-templates.jsonl"
+echo "      instruction pairs $run/instruct-templates.jsonl and $run/instruct-notes.jsonl"
 echo "the dataset: $run/dataset.jsonl ($kept examples)"
 echo "the report:  $run/report.html"
