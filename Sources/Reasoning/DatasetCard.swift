@@ -94,7 +94,7 @@ public struct DatasetCard {
               dtype: string
         """
 
-    static func sizeCategory(_ count: Int) -> String {
+    public static func sizeCategory(_ count: Int) -> String {
         switch count {
         case ..<1_000: return "n<1K"
         case ..<10_000: return "1K<n<10K"
@@ -105,7 +105,7 @@ public struct DatasetCard {
     }
 
     /// What the patient data's terms say about sharing derived data.
-    static func licenceNote(format: String) -> String {
+    public static func licenceNote(format: String) -> String {
         switch format {
         case "mimic-iv":
             return "MIMIC-IV is credentialed data (PhysioNet Credentialed Health Data Licence 1.5.0 and its data use agreement): "

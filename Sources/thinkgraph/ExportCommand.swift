@@ -1,6 +1,7 @@
 import ArgumentParser
 import EHR
 import Foundation
+import Instruct
 import Reasoning
 import Runtime
 import TGSupport
@@ -9,7 +10,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write parts of a run for use elsewhere.",
-        subcommands: [ExportEvalCommand.self, ExportLLM4EHRCommand.self])
+        subcommands: [ExportEvalCommand.self, ExportLLM4EHRCommand.self, ExportInstructCommand.self])
 }
 
 struct ExportEvalCommand: ParsableCommand {
@@ -50,5 +51,39 @@ struct ExportEvalCommand: ParsableCommand {
         } else {
             print("export eval: \(summary.samples) \(split == .all ? "" : split.rawValue + " ")samples (\(summary.withGraph) with a graph) -> \(path)")
         }
+    }
+}
+
+struct ExportInstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instruct",
+        abstract: "Write the run's instruction data as a folder to share: templates.jsonl, notes.jsonl and a dataset card.",
+        discussion: """
+            Takes RUN/instruct-templates.jsonl and RUN/instruct-notes.jsonl (whichever exist); writes OUT/templates.jsonl and \
+            OUT/notes.jsonl with the same fields on every line, and OUT/README.md, a Hugging Face dataset card with one \
+            config per file (`datasets.load_dataset(OUT, "notes")`). Only the chosen split's patients (train by default).
+            """)
+
+    @Option(name: .customLong("run"), help: "Run folder (after `instruct templates` and/or `instruct notes-filter`).")
+    var runFolder: String
+
+    @Option(help: "Output folder (default: RUN/instruct-dataset).")
+    var out: String?
+
+    @Option(help: "Which patients: train (the default) or test.")
+    var split: SplitSelection = .train
+
+    func validate() throws {
+        guard split != .all else { throw ValidationError("--split must be train or test: a shared folder holds one side") }
+    }
+
+    func run() throws {
+        let run = try RunFolder(runFolder)
+        var dataset = InstructDataset()
+        dataset.split = split
+        let folder = out ?? run.path + "/instruct-dataset"
+        let summary = try dataset.write(run: run, manifest: try RunManifest(directory: run.path), output: folder)
+        let parts = summary.written.keys.sorted().map { "\($0) \(summary.written[$0]!)" }.joined(separator: ", ")
+        print("export instruct: \(parts) pairs of \(split.rawValue) patients -> \(folder) (with README.md)")
     }
 }

@@ -110,6 +110,41 @@ import TestSupport
         #expect(stats["kept"] as? Int == 4 && stats["notes_answered"] as? Int == 4, "\(filtered.standardOutput)")
     }
 
+    /// `export instruct`: both kinds in a folder that `datasets` loads, one
+    /// config each, only training patients, the card's sizes right.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: ReasonCLITests.datasetsPython), "datasets is not installed (Pipelines/test-data.sh)"))
+    func theInstructionDataLoadsAsADataset() throws {
+        let small = SmallRun()
+        defer { try? FileManager.default.removeItem(atPath: small.folder) }
+        let run = try Self.run(small)
+        let server = try LoopbackServer.faults(log: small.folder + "/requests.jsonl", [])
+        for arguments in [["instruct", "templates", "--run", run, "--split", "all"],
+                          ["instruct", "notes", "--run", run, "--base-url", "http://127.0.0.1:\(server.announced)/v1", "--model", "fault",
+                           "--limit", "6", "--quiet"],
+                          ["instruct", "notes-merge", "--run", run], ["instruct", "notes-filter", "--run", run],
+                          ["export", "instruct", "--run", run, "--out", small.folder + "/shared"]] {
+            let result = try Thinkgraph.run(arguments)
+            try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        let templates = try InstructCLITests.jsonLines(run + "/instruct-templates.jsonl").filter { $0["split"] as? String == "train" }.count
+        let notes = try InstructCLITests.jsonLines(run + "/instruct-notes.jsonl").count
+        var environment = ProcessInfo.processInfo.environment
+        environment["HF_HUB_OFFLINE"] = "1"
+        environment["HF_DATASETS_OFFLINE"] = "1"
+        environment["HF_HOME"] = small.folder + "/hf"
+        let load = try Shell.run([ReasonCLITests.datasetsPython, "-c", """
+            import sys, yaml, datasets
+            header = yaml.safe_load(open(sys.argv[1] + "/README.md").read().split("---")[1])
+            sizes = {c["config_name"]: c["splits"][0]["num_examples"] for c in header["dataset_info"]}
+            t = datasets.load_dataset(sys.argv[1], "templates", split="train")
+            n = datasets.load_dataset(sys.argv[1], "notes", split="train")
+            print(len(t), sizes["templates"], len(n), sizes["notes"], set(t["split"]), sorted(n.features)[:3])
+            """, small.folder + "/shared"], environment: environment)
+        #expect(load.status == 0, "\(load.errors)")
+        #expect(load.output.hasPrefix("\(templates) \(templates) \(notes) \(notes) {'train'} ['admission', 'answer', 'id']"), "\(load.output)")
+        #expect(notes > 0)
+    }
+
     @Test func aBadPromptFileStopsBeforeAnythingIsAsked() throws {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
