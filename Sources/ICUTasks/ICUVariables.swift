@@ -137,22 +137,7 @@ public struct ICUVariableSet: Sendable {
     public static func parse(_ text: String, file: String, source: String) throws -> ICUVariableSet {
         let header = ["variable", "normal", "outlier_low", "valid_low", "valid_high", "outlier_high", "conversion", "sources"]
         var set = ICUVariableSet(variables: [], source: source)
-        var sawHeader = false
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
-            let number = offset + 1
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if !sawHeader {
-                guard fields == header else {
-                    throw InputError(file: file, line: number, message: "expected the header " + header.joined(separator: "<TAB>"))
-                }
-                sawHeader = true
-                continue
-            }
-            guard fields.count == header.count else {
-                throw InputError(file: file, line: number, message: "\(fields.count) fields, expected \(header.count)")
-            }
+        for (number, fields) in try tsvRows(text, file: file, header: header) {
             func real(_ index: Int) throws -> Double {
                 guard let value = Double(fields[index]), value.isFinite else {
                     throw InputError(file: file, line: number, field: header[index], message: "not a number: \"\(fields[index])\"")
@@ -189,7 +174,7 @@ public struct ICUVariableSet: Sendable {
             }
             set.variables.append(variable)
         }
-        guard sawHeader, !set.variables.isEmpty else { throw InputError(file: file, message: "no variables") }
+        guard !set.variables.isEmpty else { throw InputError(file: file, message: "no variables") }
         set.index()
         if set.gcsTotal != nil, set.gcsParts.count != 3 {
             throw InputError(file: file, field: "conversion", message: "a gcs_total variable needs three gcs variables (its parts)")

@@ -37,20 +37,7 @@ public struct PhenotypeSet: Sendable {
     public static func parse(_ text: String, file: String, source: String) throws -> PhenotypeSet {
         let header = ["phenotype", "type", "ccs"]
         var set = PhenotypeSet(phenotypes: [], source: source)
-        var sawHeader = false
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
-            let number = offset + 1
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if !sawHeader {
-                guard fields == header else {
-                    throw InputError(file: file, line: number, message: "expected the header " + header.joined(separator: "<TAB>"))
-                }
-                sawHeader = true
-                continue
-            }
-            guard fields.count == 3 else { throw InputError(file: file, line: number, message: "\(fields.count) fields, expected 3") }
+        for (number, fields) in try tsvRows(text, file: file, header: header) {
             guard !fields[0].isEmpty else { throw InputError(file: file, line: number, field: "phenotype", message: "empty") }
             guard !set.phenotypes.contains(where: { $0.name == fields[0] }) else {
                 throw InputError(file: file, line: number, field: "phenotype", message: "\"\(fields[0])\" listed twice")
@@ -61,7 +48,7 @@ public struct PhenotypeSet: Sendable {
             }
             set.phenotypes.append(Phenotype(name: fields[0], type: fields[1], categories: Set(categories)))
         }
-        guard sawHeader, !set.phenotypes.isEmpty else { throw InputError(file: file, message: "no phenotypes") }
+        guard !set.phenotypes.isEmpty else { throw InputError(file: file, message: "no phenotypes") }
         return set
     }
 

@@ -128,10 +128,7 @@ import TestSupport
         }
         let templates = try InstructCLITests.jsonLines(run + "/instruct-templates.jsonl").filter { $0["split"] as? String == "train" }.count
         let notes = try InstructCLITests.jsonLines(run + "/instruct-notes.jsonl").count
-        var environment = ProcessInfo.processInfo.environment
-        environment["HF_HUB_OFFLINE"] = "1"
-        environment["HF_DATASETS_OFFLINE"] = "1"
-        environment["HF_HOME"] = small.folder + "/hf"
+        let environment = ReasonCLITests.offlineDatasets(home: small.folder + "/hf")
         let load = try Shell.run([ReasonCLITests.datasetsPython, "-c", """
             import sys, yaml, datasets
             header = yaml.safe_load(open(sys.argv[1] + "/README.md").read().split("---")[1])

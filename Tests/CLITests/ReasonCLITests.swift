@@ -471,6 +471,15 @@ struct RequestLog {
 
     static let datasetsPython = LoopbackServer.repository.appendingPathComponent("Outputs/.tools/datasets-5.2.0/bin/python").path
 
+    /// The environment for `datasets` in a test: offline, its cache in `home`.
+    static func offlineDatasets(home: String) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HF_HUB_OFFLINE"] = "1"
+        environment["HF_DATASETS_OFFLINE"] = "1"
+        environment["HF_HOME"] = home
+        return environment
+    }
+
     /// A run answered by the fault server (half its answers invented) and
     /// filtered: its run folder, the card's text and the examples' count.
     static func filteredRun(_ small: SmallRun) throws -> (run: String, card: String, examples: Int) {
@@ -560,10 +569,7 @@ struct RequestLog {
         let small = SmallRun()
         defer { try? FileManager.default.removeItem(atPath: small.folder) }
         let (run, _, examples) = try Self.filteredRun(small)
-        var environment = ProcessInfo.processInfo.environment
-        environment["HF_HUB_OFFLINE"] = "1"
-        environment["HF_DATASETS_OFFLINE"] = "1"
-        environment["HF_HOME"] = small.folder + "/hf"
+        let environment = Self.offlineDatasets(home: small.folder + "/hf")
         let load = try Shell.run([Self.datasetsPython, "-c", """
             import sys, yaml, datasets
             header = yaml.safe_load(open(sys.argv[1] + "/README.md").read().split("---")[1])
