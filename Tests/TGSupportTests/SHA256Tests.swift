@@ -43,4 +43,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try sha256OfFile(atPath: path) == digest("hello\nworld"))
     }
+
+    /// A gzipped file is hashed as it is on disk, not as it inflates (the
+    /// run's checksums of compact files: eight times less to hash).
+    @Test func aGzippedFileIsHashedAsStored() throws {
+        let path = NSTemporaryDirectory() + "/sha-\(UUID().uuidString).jsonl.gz"
+        var stored: [UInt8] = []
+        try Array(String(repeating: "{\"a\":1}\n", count: 1000).utf8).withUnsafeBytes { try GzipBlocks.compress($0, into: &stored) }
+        try Data(stored).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var hasher = SHA256()
+        hasher.update(stored)
+        #expect(try sha256OfFile(atPath: path) == hasher.hexDigest())
+    }
 }
