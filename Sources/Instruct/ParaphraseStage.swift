@@ -65,7 +65,8 @@ public struct ParaphraseStage: Sendable {
             .replacingOccurrences(of: "{question}", with: question)
         let outcome = await client.complete(ChatRequest(messages: [ChatMessage(role: "user", content: content)], parameters: parameters),
                                             baseSeed: Int64(bitPattern: StableHash.of(id) >> 1))
-        var members: [(String, JSONValue)] = [("id", .string(id)), ("status", .string(outcome.choices.isEmpty ? "failed" : "ok")),
+        var members: [(String, JSONValue)] = [("id", .string(id)), ("question", .string(question)),
+                                              ("status", .string(outcome.choices.isEmpty ? "failed" : "ok")),
                                               ("usage", outcome.usage.json), ("attempts", .integer(Int64(outcome.attempts)))]
         if let text = outcome.choices.first?.text {
             let reason = Self.rejection(of: text, question: question, slots: slots)
@@ -84,14 +85,11 @@ public struct ParaphraseStage: Sendable {
     public func run(_ run: RunFolder, pairsFile: String, client: ChatClient, saveEvery: Int, quiet: Bool) async throws -> Summary {
         // One chunk: the rewrite needs every answer.
         let chunk = try Chunk(count: 1, index: 0)
-        let checksum = try sha256OfFile(atPath: pairsFile)
+        // The pairs file is no input of the fingerprint: answers are kept by
+        // pair id with the question they reword, so templates made again
+        // (other templates, seed or split) reuse what still fits.
         let configuration: [(String, JSONValue)] = [("instruction", .string(Self.instruction)), ("parameters", parameters.json),
                                                     ("host", .string(client.endpoint.host))]
-        let chunkRun = try StageChunkRun(stage: Self.stageName, run: run, inputs: [checksum], configuration: configuration, chunk: chunk,
-                                         strategy: .hash, saveEvery: saveEvery)
-        let finished = chunkRun.isComplete
-        // Failed requests are asked again on the next run.
-        if !finished { _ = try chunkRun.writer.removeRecords { $0["status"]?.stringValue != "ok" } }
         var summary = Summary()
         var pending: [(id: String, question: String, slots: [String])] = []
         var ids: [String] = []
@@ -106,6 +104,19 @@ public struct ParaphraseStage: Sendable {
             }
         }
         summary.pairs = ids.count
+        let questions = Dictionary(pending.map { ($0.id, $0.question) }, uniquingKeysWith: { first, _ in first })
+        let chunkRun = try StageChunkRun(stage: Self.stageName, run: run, inputs: [], configuration: configuration, chunk: chunk,
+                                         strategy: .hash, saveEvery: saveEvery)
+        // Failed requests, and answers to questions that changed, are asked
+        // again; a finished chunk opens again for them and for new pairs.
+        try chunkRun.writer.removeRecords { record in
+            record["status"]?.stringValue != "ok"
+                || record["id"]?.stringValue.flatMap { questions[$0] } != record["question"]?.stringValue
+        }
+        if chunkRun.isComplete, ids.contains(where: { !chunkRun.isWritten($0) }) {
+            try FileManager.default.removeItem(atPath: chunkRun.writer.markerPath)
+        }
+        let finished = chunkRun.isComplete
         chunkRun.choose(among: ids, progressLabel: "instruct paraphrase", quiet: quiet)
         var position = finished ? pending.count : 0
         func next() -> (id: String, question: String, slots: [String])? {

@@ -225,5 +225,14 @@ import TestSupport
         let second = try Thinkgraph.run(arguments)
         #expect(second.status == 0 && RequestLog(path: log).delivered == original.count)
         #expect(try Self.jsonLines(run + "/instruct-templates.jsonl").map { $0["question"] as! String } == pairs.map { $0["question"] as! String })
+        // Other templates' choices (another seed): only new or changed questions are asked.
+        let reseeded = try Thinkgraph.run(["instruct", "templates", "--run", run, "--split", "all", "--seed", "7"])
+        try #require(reseeded.status == 0)
+        let before = Dictionary(uniqueKeysWithValues: original.map { ($0.key, $0.value["question"] as! String) })
+        let fresh = try Self.jsonLines(run + "/instruct-templates.jsonl").filter { before[$0["id"] as! String] != $0["question"] as? String }.count
+        #expect(fresh > 0, "another seed chose other events")
+        let third = try Thinkgraph.run(arguments + ["--seed", "7"])
+        #expect(third.status == 0, "\(third.standardError)")
+        #expect(RequestLog(path: log).delivered == original.count + fresh, "\(fresh) new questions")
     }
 }
