@@ -202,6 +202,9 @@ class Handler(BaseHTTPRequestHandler):
 # A parent that blocks SIGTERM (a test runner's thread) passes the mask on:
 # unblock it so terminating this server works.
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+# A client with 64 requests in flight: socketserver's backlog of 5 would
+# refuse connections and leave the client backing off.
+ThreadingHTTPServer.request_queue_size = 256
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 print(server.server_address[1], flush=True)
