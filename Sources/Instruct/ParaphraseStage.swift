@@ -37,10 +37,9 @@ public struct ParaphraseStage: Sendable {
     }
 
     /// Why a paraphrase is not used (nil: it is).
-    public static func rejection(of text: String, question: String, slots: [String]) -> String? {
-        let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
-        let candidate = cleaned(text)
-        if line.isEmpty || candidate.isEmpty { return "empty" }
+    /// `candidate` is the answer as `cleaned` leaves it.
+    public static func rejection(of candidate: String, question: String, slots: [String]) -> String? {
+        if candidate.isEmpty { return "empty" }
         let lowered = candidate.lowercased()
         if slots.contains(where: { !$0.isEmpty && !lowered.contains($0.lowercased()) }) { return "lost_value" }
         if lowered == question.lowercased() { return "unchanged" }
@@ -69,8 +68,9 @@ public struct ParaphraseStage: Sendable {
                                               ("status", .string(outcome.choices.isEmpty ? "failed" : "ok")),
                                               ("usage", outcome.usage.json), ("attempts", .integer(Int64(outcome.attempts)))]
         if let text = outcome.choices.first?.text {
-            let reason = Self.rejection(of: text, question: question, slots: slots)
-            members += [("text", .string(text)), ("paraphrase", .string(Self.cleaned(text))), ("used", .bool(reason == nil)),
+            let candidate = Self.cleaned(text)
+            let reason = Self.rejection(of: candidate, question: question, slots: slots)
+            members += [("text", .string(text)), ("paraphrase", .string(candidate)), ("used", .bool(reason == nil)),
                         ("reason", reason.map { .string($0) } ?? .null)]
         }
         if let failure = outcome.failure, outcome.choices.isEmpty {
